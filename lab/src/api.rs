@@ -2,7 +2,6 @@
 //! list needs a session: it takes a [`User`], so without one it answers 401.
 
 use rocket::http::{CookieJar, Status};
-use rocket::response::status::Created;
 use rocket::serde::json::{self, Json};
 use rocket::{delete, get, post, routes, Route, State};
 use serde::{Deserialize, Serialize};
@@ -98,13 +97,12 @@ async fn post_message(
     message: Result<Json<NewMessage>, json::Error<'_>>,
     messages: &State<MessageManager>,
     feed: &State<ChatFeed>,
-) -> Result<Created<Json<Message>>, ApiError> {
+) -> Result<(Status, Json<Message>), ApiError> {
     let room = room.map_err(|e| ApiError::bad_request(e.0))?;
     let body = MessageBody::parse(&read_json(message)?.body)?;
     let stored = messages.add(&room, &user.username, &body).await?;
     feed.publish(stored.clone());
-    let location = format!("/api/rooms/{room}/messages");
-    Ok(Created::new(location).body(Json(stored)))
+    Ok((Status::Created, Json(stored)))
 }
 
 /// Turns a JSON body that Rocket could not read into an error that says why.

@@ -47,7 +47,8 @@ fn room_events(
                 received = messages.recv() => match received {
                     Ok(message) => message,
                     Err(RecvError::Closed) => break,
-                    Err(RecvError::Lagged(_)) => continue, // missed some: the page can reload
+                    // Too slow to keep up: end the stream; the page reconnects and reloads the room.
+                    Err(RecvError::Lagged(_)) => break,
                 },
                 _ = &mut shutdown => break,
             };
