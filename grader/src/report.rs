@@ -1,0 +1,120 @@
+//! The grade as data: what each check found. Renderers (`render.rs`) turn it
+//! into text; the JSON form is a stable interface (see the README's schema).
+
+use serde::Serialize;
+
+/// How a check ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The submission does what the check asks.
+    Pass,
+    /// The submission does not: the student has something to fix.
+    Fail,
+    /// The grader could not tell (its own trouble or the machine's, never the student's).
+    Error,
+    /// Not run: a check it depends on did not pass, or it cannot run in this mode.
+    Skip,
+}
+
+/// One HTTP request the grader made and what came back, for the student to read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Exchange {
+    pub method: String,
+    pub url: String,
+    /// Cookies sent, as `name=value`.
+    pub cookies: Vec<String>,
+    pub request_body: Option<String>,
+    /// `None` when no answer came (see `error`).
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+    /// The first few hundred characters of the answer.
+    pub response_body: Option<String>,
+    /// Why no answer came: timeout, connection refused...
+    pub error: Option<String>,
+}
+
+/// What one check found.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub points: u32,
+    pub max_points: u32,
+    /// What happened, in one or two sentences.
+    pub message: String,
+    /// What to look at next, naming files and TODOs; `None` on a pass.
+    pub hint: Option<String>,
+    /// What the check expected, when it failed.
+    pub expected: Option<String>,
+    pub exchanges: Vec<Exchange>,
+    /// Files saved for the student to look at (screenshots, console logs).
+    pub artifacts: Vec<String>,
+    /// Everything the check did, for `--verbose`.
+    pub log: Vec<String>,
+    pub duration_ms: u64,
+}
+
+/// The whole grade.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Version of this JSON shape; bumped only on incompatible changes.
+    pub schema: u32,
+    /// What was graded: a path and package, or a URL.
+    pub submission: String,
+    pub checks: Vec<CheckResult>,
+    pub score: u32,
+    pub max_score: u32,
+    /// `graded` (every check ran), or `incomplete` (some check could not be graded).
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Incomplete,
+}
+
+impl Report {
+    pub const SCHEMA: u32 = 1;
+
+    pub fn new(submission: String, checks: Vec<CheckResult>) -> Report {
+        let score = checks.iter().map(|c| c.points).sum();
+        let max_score = checks.iter().map(|c| c.max_points).sum();
+        let outcome = if checks.iter().any(|c| c.status == Status::Error) {
+            Outcome::Incomplete
+        } else if checks.iter().any(|c| c.status == Status::Fail) {
+            Outcome::Failed
+        } else {
+            Outcome::Passed
+        };
+        Report {
+            schema: Report::SCHEMA,
+            submission,
+            checks,
+            score,
+            max_score,
+            outcome,
+        }
+    }
+
+    /// The process exit status: 0 passed, 1 a check failed, 2 could not be graded.
+    pub fn exit_code(&self) -> u8 {
+        match self.outcome {
+            Outcome::Passed => 0,
+            Outcome::Failed => 1,
+            Outcome::Incomplete => 2,
+        }
+    }
+
+    pub fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+
+    pub fn check(&self, id: &str) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.id == id)
+    }
+}
