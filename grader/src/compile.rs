@@ -36,9 +36,152 @@ pub enum BuildFailure {
     Timeout(Duration),
 }
 
-/// Builds the package's binaries and returns the path of the server binary
-/// (the one named like the package, or its only binary).
-pub async fn build(request: &BuildRequest, log: &mut Vec<String>) -> Result<PathBuf, BuildFailure> {
+/// Builds the package's binaries and returns a private copy of the server
+/// binary (the one named like the package, or its only binary) in `into`.
+///
+/// Cargo writes every workspace's `lab` binary to the same `target/debug/lab`,
+/// so two grades sharing a target folder would run each other's servers. The
+/// build and the copy therefore happen under a lock on the target folder.
+pub async fn build(
+    request: &BuildRequest,
+    into: &Path,
+    log: &mut Vec<String>,
+) -> Result<PathBuf, BuildFailure> {
+    let target_dir = request
+        .target_dir
+        .clone()
+        .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| request.workspace.join("target"));
+    let _lock = TargetLock::acquire(&target_dir)
+        .await
+        .map_err(|e| BuildFailure::Cargo(format!("cannot lock {}: {e}", target_dir.display())))?;
+    let marker = target_dir
+        .join(".grader")
+        .join(format!("{}.workspace", request.package));
+    let workspace = request
+        .workspace
+        .canonicalize()
+        .unwrap_or_else(|_| request.workspace.clone());
+    if !last_built_here(&marker, &workspace, &target_dir, &request.package) {
+        let forgotten = forget_builds(&target_dir, &request.package);
+        log.push(format!(
+            "another workspace built `{}` here last: forgot {forgotten} builds",
+            request.package
+        ));
+    }
+    let built = build_locked(request, log).await?;
+    if let Some(folder) = marker.parent() {
+        let _ = std::fs::create_dir_all(folder);
+    }
+    let _ = std::fs::write(&marker, workspace.to_string_lossy().as_bytes());
+    let private = into.join(built.file_name().unwrap_or_default());
+    if std::fs::hard_link(&built, &private).is_err() {
+        std::fs::copy(&built, &private)
+            .map_err(|e| BuildFailure::Cargo(format!("cannot copy {}: {e}", built.display())))?;
+    }
+    log.push(format!(
+        "copied {} to {}",
+        built.display(),
+        private.display()
+    ));
+    Ok(private)
+}
+
+/// Whether the last build of `package` in this target folder was the grader's
+/// build of this workspace: the marker names it, and no fingerprint of the
+/// package changed after the marker was written.
+fn last_built_here(marker: &Path, workspace: &Path, target_dir: &Path, package: &str) -> bool {
+    let Ok(named) = std::fs::read_to_string(marker) else {
+        return false;
+    };
+    let Ok(marked_at) = std::fs::metadata(marker).and_then(|m| m.modified()) else {
+        return false;
+    };
+    named == workspace.to_string_lossy()
+        && fingerprints(target_dir, package)
+            .iter()
+            .all(|dir| newest_change(dir).is_none_or(|t| t <= marked_at))
+}
+
+/// When anything in `dir` last changed.
+fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| entry.metadata().ok()?.modified().ok())
+        .max()
+}
+
+/// The fingerprint folders cargo keeps for `package` (`lab-<16 hex digits>`).
+fn fingerprints(target_dir: &Path, package: &str) -> Vec<PathBuf> {
+    let prefixes = [
+        format!("{}-", package.replace('-', "_")),
+        format!("{package}-"),
+    ];
+    let mut found = Vec::new();
+    for profile in ["debug", "release"] {
+        let Ok(entries) = std::fs::read_dir(target_dir.join(profile).join(".fingerprint")) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let hash = prefixes.iter().find_map(|p| name.strip_prefix(p.as_str()));
+            if hash.is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit())) {
+                found.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+/// Makes cargo rebuild `package` from this workspace's sources.
+///
+/// Cargo names a path package's build by its path *inside* the workspace, so
+/// every student's `lab` shares one build in a shared target folder, and cargo
+/// takes it as up to date whenever the sources are older than the last build,
+/// whoever's it was. Forgetting the package's fingerprints forces a rebuild
+/// (of that package only: the dependencies stay shared).
+fn forget_builds(target_dir: &Path, package: &str) -> usize {
+    fingerprints(target_dir, package)
+        .iter()
+        .filter(|dir| std::fs::remove_dir_all(dir).is_ok())
+        .count()
+}
+
+/// An exclusive lock on `<target>/.grader.lock`, held while it lives (Unix;
+/// elsewhere grades sharing a target folder must not run at once).
+struct TargetLock {
+    _file: std::fs::File,
+}
+
+impl TargetLock {
+    async fn acquire(target_dir: &Path) -> std::io::Result<TargetLock> {
+        std::fs::create_dir_all(target_dir)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(target_dir.join(".grader.lock"))?;
+        tokio::task::spawn_blocking(move || {
+            #[cfg(unix)]
+            {
+                use std::os::fd::AsRawFd;
+                // SAFETY: flock(2) on a descriptor this function owns.
+                if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(TargetLock { _file: file })
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+}
+
+async fn build_locked(
+    request: &BuildRequest,
+    log: &mut Vec<String>,
+) -> Result<PathBuf, BuildFailure> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(&cargo);
     command

@@ -107,6 +107,7 @@ impl Server {
             .env("ROCKET_CLI_COLORS", "false")
             .env("ROCKET_LOG_LEVEL", "normal")
             .env("ROCKET_SHUTDOWN", "{grace=1,mercy=1}")
+            .env("RUST_BACKTRACE", "0") // a report quotes the panic message, not 70 frames
             .env_remove("ROCKET_PROFILE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -343,22 +343,6 @@ async fn live_updates_carry_new_messages_of_the_room() {
 }
 
 #[rocket::async_test]
-async fn the_untouched_stub_says_what_to_do() {
-    let app = TestApp::new().await;
-    let response = app
-        .client
-        .post("/api/TODO")
-        .json(&json!({}))
-        .dispatch()
-        .await;
-    assert_eq!(response.status(), Status::NotImplemented);
-    let error = error_of(response).await;
-    assert!(error.contains("lab/src/controllers.rs"), "{error}");
-    assert!(error.contains("TODO 1"), "{error}");
-    assert_eq!(app.count("sessions").await, 0);
-}
-
-#[rocket::async_test]
 async fn unknown_routes_explain_themselves() {
     let app = TestApp::new().await;
     let response = app.client.post("/api/me").dispatch().await;
@@ -366,14 +350,14 @@ async fn unknown_routes_explain_themselves() {
     assert!(error_of(response).await.contains("answers GET"));
     let response = app
         .client
-        .post("/api/sessions")
+        .post("/api/nowhere")
         .json(&json!({"username": "ada"}))
         .dispatch()
         .await;
     assert_eq!(response.status(), Status::NotFound);
     assert!(error_of(response)
         .await
-        .contains("no route for POST /api/sessions"));
+        .contains("no route for POST /api/nowhere"));
 }
 
 #[rocket::async_test]

@@ -46,7 +46,7 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
         target_dir: target_dir.clone(),
         timeout: ctx.settings.build_timeout,
     };
-    match compile::build(&request, &mut found.log).await {
+    match compile::build(&request, ctx.scratch.path(), &mut found.log).await {
         Ok(executable) => {
             found.log.push(format!("built {}", executable.display()));
             ctx.executable = Some(executable);
@@ -258,10 +258,10 @@ async fn log_in(ctx: &Context, username: &str, found: &mut Findings) -> Result<R
 }
 
 /// The token in a login answer, or a verdict that says what is wrong with it.
-fn token_of(ctx: &Context, reply: &Reply) -> Result<String, Verdict> {
+async fn token_of(ctx: &Context, reply: &Reply) -> Result<String, Verdict> {
     let controllers = &ctx.files.controllers;
     if !reply.is_success() {
-        return Err(explain_refusal(ctx, reply));
+        return Err(explain_refusal(ctx, reply).await);
     }
     let Some(json) = reply.json() else {
         return Err(Verdict::fail(
@@ -299,7 +299,7 @@ fn token_of(ctx: &Context, reply: &Reply) -> Result<String, Verdict> {
 }
 
 /// Why a login got no 2xx, in terms of the two files.
-fn explain_refusal(ctx: &Context, reply: &Reply) -> Verdict {
+async fn explain_refusal(ctx: &Context, reply: &Reply) -> Verdict {
     let request = ctx.login_request.as_ref();
     let sent = request.map_or(String::new(), |r| format!("{} {}", r.method, r.url));
     let server_said = reply
@@ -326,7 +326,7 @@ fn explain_refusal(ctx: &Context, reply: &Reply) -> Verdict {
             rs.display
         ),
         400 => format!("the body is not the JSON the route expects: see {}", js.at_todo(2)),
-        500..=599 => match panic_line(ctx) {
+        500..=599 => match panic_line(ctx).await {
             Some(line) => format!("your route failed; the server's log says: {line}"),
             None => format!("your route failed: read the server's log and {}", rs.display),
         },
@@ -336,12 +336,39 @@ fn explain_refusal(ctx: &Context, reply: &Reply) -> Verdict {
 }
 
 /// The panic message the server printed, if the last request made it panic.
-fn panic_line(ctx: &Context) -> Option<String> {
-    let log = ctx.server.as_ref()?.log().tail(40);
-    log.iter()
-        .rev()
-        .find(|l| l.contains("panicked at"))
-        .map(|l| l.trim().to_owned())
+async fn panic_line(ctx: &Context) -> Option<String> {
+    // The server prints the panic before it answers, but its output is read
+    // on another task: give the line a moment to arrive.
+    let log = ctx.server.as_ref()?.log();
+    for _ in 0..10 {
+        let lines = log.since(0);
+        if let Some(at) = lines.iter().rposition(|l| l.contains("panicked at")) {
+            let message = lines
+                .get(at + 1)
+                .map(|m| format!(" {}", m.trim()))
+                .unwrap_or_default();
+            return Some(format!("{}{message}", lines[at].trim()));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    None
+}
+
+/// Logs `username` in as the page would and returns the token, or the verdict
+/// that says what went wrong.
+async fn log_in_for_token(
+    ctx: &Context,
+    username: &str,
+    found: &mut Findings,
+) -> Result<String, Verdict> {
+    match log_in(ctx, username, found).await {
+        Ok(reply) => token_of(ctx, &reply).await,
+        Err(why) => Err(Verdict::fail(
+            why,
+            "an answer to the login",
+            "read the server's log",
+        )),
+    }
 }
 
 async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
@@ -365,7 +392,7 @@ async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
             )
         }
     };
-    match token_of(ctx, &reply) {
+    match token_of(ctx, &reply).await {
         Ok(token) => {
             let message = format!(
                 "logging in as {username} answered {} with a token",
@@ -383,15 +410,9 @@ async fn fresh_tokens(ctx: &mut Context, found: &mut Findings) -> Verdict {
         return Verdict::error("no first login");
     };
     let username = ctx.fresh_username();
-    let second = match log_in(ctx, &username, found)
-        .await
-        .map(|reply| token_of(ctx, &reply))
-    {
-        Ok(Ok(token)) => token,
-        Ok(Err(verdict)) => return verdict,
-        Err(why) => {
-            return Verdict::fail(why, "an answer to a second login", "see the server's log")
-        }
+    let second = match log_in_for_token(ctx, &username, found).await {
+        Ok(token) => token,
+        Err(verdict) => return verdict,
     };
     let rs = &ctx.files.controllers.display;
     if second == first.token {
@@ -602,15 +623,9 @@ async fn two_users(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let mut logins = Vec::new();
     for _ in 0..2 {
         let username = ctx.fresh_username();
-        match log_in(ctx, &username, found)
-            .await
-            .map(|reply| token_of(ctx, &reply))
-        {
-            Ok(Ok(token)) => logins.push(Login { username, token }),
-            Ok(Err(verdict)) => return verdict,
-            Err(why) => {
-                return Verdict::fail(why, "an answer to the login", "see the server's log")
-            }
+        match log_in_for_token(ctx, &username, found).await {
+            Ok(token) => logins.push(Login { username, token }),
+            Err(verdict) => return verdict,
         }
     }
     // Ask in an order that catches a server remembering only the last login.

@@ -1,0 +1,174 @@
+//! Grading real submissions in tests: a copy of the kit's lab workspace with
+//! a submission's files laid over it, built in the kit's own target folder so
+//! that every copy shares the compiled dependencies.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use grader::{Report, Settings, Status, Target};
+
+/// The files of the lab workspace a copy needs (everything but the other crates).
+const KIT_FILES: &[&str] = &["Cargo.lock", "Rocket.toml", "lab", "static", "templates"];
+
+/// A change to one file of the lab: `from` (which must be there) becomes `to`.
+pub struct Edit {
+    pub file: &'static str,
+    pub from: &'static str,
+    pub to: &'static str,
+}
+
+/// A submission: the lab, possibly with the solution's two files, then edits.
+pub struct Submission {
+    pub name: &'static str,
+    /// Start from the solution's `controllers.rs` and `session.js` (a correct lab).
+    pub solved: bool,
+    pub edits: Vec<Edit>,
+}
+
+pub fn kit() -> PathBuf {
+    grader::kit_root()
+}
+
+/// The target folder every grade in the tests builds in.
+pub fn shared_target() -> PathBuf {
+    kit().join("target")
+}
+
+/// Lays the submission out in `target/grader-fixtures/NAME` and returns its folder.
+/// Files whose content did not change keep their time stamps, so cargo
+/// rebuilds only what a submission changed.
+pub fn lay_out(submission: &Submission) -> PathBuf {
+    let root = shared_target()
+        .join("grader-fixtures")
+        .join(submission.name);
+    let kit = kit();
+    for item in KIT_FILES {
+        copy_tree(&kit.join(item), &root.join(item));
+    }
+    let manifest = std::fs::read_to_string(kit.join("Cargo.toml")).unwrap();
+    let members_start = manifest
+        .find("members = [")
+        .expect("the kit's Cargo.toml lists members");
+    let members_end = members_start + manifest[members_start..].find(']').unwrap() + 1;
+    let manifest = format!(
+        "{}members = [\"lab\"]{}",
+        &manifest[..members_start],
+        &manifest[members_end..]
+    );
+    write_if_changed(&root.join("Cargo.toml"), &manifest);
+
+    let mut files: HashMap<&str, String> = HashMap::new();
+    let read = |path: &Path| std::fs::read_to_string(path).unwrap();
+    if submission.solved {
+        files.insert(
+            "lab/src/controllers.rs",
+            read(&kit.join("solution/src/controllers.rs")),
+        );
+        files.insert(
+            "static/js/session.js",
+            read(&kit.join("solution/static/js/session.js")),
+        );
+    }
+    for edit in &submission.edits {
+        let text = files
+            .entry(edit.file)
+            .or_insert_with(|| read(&root.join(edit.file)));
+        assert!(
+            text.contains(edit.from),
+            "{}: `{}` is not in {}",
+            submission.name,
+            edit.from,
+            edit.file
+        );
+        *text = text.replacen(edit.from, edit.to, 1);
+    }
+    for (file, text) in files {
+        write_if_changed(&root.join(file), &text);
+    }
+    root
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        write_if_changed(to, &std::fs::read_to_string(from).unwrap());
+    }
+}
+
+fn write_if_changed(path: &Path, text: &str) {
+    if std::fs::read_to_string(path).ok().as_deref() != Some(text) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+}
+
+/// Settings for grading `path`'s `package` in tests: the shared target
+/// folder, and short limits where a fixture waits for something that never comes.
+pub fn settings(path: PathBuf, package: &str) -> Settings {
+    let mut settings = Settings::new(Target::Workspace {
+        path,
+        package: package.to_owned(),
+        target_dir: Some(shared_target()),
+    });
+    settings.build_timeout = Duration::from_secs(1800); // builds queue for the shared folder
+    settings.boot_timeout = Duration::from_secs(20);
+    settings.request_timeout = Duration::from_secs(5);
+    settings.stop_grace = Duration::from_secs(2);
+    settings
+}
+
+pub async fn grade(settings: Settings) -> Report {
+    grader::grade(settings, &[], &HashMap::new())
+        .await
+        .expect("the grade runs")
+}
+
+/// The ids of the checks that ended with `status`.
+pub fn ids(report: &Report, status: Status) -> Vec<&str> {
+    report
+        .checks
+        .iter()
+        .filter(|c| c.status == status)
+        .map(|c| c.id.as_str())
+        .collect()
+}
+
+/// The message and hint of a check, for asserting on what a student reads.
+pub fn said(report: &Report, id: &str) -> String {
+    let check = report.check(id).unwrap_or_else(|| panic!("no check {id}"));
+    format!("{}\n{}", check.message, check.hint.as_deref().unwrap_or(""))
+}
+
+/// The PIDs of running processes whose executable is `binary` (Linux; empty elsewhere).
+pub fn processes_running(binary: &Path) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let exe = std::fs::read_link(e.path().join("exe")).ok()?;
+            // A binary deleted while it runs shows as "<path> (deleted)".
+            let exe = exe
+                .to_string_lossy()
+                .trim_end_matches(" (deleted)")
+                .to_owned();
+            (Path::new(&exe) == binary).then_some(pid)
+        })
+        .collect()
+}
+
+/// Whether the kit's lab still has both TODOs as given (the kit itself, not a student's fork).
+pub fn lab_is_untouched() -> bool {
+    let read = |file: &str| std::fs::read_to_string(kit().join(file)).unwrap_or_default();
+    read("lab/src/controllers.rs").contains("#[post(\"/api/TODO\")]")
+        && read("static/js/session.js").contains("fetch(\"/api/TODO\"")
+}

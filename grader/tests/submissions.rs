@@ -1,0 +1,331 @@
+//! The grader against real submissions: the reference solution, the
+//! untouched lab, and realistic wrong answers, each built and booted for real.
+//! Every wrong answer must fail exactly the checks its mistake breaks.
+
+mod common;
+
+use common::{grade, ids, lay_out, said, settings, Edit, Submission};
+use grader::report::Outcome;
+use grader::Status;
+
+/// Lays out and grades a correct lab with `edits`, and checks which checks fail.
+async fn grade_broken(name: &'static str, edits: Vec<Edit>, failing: &[&str]) -> grader::Report {
+    let root = lay_out(&Submission {
+        name,
+        solved: true,
+        edits,
+    });
+    let report = grade(settings(root, "lab")).await;
+    assert_eq!(
+        ids(&report, Status::Fail),
+        failing,
+        "{name}: {:#?}",
+        report.checks
+    );
+    assert_eq!(
+        ids(&report, Status::Error),
+        Vec::<&str>::new(),
+        "{name}: {:#?}",
+        report.checks
+    );
+    assert_eq!(report.exit_code(), 1);
+    report
+}
+
+fn js(from: &'static str, to: &'static str) -> Edit {
+    Edit {
+        file: "static/js/session.js",
+        from,
+        to,
+    }
+}
+
+fn rs(from: &'static str, to: &'static str) -> Edit {
+    Edit {
+        file: "lab/src/controllers.rs",
+        from,
+        to,
+    }
+}
+
+const CREATE: &str = "let token = sessions.create(&username).await?;";
+const ANSWER: &str = "Ok((Status::Created, Json(NewSession { token })))";
+
+#[tokio::test]
+async fn the_solution_passes_every_check() {
+    let report = grade(settings(common::kit(), "solution")).await;
+    assert_eq!(
+        ids(&report, Status::Pass).len(),
+        report.checks.len(),
+        "{:#?}",
+        report.checks
+    );
+    assert_eq!((report.score, report.max_score), (100, 100));
+    assert_eq!(report.exit_code(), 0);
+}
+
+/// In the kit the lab is untouched, and fails exactly the checks of its TODOs.
+/// On a student's fork, where the TODOs are done, this same test grades the
+/// student's lab, so `cargo test --workspace` in CI is the autograder.
+#[tokio::test]
+async fn the_lab_of_this_workspace() {
+    let report = grade(settings(common::kit(), "lab")).await;
+    if !common::lab_is_untouched() {
+        colored::control::set_override(false);
+        assert_eq!(
+            report.exit_code(),
+            0,
+            "{}",
+            grader::render::human(&report, false)
+        );
+        return;
+    }
+    assert_eq!(
+        ids(&report, Status::Pass),
+        ["builds", "boots", "serves-pages", "no-token"]
+    );
+    assert_eq!(
+        ids(&report, Status::Fail),
+        ["script-filled", "creates-session"]
+    );
+    let said_js = said(&report, "script-filled");
+    assert!(
+        said_js.contains("TODO 1 is not done yet") && said_js.contains("TODO 2 is not done yet"),
+        "{said_js}"
+    );
+    let said_rs = said(&report, "creates-session");
+    assert!(said_rs.contains("answered 501"), "{said_rs}");
+    assert!(
+        said_rs.contains("not implemented yet: see lab/src/controllers.rs, TODO 1 (line"),
+        "{said_rs}"
+    );
+    assert_eq!(report.outcome, Outcome::Failed);
+    assert_eq!(report.score, 5);
+}
+
+#[tokio::test]
+async fn a_url_the_server_does_not_serve() {
+    let report = grade_broken(
+        "wrong-url",
+        vec![js("fetch(\"/api/sessions\"", "fetch(\"/api/login\"")],
+        &["creates-session"],
+    )
+    .await;
+    assert!(said(&report, "creates-session").contains("no route has this URL"));
+}
+
+#[tokio::test]
+async fn the_wrong_http_method() {
+    let edits = vec![
+        rs(
+            "use rocket::{post, routes, Route, State};",
+            "use rocket::{put, routes, Route, State};",
+        ),
+        rs("#[post(\"/api/sessions\"", "#[put(\"/api/sessions\""),
+    ];
+    let report = grade_broken("wrong-method", edits, &["creates-session"]).await;
+    let said = said(&report, "creates-session");
+    assert!(
+        said.contains("answered 405") && said.contains("another method"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn a_body_key_the_route_does_not_read() {
+    let report = grade_broken(
+        "wrong-body-key",
+        vec![js("{ username: username }", "{ name: username }")],
+        &["creates-session"],
+    )
+    .await;
+    let said = said(&report, "creates-session");
+    assert!(
+        said.contains("answered 422") && said.contains("must match your struct's field name"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_sent_as_plain_text() {
+    let edits = vec![
+        rs(
+            ") -> Result<(Status, Json<NewSession>), ApiError> {",
+            ") -> Result<String, ApiError> {",
+        ),
+        rs(ANSWER, "Ok(token)"),
+    ];
+    let report = grade_broken("plain-text-token", edits, &["creates-session"]).await;
+    assert!(said(&report, "creates-session").contains("is not JSON"));
+}
+
+#[tokio::test]
+async fn the_username_as_the_token() {
+    let edits = vec![rs(
+        ANSWER,
+        "Ok((Status::Created, Json(NewSession { token: username.to_string() })))",
+    )];
+    let report = grade_broken(
+        "username-as-token",
+        edits,
+        &["fresh-tokens", "cookie-logs-in"],
+    )
+    .await;
+    assert!(said(&report, "fresh-tokens").contains("contains the username"));
+}
+
+#[tokio::test]
+async fn the_same_token_for_everyone() {
+    let same = "static FIRST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if FIRST.get().is_none() {
+        let _ = FIRST.set(sessions.create(&username).await?);
+    }
+    let token = FIRST.get().cloned().unwrap_or_default();";
+    let report = grade_broken(
+        "same-token",
+        vec![rs(CREATE, same)],
+        &["fresh-tokens", "two-users"],
+    )
+    .await;
+    assert!(said(&report, "fresh-tokens").contains("got the same token"));
+}
+
+#[tokio::test]
+async fn sessions_kept_in_memory() {
+    // The guard reads sessions through SessionManager, so keeping them in
+    // memory means changing models.rs: the mistake of rewriting the manager.
+    let models = "lab/src/models.rs";
+    let edits = vec![
+        Edit {
+            file: models,
+            from: "impl SessionManager {",
+            to: "static MEMORY: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Username>>> =
+    std::sync::LazyLock::new(Default::default);
+
+impl SessionManager {",
+        },
+        Edit {
+            file: models,
+            from: "pub async fn create(&self, username: &Username) -> Result<String, sqlx::Error> {",
+            to: "pub async fn create(&self, username: &Username) -> Result<String, sqlx::Error> {
+        if true {
+            let token = Uuid::new_v4().to_string();
+            MEMORY.lock().unwrap().insert(token.clone(), username.clone());
+            return Ok(token);
+        }",
+        },
+        Edit {
+            file: models,
+            from: "pub async fn find(&self, token: &str) -> Result<Option<Session>, sqlx::Error> {",
+            to: "pub async fn find(&self, token: &str) -> Result<Option<Session>, sqlx::Error> {
+        if true {
+            let found = MEMORY.lock().unwrap().get(token).cloned();
+            return Ok(found.map(|username| Session { username, expires_at: i64::MAX }));
+        }",
+        },
+    ];
+    let report = grade_broken("in-memory-sessions", edits, &["survives-restart"]).await;
+    assert!(said(&report, "survives-restart").contains("in the database"));
+}
+
+#[tokio::test]
+async fn a_global_current_user() {
+    let global =
+        "static CURRENT_USER: std::sync::Mutex<Option<Username>> = std::sync::Mutex::new(None);
+    let typed = Username::parse(&login.username)?;
+    let username = CURRENT_USER.lock().unwrap().get_or_insert(typed).clone();";
+    let edits = vec![rs(
+        "let username = Username::parse(&login.username)?;",
+        global,
+    )];
+    let report = grade_broken("global-current-user", edits, &["two-users"]).await;
+    assert!(said(&report, "two-users").contains("keep no \"current user\""));
+}
+
+#[tokio::test]
+async fn a_token_made_up_without_the_session_manager() {
+    let invented = "let _ = (&username, sessions);
+    let token = uuid::Uuid::new_v4().to_string();";
+    let report = grade_broken(
+        "invents-token",
+        vec![rs(CREATE, invented)],
+        &["cookie-logs-in"],
+    )
+    .await;
+    let said = said(&report, "cookie-logs-in");
+    assert!(
+        said.contains("answered 401") && said.contains("SessionManager::create"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn a_compile_error() {
+    let edits = vec![rs(CREATE, "let token = sessions.create(username).await?;")];
+    let report = grade_broken("compile-error", edits, &["builds"]).await;
+    let said = said(&report, "builds");
+    assert!(said.contains("does not compile: 1 error"), "{said}");
+    assert!(
+        said.contains("fix the first error first, at lab/src/controllers.rs:39"),
+        "{said}"
+    );
+    assert_eq!(ids(&report, Status::Skip).len(), report.checks.len() - 1);
+}
+
+#[tokio::test]
+async fn a_handler_that_panics() {
+    let edits = vec![rs(
+        CREATE,
+        "let token: String = todo!(\"call SessionManager::create for {username}\");",
+    )];
+    let report = grade_broken("handler-panics", edits, &["creates-session"]).await;
+    let said = said(&report, "creates-session");
+    assert!(
+        said.contains("answered 500") && said.contains("call SessionManager::create"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn a_handler_that_hangs() {
+    let edits = vec![rs(
+        CREATE,
+        "std::future::pending::<()>().await;\n    let token = sessions.create(&username).await?;",
+    )];
+    let report = grade_broken("handler-hangs", edits, &["creates-session"]).await;
+    let said = said(&report, "creates-session");
+    assert!(
+        said.contains("within 5 s") && said.contains("never comes"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_listens() {
+    let edits = vec![rs(
+        "pub fn routes() -> Vec<Route> {",
+        "pub fn routes() -> Vec<Route> {\n    std::thread::sleep(std::time::Duration::from_secs(3600));",
+    )];
+    let root = lay_out(&Submission {
+        name: "never-listens",
+        solved: true,
+        edits,
+    });
+    let mut settings = settings(root, "lab");
+    settings.boot_timeout = std::time::Duration::from_secs(3);
+    let report = grade(settings).await;
+    assert_eq!(ids(&report, Status::Fail), ["boots"]);
+    assert!(said(&report, "boots").contains("did not say it was listening within 3 s"));
+    let built = report
+        .check("builds")
+        .unwrap()
+        .log
+        .iter()
+        .find_map(|l| l.split(" to ").nth(1))
+        .unwrap()
+        .to_owned();
+    assert!(
+        common::processes_running(std::path::Path::new(&built)).is_empty(),
+        "the grader left {built} running"
+    );
+}
