@@ -4,7 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use crate::checks::context::{Settings, Target};
+use crate::checks::context::{BrowserState, Settings, Target};
+use crate::checks::Stage;
 use crate::checks::{self, Context, Findings, Verdict};
 use crate::report::{CheckResult, Report, Status};
 
@@ -45,14 +46,18 @@ pub async fn grade(
             log: Vec::new(),
             duration_ms: 0,
         };
-        if let Some(missing) = check.needs.iter().find(|need| !satisfied.contains(*need)) {
+        // Without a browser every browser check says so, rather than being skipped.
+        let no_browser =
+            check.stage == Stage::Browser && matches!(ctx.browser, BrowserState::Unavailable(_));
+        let missing = check.needs.iter().find(|need| !satisfied.contains(*need));
+        if let (Some(missing), false) = (missing, no_browser) {
             result.message = format!("skipped: it needs `{missing}`, which did not pass");
             results.push(result);
             continue;
         }
         let started = Instant::now();
         let mut found = Findings::default();
-        let verdict = checks::http::run(check.id, &mut ctx, &mut found).await;
+        let verdict = checks::run(&check, &mut ctx, &mut found).await;
         result.duration_ms = started.elapsed().as_millis() as u64;
         result.exchanges = found.exchanges;
         result.log = found.log;
@@ -65,7 +70,9 @@ pub async fn grade(
                 result.message = message;
             }
             Verdict::NotApplicable(message) => {
+                // Not graded here: it neither earns nor loses points.
                 satisfied.insert(check.id);
+                result.max_points = 0;
                 result.message = format!("skipped: {message}");
             }
             Verdict::Skip(message) => result.message = format!("skipped: {message}"),

@@ -5,6 +5,7 @@
 //! `client` (one cookie jar per simulated browser), `grade` collects what
 //! they found into a `report::Report`, and `render` turns that into text.
 
+pub mod browser;
 pub mod checks;
 pub mod client;
 pub mod compile;

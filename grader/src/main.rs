@@ -2,11 +2,12 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use grader::checks::context::BrowserChoice;
 use grader::render;
 use grader::{Settings, Target};
 
@@ -63,6 +64,19 @@ struct Cli {
     /// Time limit for each HTTP request, in seconds
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     request_timeout: u64,
+    /// Skip the checks that drive a real browser
+    #[arg(long, conflicts_with = "browser")]
+    no_browser: bool,
+    /// The Chromium or Chrome to drive [default: $GRADER_BROWSER, then the usual places]
+    #[arg(long, value_name = "PATH")]
+    browser: Option<PathBuf>,
+    /// Time limit for each step in the browser, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 15)]
+    browser_timeout: u64,
+    /// Where failed browser checks save a screenshot and the page's console
+    /// [default: next to --output, else the workspace's target/grader]
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -124,6 +138,19 @@ async fn main() -> ExitCode {
     settings.build_timeout = Duration::from_secs(cli.build_timeout);
     settings.boot_timeout = Duration::from_secs(cli.boot_timeout);
     settings.request_timeout = Duration::from_secs(cli.request_timeout);
+    settings.browser_timeout = Duration::from_secs(cli.browser_timeout);
+    settings.browser = match (cli.no_browser, &cli.browser) {
+        (true, _) => BrowserChoice::Off,
+        (false, path) => BrowserChoice::Find(path.clone()),
+    };
+    let next_to_output = cli.output.as_ref().map(|file| {
+        file.parent()
+            .unwrap_or(Path::new("."))
+            .join("grader-artifacts")
+    });
+    if let Some(dir) = cli.artifacts.clone().or(next_to_output) {
+        settings.artifacts_dir = dir;
+    }
     let points: HashMap<String, u32> = cli.points.iter().cloned().collect();
 
     let report = tokio::select! {

@@ -16,17 +16,16 @@ async fn grade_broken(name: &'static str, edits: Vec<Edit>, failing: &[&str]) ->
         edits,
     });
     let report = grade(settings(root, "lab")).await;
+    let shown = common::human(&report);
     assert_eq!(
         ids(&report, Status::Fail),
-        failing,
-        "{name}: {:#?}",
-        report.checks
+        common::expected(failing),
+        "{name}:\n{shown}"
     );
     assert_eq!(
         ids(&report, Status::Error),
         Vec::<&str>::new(),
-        "{name}: {:#?}",
-        report.checks
+        "{name}:\n{shown}"
     );
     assert_eq!(report.exit_code(), 1);
     report
@@ -54,14 +53,73 @@ const ANSWER: &str = "Ok((Status::Created, Json(NewSession { token })))";
 #[tokio::test]
 async fn the_solution_passes_every_check() {
     let report = grade(settings(common::kit(), "solution")).await;
+    let shown = common::human(&report);
     assert_eq!(
-        ids(&report, Status::Pass).len(),
-        report.checks.len(),
-        "{:#?}",
-        report.checks
+        ids(&report, Status::Fail).len() + ids(&report, Status::Error).len(),
+        0,
+        "{shown}"
     );
-    assert_eq!((report.score, report.max_score), (100, 100));
+    assert_eq!(
+        ids(&report, Status::Pass),
+        common::expected(&ALL_CHECKS),
+        "{shown}"
+    );
+    assert_eq!(report.score, report.max_score);
+    assert_eq!(
+        report.max_score,
+        if common::browser_on() { 100 } else { 80 }
+    );
     assert_eq!(report.exit_code(), 0);
+}
+
+const ALL_CHECKS: [&str; 21] = [
+    "builds",
+    "boots",
+    "serves-pages",
+    "browser-login-form",
+    "browser-login",
+    "script-filled",
+    "creates-session",
+    "fresh-tokens",
+    "cookie-logs-in",
+    "token-only",
+    "no-token",
+    "two-users",
+    "message-author",
+    "bad-input",
+    "browser-reload",
+    "browser-second-tab",
+    "browser-incognito",
+    "browser-live-message",
+    "browser-html-escaped",
+    "browser-logout",
+    "survives-restart",
+];
+
+/// Without a browser, the browser checks cannot be graded: an error that
+/// says so, never a pass or a fail, and the HTTP checks still run.
+#[tokio::test]
+async fn a_missing_browser_is_reported_not_graded() {
+    let mut settings = settings(common::kit(), "solution");
+    settings.browser =
+        grader::checks::context::BrowserChoice::Find(Some("/nonexistent/chromium".into()));
+    let report = grade(settings).await;
+    let browser_checks: Vec<&str> = ALL_CHECKS
+        .iter()
+        .copied()
+        .filter(|id| id.starts_with("browser-"))
+        .collect();
+    assert_eq!(
+        ids(&report, Status::Error),
+        browser_checks,
+        "{}",
+        common::human(&report)
+    );
+    assert_eq!(ids(&report, Status::Fail), Vec::<&str>::new());
+    assert!(said(&report, "browser-login")
+        .contains("not gradable here: no browser at /nonexistent/chromium"));
+    assert_eq!(report.outcome, Outcome::Incomplete);
+    assert_eq!(report.exit_code(), 2);
 }
 
 /// In the kit the lab is untouched, and fails exactly the checks of its TODOs.
@@ -70,23 +128,28 @@ async fn the_solution_passes_every_check() {
 #[tokio::test]
 async fn the_lab_of_this_workspace() {
     let report = grade(settings(common::kit(), "lab")).await;
+    let shown = common::human(&report);
     if !common::lab_is_untouched() {
-        colored::control::set_override(false);
-        assert_eq!(
-            report.exit_code(),
-            0,
-            "{}",
-            grader::render::human(&report, false)
-        );
+        assert_eq!(report.exit_code(), 0, "{shown}");
         return;
     }
+    let passing = [
+        "builds",
+        "boots",
+        "serves-pages",
+        "browser-login-form",
+        "no-token",
+    ];
     assert_eq!(
         ids(&report, Status::Pass),
-        ["builds", "boots", "serves-pages", "no-token"]
+        common::expected(&passing),
+        "{shown}"
     );
+    let failing = ["browser-login", "script-filled", "creates-session"];
     assert_eq!(
         ids(&report, Status::Fail),
-        ["script-filled", "creates-session"]
+        common::expected(&failing),
+        "{shown}"
     );
     let said_js = said(&report, "script-filled");
     assert!(
@@ -99,8 +162,39 @@ async fn the_lab_of_this_workspace() {
         said_rs.contains("not implemented yet: see lab/src/controllers.rs, TODO 1 (line"),
         "{said_rs}"
     );
+    if common::browser_on() {
+        let page = said(&report, "browser-login");
+        assert!(
+            page.contains("shows: creating a session is not implemented yet"),
+            "{page}"
+        );
+        let saved = &report.check("browser-login").unwrap().artifacts;
+        assert!(
+            saved.iter().any(|a| a.ends_with("browser-login.png")),
+            "{saved:?}"
+        );
+        assert!(
+            saved.iter().all(|a| std::path::Path::new(a).is_file()),
+            "{saved:?}"
+        );
+    }
     assert_eq!(report.outcome, Outcome::Failed);
     assert_eq!(report.score, 5);
+}
+
+#[tokio::test]
+async fn a_script_that_forgets_the_cookie() {
+    let store =
+        "document.cookie = \"session=\" + token + \"; Path=/; SameSite=Lax; Max-Age=\" + maxAge;";
+    let report = grade_broken(
+        "no-cookie",
+        vec![js(store, "// (the token is not stored)")],
+        &["browser-login"],
+    )
+    .await;
+    if common::browser_on() {
+        assert!(said(&report, "browser-login").contains("no `session` cookie was stored"));
+    }
 }
 
 #[tokio::test]
@@ -108,7 +202,7 @@ async fn a_url_the_server_does_not_serve() {
     let report = grade_broken(
         "wrong-url",
         vec![js("fetch(\"/api/sessions\"", "fetch(\"/api/login\"")],
-        &["creates-session"],
+        &["browser-login", "creates-session"],
     )
     .await;
     assert!(said(&report, "creates-session").contains("no route has this URL"));
@@ -123,7 +217,7 @@ async fn the_wrong_http_method() {
         ),
         rs("#[post(\"/api/sessions\"", "#[put(\"/api/sessions\""),
     ];
-    let report = grade_broken("wrong-method", edits, &["creates-session"]).await;
+    let report = grade_broken("wrong-method", edits, &["browser-login", "creates-session"]).await;
     let said = said(&report, "creates-session");
     assert!(
         said.contains("answered 405") && said.contains("another method"),
@@ -136,7 +230,7 @@ async fn a_body_key_the_route_does_not_read() {
     let report = grade_broken(
         "wrong-body-key",
         vec![js("{ username: username }", "{ name: username }")],
-        &["creates-session"],
+        &["browser-login", "creates-session"],
     )
     .await;
     let said = said(&report, "creates-session");
@@ -155,7 +249,12 @@ async fn a_token_sent_as_plain_text() {
         ),
         rs(ANSWER, "Ok(token)"),
     ];
-    let report = grade_broken("plain-text-token", edits, &["creates-session"]).await;
+    let report = grade_broken(
+        "plain-text-token",
+        edits,
+        &["browser-login", "creates-session"],
+    )
+    .await;
     assert!(said(&report, "creates-session").contains("is not JSON"));
 }
 
@@ -168,7 +267,7 @@ async fn the_username_as_the_token() {
     let report = grade_broken(
         "username-as-token",
         edits,
-        &["fresh-tokens", "cookie-logs-in"],
+        &["browser-login", "fresh-tokens", "cookie-logs-in"],
     )
     .await;
     assert!(said(&report, "fresh-tokens").contains("contains the username"));
@@ -184,7 +283,13 @@ async fn the_same_token_for_everyone() {
     let report = grade_broken(
         "same-token",
         vec![rs(CREATE, same)],
-        &["fresh-tokens", "two-users"],
+        // The browser's login comes first: with it on, the grader's own first
+        // login already gets the browser user's token.
+        if common::browser_on() {
+            &["fresh-tokens", "cookie-logs-in"]
+        } else {
+            &["fresh-tokens", "two-users"]
+        },
     )
     .await;
     assert!(said(&report, "fresh-tokens").contains("got the same token"));
@@ -223,6 +328,14 @@ impl SessionManager {",
             return Ok(found.map(|username| Session { username, expires_at: i64::MAX }));
         }",
         },
+        Edit {
+            file: models,
+            from: "pub async fn delete(&self, token: &str) -> Result<bool, sqlx::Error> {",
+            to: "pub async fn delete(&self, token: &str) -> Result<bool, sqlx::Error> {
+        if true {
+            return Ok(MEMORY.lock().unwrap().remove(token).is_some());
+        }",
+        },
     ];
     let report = grade_broken("in-memory-sessions", edits, &["survives-restart"]).await;
     assert!(said(&report, "survives-restart").contains("in the database"));
@@ -238,8 +351,24 @@ async fn a_global_current_user() {
         "let username = Username::parse(&login.username)?;",
         global,
     )];
-    let report = grade_broken("global-current-user", edits, &["two-users"]).await;
-    assert!(said(&report, "two-users").contains("keep no \"current user\""));
+    // The browser's login comes first: with it on, the grader's own first
+    // login is already the second user, and is given the first one's name.
+    let failing: &[&str] = if common::browser_on() {
+        &["cookie-logs-in"]
+    } else {
+        &["two-users"]
+    };
+    let report = grade_broken("global-current-user", edits, failing).await;
+    let failed = if common::browser_on() {
+        "cookie-logs-in"
+    } else {
+        "two-users"
+    };
+    assert!(
+        said(&report, failed).contains("logs in as"),
+        "{}",
+        said(&report, failed)
+    );
 }
 
 #[tokio::test]
@@ -249,7 +378,7 @@ async fn a_token_made_up_without_the_session_manager() {
     let report = grade_broken(
         "invents-token",
         vec![rs(CREATE, invented)],
-        &["cookie-logs-in"],
+        &["browser-login", "cookie-logs-in"],
     )
     .await;
     let said = said(&report, "cookie-logs-in");
@@ -278,7 +407,12 @@ async fn a_handler_that_panics() {
         CREATE,
         "let token: String = todo!(\"call SessionManager::create for {username}\");",
     )];
-    let report = grade_broken("handler-panics", edits, &["creates-session"]).await;
+    let report = grade_broken(
+        "handler-panics",
+        edits,
+        &["browser-login", "creates-session"],
+    )
+    .await;
     let said = said(&report, "creates-session");
     assert!(
         said.contains("answered 500") && said.contains("call SessionManager::create"),
@@ -292,7 +426,12 @@ async fn a_handler_that_hangs() {
         CREATE,
         "std::future::pending::<()>().await;\n    let token = sessions.create(&username).await?;",
     )];
-    let report = grade_broken("handler-hangs", edits, &["creates-session"]).await;
+    let report = grade_broken(
+        "handler-hangs",
+        edits,
+        &["browser-login", "creates-session"],
+    )
+    .await;
     let said = said(&report, "creates-session");
     assert!(
         said.contains("within 5 s") && said.contains("never comes"),

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use tempfile::TempDir;
+
+use crate::browser::{Driver, Tab};
 
 use crate::report::Exchange;
 use crate::script::{self, LoginRequest};
@@ -23,7 +26,16 @@ pub enum Target {
     Url(String),
 }
 
-/// How a grade runs; `Settings::default()` is what the CLI uses without flags.
+/// Whether and where to find a browser for the browser stage.
+#[derive(Debug, Clone)]
+pub enum BrowserChoice {
+    /// `--no-browser`: the browser checks are skipped on purpose.
+    Off,
+    /// Look for one, at this path if given (`--browser`).
+    Find(Option<PathBuf>),
+}
+
+/// How a grade runs; `Settings::new` gives what the CLI uses without flags.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub target: Target,
@@ -32,18 +44,49 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// How long a stopping server gets before SIGKILL.
     pub stop_grace: Duration,
+    pub browser: BrowserChoice,
+    /// How long each step in the browser may take.
+    pub browser_timeout: Duration,
+    /// Where failed browser checks save a screenshot and the console.
+    pub artifacts_dir: PathBuf,
 }
 
 impl Settings {
     pub fn new(target: Target) -> Settings {
+        let artifacts_dir = match &target {
+            Target::Workspace { path, .. } => path.join("target").join("grader"),
+            Target::Url(_) => std::env::temp_dir().join("grader-artifacts"),
+        };
         Settings {
             target,
             build_timeout: Duration::from_secs(900),
             boot_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(10),
             stop_grace: Duration::from_secs(5),
+            browser: BrowserChoice::Find(None),
+            browser_timeout: Duration::from_secs(15),
+            artifacts_dir,
         }
     }
+}
+
+/// The browser stage, started by the first browser check.
+pub enum BrowserState {
+    NotStarted,
+    Off,
+    /// No browser could be found or started: why.
+    Unavailable(String),
+    Ready(Box<BrowserSession>),
+}
+
+/// The browser, the student's profile (one cookie jar) and its tabs.
+pub struct BrowserSession {
+    pub driver: Driver,
+    pub profile: BrowserContextId,
+    pub tab: Tab,
+    pub second: Option<Tab>,
+    /// Who the browser logged in as, and the token its cookie holds.
+    pub login: Option<Login>,
 }
 
 /// A student file, as a report names it.
@@ -153,6 +196,7 @@ pub struct Context {
     /// Whether `login_request` is what a real browser sent.
     pub login_request_seen_by_browser: bool,
     pub first_login: Option<Login>,
+    pub browser: BrowserState,
     /// A random word that makes this run's usernames and messages its own.
     pub run_tag: String,
     names_used: usize,
@@ -179,6 +223,7 @@ impl Context {
             login_request: None,
             login_request_seen_by_browser: false,
             first_login: None,
+            browser: BrowserState::NotStarted,
             run_tag: uuid::Uuid::new_v4().simple().to_string()[..6].to_owned(),
             names_used: 0,
         })
@@ -232,8 +277,20 @@ impl Context {
         crate::client::Browser::new(self.settings.request_timeout)
     }
 
-    /// Stops the server, politely, if the grader started it.
+    /// Closes the browser and stops the server, politely, if the grader started them.
     pub async fn shutdown(&mut self) {
+        if let BrowserState::Ready(session) =
+            std::mem::replace(&mut self.browser, BrowserState::NotStarted)
+        {
+            let BrowserSession {
+                driver,
+                tab,
+                second,
+                ..
+            } = *session;
+            drop((tab, second));
+            driver.close().await;
+        }
         if let Some(mut server) = self.server.take() {
             server.stop().await;
         }

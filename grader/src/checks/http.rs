@@ -183,10 +183,17 @@ async fn serves_pages(ctx: &mut Context, found: &mut Findings) -> Verdict {
 }
 
 fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    if ctx.login_request_seen_by_browser {
-        let request = ctx.login_request.as_ref().expect("the browser saw it");
-        found.log.push("using the request the browser sent".into());
-        return Verdict::Pass(format!("the page sends {} {}", request.method, request.url));
+    // A script this reader cannot follow is fine if the browser saw it send a real request.
+    if let (true, Some(request)) = (ctx.login_request_seen_by_browser, &ctx.login_request) {
+        if request.url != script::URL_PLACEHOLDER && !request.body.is_empty() {
+            found.log.push("using the request the browser sent".into());
+            return Verdict::Pass(format!(
+                "the page sends {} {} with {} (seen in the browser)",
+                request.method,
+                request.url,
+                request.body_for("<username>")
+            ));
+        }
     }
     let Some(parsed) = &ctx.script else {
         return Verdict::error("session.js was not fetched");

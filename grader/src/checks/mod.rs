@@ -2,6 +2,7 @@
 //! and which checks it needs. The runner (`grade.rs`) walks this list in
 //! order; each check's code lives in the module of its stage.
 
+pub mod browser;
 pub mod context;
 pub mod http;
 
@@ -17,90 +18,176 @@ pub struct Check {
     pub points: u32,
     /// Checks that must pass first; if one did not, this one is skipped.
     pub needs: &'static [&'static str],
+    pub stage: Stage,
 }
 
-/// Every check, in the order they run.
+/// Who runs a check: plain HTTP clients, or the real browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Http,
+    Browser,
+}
+
+const fn http(
+    id: &'static str,
+    title: &'static str,
+    points: u32,
+    needs: &'static [&'static str],
+) -> Check {
+    Check {
+        id,
+        title,
+        points,
+        needs,
+        stage: Stage::Http,
+    }
+}
+
+const fn browser(
+    id: &'static str,
+    title: &'static str,
+    points: u32,
+    needs: &'static [&'static str],
+) -> Check {
+    Check {
+        id,
+        title,
+        points,
+        needs,
+        stage: Stage::Browser,
+    }
+}
+
+/// Every check, in the order they run. The browser logs in before the HTTP
+/// checks so that they can send the very request the page sent.
 pub const CHECKS: &[Check] = &[
-    Check {
-        id: "builds",
-        title: "The crate builds",
-        points: 0,
-        needs: &[],
-    },
-    Check {
-        id: "boots",
-        title: "The server starts and answers",
-        points: 0,
-        needs: &["builds"],
-    },
-    Check {
-        id: "serves-pages",
-        title: "The login page and session.js are served",
-        points: 0,
-        needs: &["boots"],
-    },
-    Check {
-        id: "script-filled",
-        title: "session.js has its TODOs filled in",
-        points: 10,
-        needs: &["serves-pages"],
-    },
+    http("builds", "The crate builds", 0, &[]),
+    http("boots", "The server starts and answers", 0, &["builds"]),
+    http(
+        "serves-pages",
+        "The login page and session.js are served",
+        0,
+        &["boots"],
+    ),
+    browser(
+        "browser-login-form",
+        "A fresh browser is shown the login form",
+        0,
+        &["serves-pages"],
+    ),
+    browser(
+        "browser-login",
+        "Typing a username and submitting enters the chatroom",
+        10,
+        &["browser-login-form"],
+    ),
+    http(
+        "script-filled",
+        "session.js has its TODOs filled in",
+        5,
+        &["serves-pages"],
+    ),
     // Not `script-filled`: the page's request, placeholders and all, shows what the server says to it.
-    Check {
-        id: "creates-session",
-        title: "The login request creates a session",
-        points: 20,
-        needs: &["serves-pages"],
-    },
-    Check {
-        id: "fresh-tokens",
-        title: "Tokens are fresh and unguessable",
-        points: 10,
-        needs: &["creates-session"],
-    },
-    Check {
-        id: "cookie-logs-in",
-        title: "The session cookie logs the user in",
-        points: 15,
-        needs: &["creates-session"],
-    },
-    Check {
-        id: "token-only",
-        title: "A new client with only the token is the same user",
-        points: 10,
-        needs: &["cookie-logs-in"],
-    },
-    Check {
-        id: "no-token",
-        title: "A client without a valid token is not logged in",
-        points: 5,
-        needs: &["boots"],
-    },
-    Check {
-        id: "two-users",
-        title: "Two users in two browsers stay themselves",
-        points: 10,
-        needs: &["cookie-logs-in"],
-    },
-    Check {
-        id: "message-author",
-        title: "Messages carry the session's username",
-        points: 5,
-        needs: &["cookie-logs-in"],
-    },
-    Check {
-        id: "survives-restart",
-        title: "Sessions survive a server restart",
-        points: 10,
-        needs: &["cookie-logs-in"],
-    },
-    Check {
-        id: "bad-input",
-        title: "Bad usernames get a 4xx and the server keeps answering",
-        points: 5,
-        needs: &["creates-session"],
-    },
+    http(
+        "creates-session",
+        "The login request creates a session",
+        15,
+        &["serves-pages"],
+    ),
+    http(
+        "fresh-tokens",
+        "Tokens are fresh and unguessable",
+        10,
+        &["creates-session"],
+    ),
+    http(
+        "cookie-logs-in",
+        "The session cookie logs the user in",
+        10,
+        &["creates-session"],
+    ),
+    http(
+        "token-only",
+        "A new client with only the token is the same user",
+        5,
+        &["cookie-logs-in"],
+    ),
+    http(
+        "no-token",
+        "A client without a valid token is not logged in",
+        5,
+        &["boots"],
+    ),
+    http(
+        "two-users",
+        "Two users in two browsers stay themselves",
+        10,
+        &["cookie-logs-in"],
+    ),
+    http(
+        "message-author",
+        "Messages carry the session's username",
+        5,
+        &["cookie-logs-in"],
+    ),
+    http(
+        "bad-input",
+        "Bad usernames get a 4xx and the server keeps answering",
+        5,
+        &["creates-session"],
+    ),
+    browser(
+        "browser-reload",
+        "Reloading keeps the user logged in",
+        0,
+        &["browser-login"],
+    ),
+    browser(
+        "browser-second-tab",
+        "A second tab is logged in as the same user",
+        5,
+        &["browser-login"],
+    ),
+    browser(
+        "browser-incognito",
+        "An incognito window is asked for a username",
+        5,
+        &["browser-login"],
+    ),
+    browser(
+        "browser-live-message",
+        "A message sent in one tab appears in the other",
+        0,
+        &["browser-second-tab"],
+    ),
+    browser(
+        "browser-html-escaped",
+        "A message with HTML shows as text and runs nothing",
+        0,
+        &["browser-live-message"],
+    ),
+    browser(
+        "browser-logout",
+        "Log out returns to the login form and ends the token",
+        0,
+        &["browser-login"],
+    ),
+    // Last, so that a server that forgets its sessions fails only here.
+    http(
+        "survives-restart",
+        "Sessions survive a server restart",
+        10,
+        &["cookie-logs-in"],
+    ),
 ];
+
+/// Runs one check in its stage.
+pub async fn run(check: &Check, ctx: &mut Context, found: &mut Findings) -> Verdict {
+    match check.stage {
+        Stage::Http => http::run(check.id, ctx, found).await,
+        Stage::Browser => browser::run(check.id, ctx, found).await,
+    }
+}
 
 /// How a check ended, before it becomes a [`crate::report::CheckResult`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use grader::checks::context::BrowserChoice;
 use grader::{Report, Settings, Status, Target};
 
 /// The files of the lab workspace a copy needs (everything but the other crates).
@@ -121,7 +122,36 @@ pub fn settings(path: PathBuf, package: &str) -> Settings {
     settings.boot_timeout = Duration::from_secs(20);
     settings.request_timeout = Duration::from_secs(5);
     settings.stop_grace = Duration::from_secs(2);
+    settings.browser = browser_choice();
     settings
+}
+
+/// The browser stage runs when a browser is installed. Without one the
+/// browser checks are off, unless `GRADER_REQUIRE_BROWSER` is set (as CI
+/// does), which makes a missing browser a test failure rather than a skip.
+pub fn browser_choice() -> BrowserChoice {
+    match grader::browser::find(None) {
+        Ok(_) => BrowserChoice::Find(None),
+        Err(why) if std::env::var_os("GRADER_REQUIRE_BROWSER").is_some() => {
+            panic!("GRADER_REQUIRE_BROWSER is set, but {why}")
+        }
+        Err(why) => {
+            eprintln!("warning: {why}: the browser checks are off in these tests");
+            BrowserChoice::Off
+        }
+    }
+}
+
+pub fn browser_on() -> bool {
+    matches!(browser_choice(), BrowserChoice::Find(_))
+}
+
+/// `ids`, less the browser checks when no browser runs.
+pub fn expected<'a>(ids: &[&'a str]) -> Vec<&'a str> {
+    ids.iter()
+        .copied()
+        .filter(|id| browser_on() || !id.starts_with("browser-"))
+        .collect()
 }
 
 pub async fn grade(settings: Settings) -> Report {
@@ -171,4 +201,10 @@ pub fn lab_is_untouched() -> bool {
     let read = |file: &str| std::fs::read_to_string(kit().join(file)).unwrap_or_default();
     read("lab/src/controllers.rs").contains("#[post(\"/api/TODO\")]")
         && read("static/js/session.js").contains("fetch(\"/api/TODO\"")
+}
+
+/// The report as a person reads it, without colour: for assertion messages.
+pub fn human(report: &Report) -> String {
+    colored::control::set_override(false);
+    grader::render::human(report, false)
 }

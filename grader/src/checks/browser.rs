@@ -1,0 +1,570 @@
+//! The browser stage: a real headless Chromium goes through the lab as a
+//! student would, and each step of the story is a check.
+
+use serde_json::Value;
+
+use super::context::{BrowserChoice, BrowserSession, BrowserState, Context, Login};
+use super::{Findings, Verdict};
+use crate::browser::{self, js_string, Captured, Driver, Tab};
+use crate::report::Exchange;
+use crate::script::{BodyValue, LoginRequest};
+
+/// What a student reads when the stage cannot run on this machine.
+const NO_BROWSER_HINT: &str =
+    "install Chromium or Chrome, or point --browser (or $GRADER_BROWSER) at one; \
+     --no-browser skips these checks";
+
+/// Runs the browser check `id`.
+pub async fn run(id: &str, ctx: &mut Context, found: &mut Findings) -> Verdict {
+    if let Err(verdict) = start(ctx, found).await {
+        return verdict;
+    }
+    // What an earlier run saved for this check is not about this run.
+    for stale in [format!("{id}.png"), format!("{id}.console.txt")] {
+        let _ = std::fs::remove_file(ctx.settings.artifacts_dir.join(stale));
+    }
+    let verdict = match id {
+        "browser-login-form" => login_form(ctx).await,
+        "browser-login" => login(ctx, found).await,
+        "browser-reload" => reload(ctx).await,
+        "browser-second-tab" => second_tab(ctx).await,
+        "browser-incognito" => incognito(ctx).await,
+        "browser-live-message" => live_message(ctx, found).await,
+        "browser-html-escaped" => html_escaped(ctx, found).await,
+        "browser-logout" => logout(ctx, found).await,
+        other => Err(Verdict::error(format!("the grader has no code for check `{other}`")).into()),
+    };
+    match verdict {
+        Ok(message) => Verdict::Pass(message),
+        Err((verdict, tab)) => {
+            save_what_the_page_showed(ctx, id, tab, found).await;
+            verdict
+        }
+    }
+}
+
+/// Which tab a failure happened in, so its screenshot and console get saved.
+#[derive(Clone, Copy)]
+enum Which {
+    Main,
+    Second,
+}
+
+type Outcome = Result<String, (Verdict, Option<Which>)>;
+
+impl From<Verdict> for (Verdict, Option<Which>) {
+    fn from(verdict: Verdict) -> Self {
+        (verdict, None)
+    }
+}
+
+/// Starts the browser once, for all browser checks.
+async fn start(ctx: &mut Context, found: &mut Findings) -> Result<(), Verdict> {
+    if let BrowserState::NotStarted = ctx.browser {
+        ctx.browser = match &ctx.settings.browser {
+            BrowserChoice::Off => BrowserState::Off,
+            BrowserChoice::Find(explicit) => match browser::find(explicit.as_deref()) {
+                Err(why) => BrowserState::Unavailable(why),
+                Ok(executable) => {
+                    found.log.push(format!("starting {}", executable.display()));
+                    let profile = ctx.scratch.path().join("browser-profile");
+                    match Driver::launch(&executable, &profile, ctx.settings.browser_timeout).await
+                    {
+                        Ok(driver) => open_session(driver).await,
+                        Err(why) => BrowserState::Unavailable(why),
+                    }
+                }
+            },
+        };
+    }
+    match &ctx.browser {
+        BrowserState::Off => Err(Verdict::NotApplicable(
+            "the browser stage is off (--no-browser)".into(),
+        )),
+        BrowserState::Unavailable(why) => Err(Verdict::Error {
+            message: format!("not gradable here: {why}"),
+            hint: Some(NO_BROWSER_HINT.into()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The student's browser profile: one cookie jar and a first tab.
+async fn open_session(mut driver: Driver) -> BrowserState {
+    let opened = async {
+        let profile = driver.new_context().await?;
+        let tab = driver.new_tab(&profile).await?;
+        Ok::<_, String>((profile, tab))
+    }
+    .await;
+    match opened {
+        Ok((profile, tab)) => BrowserState::Ready(Box::new(BrowserSession {
+            driver,
+            profile,
+            tab,
+            second: None,
+            login: None,
+        })),
+        Err(why) => {
+            driver.close().await;
+            BrowserState::Unavailable(why)
+        }
+    }
+}
+
+fn session(ctx: &mut Context) -> Result<&mut BrowserSession, (Verdict, Option<Which>)> {
+    match &mut ctx.browser {
+        BrowserState::Ready(session) => Ok(session),
+        _ => Err(Verdict::error("the browser is not running").into()),
+    }
+}
+
+fn failed(
+    message: impl Into<String>,
+    expected: impl Into<String>,
+    hint: impl Into<String>,
+    tab: Which,
+) -> (Verdict, Option<Which>) {
+    (Verdict::fail(message, expected, hint), Some(tab))
+}
+
+/// JavaScript that is true when the page shows the chatroom for `username`.
+fn shows_chatroom_for(username: &str) -> String {
+    format!(
+        "document.querySelector('#current-user')?.textContent.trim() === {}",
+        js_string(username)
+    )
+}
+
+const SHOWS_LOGIN_FORM: &str =
+    "!!document.querySelector('#login-form') && !document.querySelector('#current-user')";
+
+async fn login_form(ctx: &mut Context) -> Outcome {
+    let url = ctx.url("/");
+    let tab = &session(ctx)?.tab;
+    tab.goto(&url).await.map_err(|why| {
+        failed(
+            why,
+            "the login page",
+            "is the server still running?",
+            Which::Main,
+        )
+    })?;
+    if tab.wait_until(SHOWS_LOGIN_FORM).await {
+        return Ok("a fresh browser profile is shown the login form".into());
+    }
+    Err(failed(
+        "a fresh browser profile is not shown the login form",
+        "the page with #login-form",
+        "templates/login.html.tera is given code: compare it with the kit's",
+        Which::Main,
+    ))
+}
+
+async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
+    let username = ctx.fresh_username();
+    let base = ctx.url("");
+    let js_file = ctx.files.session_js.clone();
+    let rs_file = ctx.files.controllers.clone();
+    let session = session(ctx)?;
+    let tab = &session.tab;
+    let typed = tab.type_into("#username", &username).await;
+    typed.map_err(|why| {
+        failed(
+            why,
+            "the login form",
+            "templates/login.html.tera is given code",
+            Which::Main,
+        )
+    })?;
+    let captured = tab
+        .capture_fetch(|| tab.click("#login-form button[type=submit]"))
+        .await
+        .map_err(|why| (Verdict::error(why), Some(Which::Main)))?;
+    let Some(captured) = captured else {
+        return Err(failed(
+            format!("submitting the form as {username} sent no request within {} s", session.driver.timeout.as_secs()),
+            "a fetch request to your route",
+            format!("session.js must call fetch when the form is submitted ({}); the console may say why", js_file.at_todo(1)),
+            Which::Main,
+        ));
+    };
+    found.exchanges.push(exchange_of(&captured));
+    found.log.push(format!(
+        "the page sent {} {} {}",
+        captured.method,
+        captured.url,
+        captured.body.clone().unwrap_or_default()
+    ));
+    let request = login_request_from(&captured, &username, base.trim_end_matches('/'));
+    // Done when the chatroom shows, or when the login page shows an error.
+    let settled = format!(
+        "({}) || !!document.querySelector('#login-error:not([hidden])')?.textContent.trim()",
+        shows_chatroom_for(&username)
+    );
+    tab.wait_until(&settled).await;
+    let arrived = tab.eval(&shows_chatroom_for(&username)).await == Value::Bool(true);
+    let page_error = tab.text_of("#login-error").await.filter(|t| !t.is_empty());
+    let token = tab.cookie("session").await;
+    let sent = format!(
+        "{} {}",
+        captured.method,
+        path_of(&captured.url, base.trim_end_matches('/'))
+    );
+    let answer = captured
+        .status
+        .map_or("no answer".to_string(), |s| s.to_string());
+    if arrived {
+        if let Some(token) = &token {
+            session.login = Some(Login {
+                username: username.clone(),
+                token: token.clone(),
+            });
+        }
+    }
+    // Even a failed login shows what the page sends: the HTTP checks use it.
+    if let Some(request) = request {
+        ctx.login_request = Some(request);
+        ctx.login_request_seen_by_browser = true;
+    }
+    if arrived && token.is_some() {
+        return Ok(format!(
+            "typing {username} and submitting sent {sent} ({answer}) and entered the chatroom"
+        ));
+    }
+    let message = match (&page_error, captured.status) {
+        (Some(said), _) => format!("the page sent {sent}, got {answer}, and shows: {said}"),
+        (None, Some(200..=299)) if token.is_none() => {
+            format!("the page sent {sent} and got {answer}, but no `session` cookie was stored")
+        }
+        _ => format!(
+            "the page sent {sent}, got {answer}, and did not show the chatroom for {username}"
+        ),
+    };
+    let hint = match captured.status {
+        Some(501) => format!("not implemented yet: see {} and {}", rs_file.at_todo(1), js_file.at_todo(1)),
+        Some(200..=299) if token.is_none() => {
+            format!("session.js must keep the token in the `session` cookie before it reloads ({})", js_file.display)
+        }
+        Some(200..=299) => "the chat page did not show your username: is the cookie's token the one the server made?".into(),
+        _ => format!("the URL and body in {} must match your route in {}", js_file.display, rs_file.display),
+    };
+    Err(failed(
+        message,
+        format!("the chatroom, showing {username}"),
+        hint,
+        Which::Main,
+    ))
+}
+
+/// The login request as the browser sent it, in the form the HTTP checks use.
+fn login_request_from(captured: &Captured, username: &str, base: &str) -> Option<LoginRequest> {
+    let Ok(Value::Object(fields)) = serde_json::from_str(captured.body.as_deref()?) else {
+        return None;
+    };
+    let body = fields
+        .into_iter()
+        .map(|(key, value)| {
+            let value = if value == username {
+                BodyValue::Username
+            } else {
+                BodyValue::Literal(value)
+            };
+            (key, value)
+        })
+        .collect();
+    Some(LoginRequest {
+        method: captured.method.clone(),
+        url: path_of(&captured.url, base),
+        content_type: captured
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "text/plain;charset=UTF-8".into()),
+        body,
+    })
+}
+
+fn path_of(url: &str, base: &str) -> String {
+    url.strip_prefix(base)
+        .map_or_else(|| url.to_owned(), str::to_owned)
+}
+
+fn exchange_of(captured: &Captured) -> Exchange {
+    Exchange {
+        method: captured.method.clone(),
+        url: captured.url.clone(),
+        cookies: Vec::new(),
+        request_body: captured.body.as_deref().map(crate::client::quote),
+        status: captured.status,
+        content_type: captured.response_content_type.clone(),
+        response_body: captured.response_body.as_deref().map(crate::client::quote),
+        error: captured
+            .status
+            .is_none()
+            .then(|| "the page got no answer".to_owned()),
+    }
+}
+
+fn logged_in_user(ctx: &mut Context) -> Result<Login, (Verdict, Option<Which>)> {
+    session(ctx)?
+        .login
+        .clone()
+        .ok_or_else(|| Verdict::error("no browser login").into())
+}
+
+async fn reload(ctx: &mut Context) -> Outcome {
+    let login = logged_in_user(ctx)?;
+    let url = ctx.url("/");
+    let tab = &session(ctx)?.tab;
+    // The server may have restarted on another port: cookies go by host, not port.
+    tab.goto(&url)
+        .await
+        .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
+    tab.reload()
+        .await
+        .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
+    if tab.wait_until(&shows_chatroom_for(&login.username)).await {
+        return Ok(format!(
+            "after a reload the page still shows the chatroom for {}",
+            login.username
+        ));
+    }
+    Err(failed(
+        format!(
+            "after a reload the page no longer shows the chatroom for {}",
+            login.username
+        ),
+        "the chatroom again",
+        "the `session` cookie must outlive the page: Path=/ and a Max-Age (session.js)",
+        Which::Main,
+    ))
+}
+
+async fn second_tab(ctx: &mut Context) -> Outcome {
+    let login = logged_in_user(ctx)?;
+    let url = ctx.url("/");
+    let session = session(ctx)?;
+    let tab = session
+        .driver
+        .new_tab(&session.profile)
+        .await
+        .map_err(Verdict::error)?;
+    session.second = Some(tab);
+    let tab = session.second.as_ref().expect("just opened");
+    tab.goto(&url).await.map_err(|why| {
+        failed(
+            why,
+            "the chat page",
+            "is the server running?",
+            Which::Second,
+        )
+    })?;
+    if tab.wait_until(&shows_chatroom_for(&login.username)).await {
+        return Ok(format!(
+            "a second tab of the same browser is logged in as {}",
+            login.username
+        ));
+    }
+    Err(failed(
+        "a second tab of the same browser is not logged in",
+        format!("the chatroom for {}", login.username),
+        "the cookie must be sent with every page of the site: Path=/ (session.js)",
+        Which::Second,
+    ))
+}
+
+async fn incognito(ctx: &mut Context) -> Outcome {
+    let url = ctx.url("/");
+    let session = session(ctx)?;
+    let context = session.driver.new_context().await.map_err(Verdict::error)?;
+    let tab = session
+        .driver
+        .new_tab(&context)
+        .await
+        .map_err(Verdict::error)?;
+    tab.goto(&url)
+        .await
+        .map_err(|why| Verdict::fail(why, "the login page", "is the server running?"))?;
+    if tab.wait_until(SHOWS_LOGIN_FORM).await {
+        return Ok("a new incognito window is asked for a username".into());
+    }
+    let user = tab.text_of("#current-user").await.unwrap_or_default();
+    Err(Verdict::fail(
+        format!("a new incognito window, with no cookie, is shown the chatroom for `{user}`"),
+        "the login form",
+        "the server must decide who you are from the request's cookie alone",
+    )
+    .into())
+}
+
+/// Sends `text` from the main tab and waits for it to show in the second.
+async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), (Verdict, Option<Which>)> {
+    let url = ctx.url("/");
+    let session = session(ctx)?;
+    let (Some(second), main) = (session.second.as_ref(), &session.tab) else {
+        return Err(Verdict::error("no second tab").into());
+    };
+    for (tab, which) in [(main, Which::Main), (second, Which::Second)] {
+        tab.goto(&url)
+            .await
+            .map_err(|why| failed(why, "the chat page", "is the server running?", which))?;
+        // Wait for the live connection, or the message could come before it does.
+        if !tab
+            .wait_until("document.querySelector('#chat')?.dataset.live === 'connected'")
+            .await
+        {
+            return Err(failed(
+                "the chat page's live updates did not connect",
+                "an open EventSource on /api/rooms/<room>/events",
+                "static/js/chat.js and events.rs are given code: compare them with the kit's",
+                which,
+            ));
+        }
+    }
+    let given = "templates/chat.html.tera is given code: compare it with the kit's";
+    main.type_into("#message-input", text)
+        .await
+        .map_err(|why| failed(why, "the message box", given, Which::Main))?;
+    let sent = main.click("#message-form button[type=submit]").await;
+    sent.map_err(|why| failed(why, "the Send button", given, Which::Main))?;
+    let arrived = format!(
+        "[...document.querySelectorAll('#messages .message .body')].some(b => b.textContent === {})",
+        js_string(text)
+    );
+    if second.wait_until(&arrived).await {
+        return Ok(());
+    }
+    let mine = main.wait_until(&arrived).await;
+    Err(failed(
+        format!(
+            "the message sent in one tab did not appear in the other within {} s{}",
+            session.driver.timeout.as_secs(),
+            if mine {
+                " (it did appear in the tab that sent it)"
+            } else {
+                ""
+            }
+        ),
+        "the message in both tabs, without a reload",
+        "static/js/chat.js and events.rs are given code: compare them with the kit's",
+        Which::Second,
+    ))
+}
+
+async fn live_message(ctx: &mut Context, found: &mut Findings) -> Outcome {
+    let text = format!("live from the grader, run {}", ctx.run_tag);
+    found.log.push(format!("sending {text:?}"));
+    send_and_watch(ctx, &text).await?;
+    Ok("a message sent in one tab appeared in the other without a reload".into())
+}
+
+async fn html_escaped(ctx: &mut Context, found: &mut Findings) -> Outcome {
+    let text = format!(
+        "<img src=x onerror=\"window.__graderRan=1\"><script>window.__graderRan=1</script><b>bold {}</b>",
+        ctx.run_tag
+    );
+    found.log.push(format!("sending {text:?}"));
+    send_and_watch(ctx, &text).await?;
+    let session = session(ctx)?;
+    let tabs = [
+        (&session.tab, Which::Main),
+        (session.second.as_ref().expect("sent"), Which::Second),
+    ];
+    for (tab, which) in tabs {
+        let ran = tab.eval("window.__graderRan === 1").await == Value::Bool(true);
+        let elements = tab
+            .eval(
+                "document.querySelectorAll('#messages img, #messages script, #messages b').length",
+            )
+            .await;
+        if ran || elements.as_u64().unwrap_or(0) > 0 {
+            return Err(failed(
+                "a message with HTML in it became HTML in the page".to_string()
+                    + if ran { ", and its script ran" } else { "" },
+                "the message shown as plain text",
+                "show user text with textContent, never innerHTML (static/js/chat.js)",
+                which,
+            ));
+        }
+    }
+    Ok("a message with HTML and a script shows as plain text and runs nothing".into())
+}
+
+async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
+    let login = logged_in_user(ctx)?;
+    let url = ctx.url("/");
+    let me = ctx.url("/api/me");
+    let http = ctx.browser();
+    let tab = &session(ctx)?.tab;
+    tab.goto(&url)
+        .await
+        .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
+    let clicked = tab.click("#logout").await;
+    clicked.map_err(|why| {
+        failed(
+            why,
+            "a Log out button",
+            "templates/chat.html.tera is given code",
+            Which::Main,
+        )
+    })?;
+    if !tab.wait_until(SHOWS_LOGIN_FORM).await {
+        return Err(failed(
+            "after Log out the page does not show the login form",
+            "the login form",
+            "static/js/chat.js and DELETE /api/session are given code: compare them with the kit's",
+            Which::Main,
+        ));
+    }
+    http.store_session_cookie(&url, &login.token);
+    match http.send("GET", &me, None, &mut found.exchanges).await {
+        Ok(reply) if reply.status == 401 => {
+            Ok("Log out returns to the login form, and the old token no longer works".into())
+        }
+        Ok(reply) => Err(Verdict::fail(
+            format!(
+                "after Log out, the old token still answers {} on /api/me",
+                reply.status
+            ),
+            "401: the session is over",
+            "logout must delete the session on the server (SessionManager::delete)",
+        )
+        .into()),
+        Err(why) => Err(Verdict::fail(why, "401", "is the server running?").into()),
+    }
+}
+
+/// Saves the tab's screenshot and console next to the report, on a failure.
+async fn save_what_the_page_showed(
+    ctx: &mut Context,
+    id: &str,
+    which: Option<Which>,
+    found: &mut Findings,
+) {
+    let Some(which) = which else { return };
+    let folder = ctx.settings.artifacts_dir.clone();
+    let BrowserState::Ready(session) = &ctx.browser else {
+        return;
+    };
+    let tab: Option<&Tab> = match which {
+        Which::Main => Some(&session.tab),
+        Which::Second => session.second.as_ref(),
+    };
+    let Some(tab) = tab else { return };
+    if std::fs::create_dir_all(&folder).is_err() {
+        return;
+    }
+    let picture = folder.join(format!("{id}.png"));
+    match tab.screenshot(&picture).await {
+        Ok(()) => found.artifacts.push(picture.display().to_string()),
+        Err(why) => found.log.push(why),
+    }
+    let console = folder.join(format!("{id}.console.txt"));
+    let mut lines = tab.console();
+    if lines.is_empty() {
+        lines.push("(the page printed nothing to its console)".into());
+    }
+    if std::fs::write(&console, lines.join("\n") + "\n").is_ok() {
+        found.artifacts.push(console.display().to_string());
+    }
+}
