@@ -7,11 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
-use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
-use chromiumoxide::cdp::browser_protocol::network::{
-    EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived, GetRequestPostDataParams,
-    GetResponseBodyParams, ResourceType,
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    self, EventRequestPaused, RequestPattern, RequestStage,
 };
+use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+use chromiumoxide::cdp::browser_protocol::network::{GetRequestPostDataParams, ResourceType};
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
@@ -22,6 +22,8 @@ use chromiumoxide::cdp::js_protocol::runtime::{
 use chromiumoxide::error::CdpError;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Browser, BrowserConfig, Page};
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use futures::StreamExt;
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -352,95 +354,106 @@ impl Tab {
 
     /// Runs `action`, then returns the first `fetch` (or XHR) request the page
     /// sends, with its answer; `None` if none comes within the time limit.
+    ///
+    /// The answer is read while the browser holds it back from the page
+    /// (DevTools' Fetch domain): read afterwards, it may already be gone with
+    /// the page that asked for it, when the page reloads at once.
     pub async fn capture_fetch<F, Fut>(&self, action: F) -> Result<Option<Captured>, String>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(), String>>,
     {
         let cdp = |e: CdpError| format!("the browser did not answer: {e}");
-        // Listen before acting: events that come earlier are not replayed.
-        let mut requests = self
-            .page
-            .event_listener::<EventRequestWillBeSent>()
+        let patterns = [ResourceType::Fetch, ResourceType::Xhr].map(|kind| {
+            RequestPattern::builder()
+                .resource_type(kind)
+                .request_stage(RequestStage::Response)
+                .build()
+        });
+        self.page
+            .execute(fetch::EnableParams::builder().patterns(patterns).build())
             .await
             .map_err(cdp)?;
-        let mut responses = self
+        let mut paused = self
             .page
-            .event_listener::<EventResponseReceived>()
+            .event_listener::<EventRequestPaused>()
             .await
             .map_err(cdp)?;
-        let mut finished = self
-            .page
-            .event_listener::<EventLoadingFinished>()
-            .await
-            .map_err(cdp)?;
-        action().await?;
-        let sent = tokio::time::timeout(self.timeout, async {
-            while let Some(event) = requests.next().await {
-                if matches!(
-                    event.r#type,
-                    Some(ResourceType::Fetch) | Some(ResourceType::Xhr)
-                ) {
-                    return Some(event);
-                }
-            }
-            None
-        })
-        .await;
-        let Ok(Some(sent)) = sent else {
-            return Ok(None);
+        let acted = action().await;
+        let held = match acted {
+            Ok(()) => tokio::time::timeout(self.timeout, paused.next())
+                .await
+                .ok()
+                .flatten(),
+            Err(_) => None,
         };
-        let headers = serde_json::to_value(&sent.request.headers).unwrap_or_default();
-        let content_type = headers
-            .as_object()
-            .and_then(|h| {
-                h.iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        let captured = match &held {
+            Some(held) => Some(self.read_held(held).await),
+            None => None,
+        };
+        let _ = self.page.execute(fetch::DisableParams::default()).await;
+        acted?;
+        Ok(captured)
+    }
+
+    /// What a held request and its answer were; then lets the answer through.
+    async fn read_held(&self, held: &EventRequestPaused) -> Captured {
+        let header = |name: &str, headers: &[(String, String)]| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let request_headers: Vec<(String, String)> = serde_json::to_value(&held.request.headers)
+            .ok()
+            .and_then(|h| h.as_object().cloned())
+            .map(|h| {
+                h.into_iter()
+                    .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+                    .collect()
             })
-            .and_then(|(_, v)| v.as_str().map(str::to_owned));
+            .unwrap_or_default();
+        let response_headers: Vec<(String, String)> = held
+            .response_headers
+            .iter()
+            .flatten()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect();
         let mut captured = Captured {
-            method: sent.request.method.clone(),
-            url: sent.request.url.clone(),
-            content_type,
+            method: held.request.method.clone(),
+            url: held.request.url.clone(),
+            content_type: header("content-type", &request_headers),
+            status: held
+                .response_status_code
+                .and_then(|s| u16::try_from(s).ok()),
+            response_content_type: header("content-type", &response_headers),
             ..Captured::default()
         };
-        if sent.request.has_post_data == Some(true) {
+        if let (Some(true), Some(id)) = (held.request.has_post_data, &held.network_id) {
             let posted = self
                 .page
-                .execute(GetRequestPostDataParams::new(sent.request_id.clone()))
+                .execute(GetRequestPostDataParams::new(id.clone()))
                 .await;
             captured.body = posted.ok().map(|p| p.result.post_data.clone());
         }
-        let answered = tokio::time::timeout(self.timeout, async {
-            while let Some(event) = responses.next().await {
-                if event.request_id == sent.request_id {
-                    return Some(event);
-                }
-            }
-            None
-        })
-        .await;
-        if let Ok(Some(response)) = answered {
-            captured.status = u16::try_from(response.response.status).ok();
-            captured.response_content_type = Some(response.response.mime_type.clone());
-            let done = tokio::time::timeout(self.timeout, async {
-                while let Some(event) = finished.next().await {
-                    if event.request_id == sent.request_id {
-                        return true;
-                    }
-                }
-                false
-            })
+        let body = self
+            .page
+            .execute(fetch::GetResponseBodyParams::new(held.request_id.clone()))
             .await;
-            if done == Ok(true) {
-                let body = self
-                    .page
-                    .execute(GetResponseBodyParams::new(sent.request_id.clone()))
-                    .await;
-                captured.response_body = body.ok().map(|b| b.result.body.clone());
+        captured.response_body = body.ok().map(|b| {
+            if !b.result.base64_encoded {
+                return b.result.body.clone();
             }
-        }
-        Ok(Some(captured))
+            match BASE64.decode(&b.result.body) {
+                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                Err(_) => "(a body the browser could not hand over)".to_owned(),
+            }
+        });
+        let _ = self
+            .page
+            .execute(fetch::ContinueRequestParams::new(held.request_id.clone()))
+            .await;
+        captured
     }
 
     /// The value of this page's cookie `name`, HttpOnly ones included.

@@ -70,6 +70,7 @@ async fn the_solution_passes_every_check() {
         if common::browser_on() { 100 } else { 80 }
     );
     assert_eq!(report.exit_code(), 0);
+    common::assert_report_snapshots("solution", &report);
 }
 
 const ALL_CHECKS: [&str; 21] = [
@@ -180,6 +181,7 @@ async fn the_lab_of_this_workspace() {
     }
     assert_eq!(report.outcome, Outcome::Failed);
     assert_eq!(report.score, 5);
+    common::assert_report_snapshots("untouched-lab", &report);
 }
 
 #[tokio::test]
@@ -238,6 +240,7 @@ async fn a_body_key_the_route_does_not_read() {
         said.contains("answered 422") && said.contains("must match your struct's field name"),
         "{said}"
     );
+    common::assert_report_snapshots("wrong-body-key", &report);
 }
 
 #[tokio::test]
@@ -399,6 +402,7 @@ async fn a_compile_error() {
         "{said}"
     );
     assert_eq!(ids(&report, Status::Skip).len(), report.checks.len() - 1);
+    common::assert_report_snapshots("compile-error", &report);
 }
 
 #[tokio::test]

@@ -208,3 +208,60 @@ pub fn human(report: &Report) -> String {
     colored::control::set_override(false);
     grader::render::human(report, false)
 }
+
+/// What changes from run to run, replaced so that reports can be compared.
+fn redactions() -> Vec<(String, &'static str)> {
+    vec![
+        (regex_escape(&kit().display().to_string()), "[KIT]"),
+        (r"/tmp/lab-grader-[A-Za-z0-9]+".into(), "[SCRATCH]"),
+        (r"127\.0\.0\.1:\d+".into(), "127.0.0.1:[PORT]"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".into(),
+            "[TOKEN]",
+        ),
+        (
+            r"\b(ada|grace|alan|barbara|edsger|margaret|linus|katherine)-[0-9a-f]{6}\d+".into(),
+            "[USER]",
+        ),
+        (r"\b(run |grader-|bold )[0-9a-f]{6}\b".into(), "$1[RUN]"),
+        (r#""duration_ms": \d+"#.into(), r#""duration_ms": "[MS]""#),
+        (r#"(created_at\\?"):\d+"#.into(), "$1:[TIME]"),
+    ]
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if "\\.+*?()|[]{}^$".contains(c) {
+                format!("\\{c}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Compares the human and JSON reports with the saved snapshots `name`.
+/// Only with the browser on: without it the report has other lines.
+pub fn assert_report_snapshots(name: &str, report: &Report) {
+    if !browser_on() {
+        eprintln!("note: no browser, so the snapshots of `{name}` are not compared");
+        return;
+    }
+    let filters = redactions();
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(from, to)| (from.as_str(), *to))
+        .collect();
+    insta::with_settings!({
+        filters => filters,
+        prepend_module_to_snapshot => false,
+        snapshot_path => "../snapshots",
+    }, {
+        insta::assert_snapshot!(format!("{name}.human"), human(report));
+        insta::assert_json_snapshot!(format!("{name}.json"), report, {
+            ".checks[].log" => "[log]",
+            ".checks[].artifacts" => "[artifacts]",
+        });
+    });
+}
