@@ -9,18 +9,12 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
-use chromiumoxide::cdp::browser_protocol::fetch::{
-    self, EventRequestPaused, RequestPattern, RequestStage,
-};
+use chromiumoxide::cdp::browser_protocol::fetch::{self, EventRequestPaused, RequestPattern, RequestStage};
 use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::cdp::browser_protocol::network::{GetRequestPostDataParams, ResourceType};
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
-use chromiumoxide::cdp::browser_protocol::target::{
-    CreateBrowserContextParams, CreateTargetParams,
-};
-use chromiumoxide::cdp::js_protocol::runtime::{
-    EventConsoleApiCalled, EventExceptionThrown, RemoteObject,
-};
+use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
+use chromiumoxide::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown, RemoteObject};
 use chromiumoxide::error::CdpError;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Browser, BrowserConfig, Page};
@@ -35,16 +29,11 @@ pub const BROWSER_VARIABLE: &str = "GRADER_BROWSER";
 /// `$GRADER_BROWSER`, then the usual names on PATH and install locations.
 pub fn find(explicit: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(path) = explicit {
-        return executable(path)
-            .ok_or_else(|| format!("no browser at {} (from --browser)", path.display()));
+        return executable(path).ok_or_else(|| format!("no browser at {} (from --browser)", path.display()));
     }
     if let Some(path) = std::env::var_os(BROWSER_VARIABLE).map(PathBuf::from) {
-        return executable(&path).ok_or_else(|| {
-            format!(
-                "no browser at {} (from ${BROWSER_VARIABLE})",
-                path.display()
-            )
-        });
+        return executable(&path)
+            .ok_or_else(|| format!("no browser at {} (from ${BROWSER_VARIABLE})", path.display()));
     }
     candidates()
         .iter()
@@ -56,13 +45,11 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf, String> {
 fn candidates() -> Vec<PathBuf> {
     // Debian's /usr/bin/chromium is a shell script that adds flags of its
     // own; the real binary next to it takes exactly ours.
-    let mut found: Vec<PathBuf> = [
-        "/usr/lib/chromium/chromium",
-        "/usr/lib/chromium-browser/chromium-browser",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .collect();
+    let mut found: Vec<PathBuf> =
+        ["/usr/lib/chromium/chromium", "/usr/lib/chromium-browser/chromium-browser"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
     let names = [
         "chromium",
         "chromium-browser",
@@ -109,11 +96,7 @@ pub struct Driver {
 
 impl Driver {
     /// Starts `executable` headless, with a fresh profile in `profile`.
-    pub async fn launch(
-        executable: &Path,
-        profile: &Path,
-        timeout: Duration,
-    ) -> Result<Driver, String> {
+    pub async fn launch(executable: &Path, profile: &Path, timeout: Duration) -> Result<Driver, String> {
         let mut args = vec![
             "headless",
             "disable-gpu",
@@ -154,11 +137,7 @@ impl Driver {
                 }
             }
         });
-        Ok(Driver {
-            browser,
-            handler,
-            timeout,
-        })
+        Ok(Driver { browser, handler, timeout })
     }
 
     /// A new, empty cookie jar: what an incognito window is.
@@ -176,21 +155,14 @@ impl Driver {
             .browser_context_id(context.clone())
             .build()
             .map_err(|e| format!("bad tab parameters: {e}"))?;
-        let page = self
-            .browser
-            .new_page(params)
-            .await
-            .map_err(|e| format!("cannot open a tab: {e}"))?;
+        let page = self.browser.new_page(params).await.map_err(|e| format!("cannot open a tab: {e}"))?;
         Tab::watch(page, self.timeout).await
     }
 
     /// Closes the browser and reaps it (SIGKILL if it does not close in time).
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(Duration::from_secs(5), self.browser.close()).await;
-        if tokio::time::timeout(Duration::from_secs(5), self.browser.wait())
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(Duration::from_secs(5), self.browser.wait()).await.is_err() {
             let _ = self.browser.kill().await;
         }
         self.handler.abort();
@@ -226,14 +198,8 @@ impl Drop for Tab {
 impl Tab {
     async fn watch(page: Page, timeout: Duration) -> Result<Tab, String> {
         let cdp = |e: CdpError| format!("the browser did not answer: {e}");
-        let mut console_calls = page
-            .event_listener::<EventConsoleApiCalled>()
-            .await
-            .map_err(cdp)?;
-        let mut exceptions = page
-            .event_listener::<EventExceptionThrown>()
-            .await
-            .map_err(cdp)?;
+        let mut console_calls = page.event_listener::<EventConsoleApiCalled>().await.map_err(cdp)?;
+        let mut exceptions = page.event_listener::<EventExceptionThrown>().await.map_err(cdp)?;
         let console = Arc::new(Mutex::new(Vec::new()));
         let lines = console.clone();
         let watcher = tokio::spawn(async move {
@@ -253,30 +219,19 @@ impl Tab {
                 lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
             }
         });
-        Ok(Tab {
-            page,
-            console,
-            watcher,
-            timeout,
-        })
+        Ok(Tab { page, console, watcher, timeout })
     }
 
     /// Everything the page printed to its console so far.
     pub fn console(&self) -> Vec<String> {
-        self.console
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.console.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub async fn goto(&self, url: &str) -> Result<(), String> {
         match tokio::time::timeout(self.timeout, self.page.goto(url)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(format!("could not open {url}: {e}")),
-            Err(_) => Err(format!(
-                "{url} did not load within {} s",
-                self.timeout.as_secs()
-            )),
+            Err(_) => Err(format!("{url} did not load within {} s", self.timeout.as_secs())),
         }
     }
 
@@ -284,10 +239,7 @@ impl Tab {
         match tokio::time::timeout(self.timeout, self.page.reload()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(format!("could not reload: {e}")),
-            Err(_) => Err(format!(
-                "the page did not reload within {} s",
-                self.timeout.as_secs()
-            )),
+            Err(_) => Err(format!("the page did not reload within {} s", self.timeout.as_secs())),
         }
     }
 
@@ -303,14 +255,8 @@ impl Tab {
 
     /// The text of the first element matching `selector`, if there is one.
     pub async fn text_of(&self, selector: &str) -> Option<String> {
-        let expression = format!(
-            "document.querySelector({})?.textContent ?? null",
-            js_string(selector)
-        );
-        self.eval(&expression)
-            .await
-            .as_str()
-            .map(|s| s.trim().to_owned())
+        let expression = format!("document.querySelector({})?.textContent ?? null", js_string(selector));
+        self.eval(&expression).await.as_str().map(|s| s.trim().to_owned())
     }
 
     /// Waits until `expression` is true, up to the time limit. Evaluating a
@@ -365,26 +311,13 @@ impl Tab {
     {
         let cdp = |e: CdpError| format!("the browser did not answer: {e}");
         let patterns = [ResourceType::Fetch, ResourceType::Xhr].map(|kind| {
-            RequestPattern::builder()
-                .resource_type(kind)
-                .request_stage(RequestStage::Response)
-                .build()
+            RequestPattern::builder().resource_type(kind).request_stage(RequestStage::Response).build()
         });
-        self.page
-            .execute(fetch::EnableParams::builder().patterns(patterns).build())
-            .await
-            .map_err(cdp)?;
-        let mut paused = self
-            .page
-            .event_listener::<EventRequestPaused>()
-            .await
-            .map_err(cdp)?;
+        self.page.execute(fetch::EnableParams::builder().patterns(patterns).build()).await.map_err(cdp)?;
+        let mut paused = self.page.event_listener::<EventRequestPaused>().await.map_err(cdp)?;
         let acted = action().await;
         let held = match acted {
-            Ok(()) => tokio::time::timeout(self.timeout, paused.next())
-                .await
-                .ok()
-                .flatten(),
+            Ok(()) => tokio::time::timeout(self.timeout, paused.next()).await.ok().flatten(),
             Err(_) => None,
         };
         let captured = match &held {
@@ -399,47 +332,28 @@ impl Tab {
     /// What a held request and its answer were; then lets the answer through.
     async fn read_held(&self, held: &EventRequestPaused) -> Captured {
         let header = |name: &str, headers: &[(String, String)]| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
+            headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone())
         };
         let request_headers: Vec<(String, String)> = serde_json::to_value(&held.request.headers)
             .ok()
             .and_then(|h| h.as_object().cloned())
-            .map(|h| {
-                h.into_iter()
-                    .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
-                    .collect()
-            })
+            .map(|h| h.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect())
             .unwrap_or_default();
-        let response_headers: Vec<(String, String)> = held
-            .response_headers
-            .iter()
-            .flatten()
-            .map(|h| (h.name.clone(), h.value.clone()))
-            .collect();
+        let response_headers: Vec<(String, String)> =
+            held.response_headers.iter().flatten().map(|h| (h.name.clone(), h.value.clone())).collect();
         let mut captured = Captured {
             method: held.request.method.clone(),
             url: held.request.url.clone(),
             content_type: header("content-type", &request_headers),
-            status: held
-                .response_status_code
-                .and_then(|s| u16::try_from(s).ok()),
+            status: held.response_status_code.and_then(|s| u16::try_from(s).ok()),
             response_content_type: header("content-type", &response_headers),
             ..Captured::default()
         };
         if let (Some(true), Some(id)) = (held.request.has_post_data, &held.network_id) {
-            let posted = self
-                .page
-                .execute(GetRequestPostDataParams::new(id.clone()))
-                .await;
+            let posted = self.page.execute(GetRequestPostDataParams::new(id.clone())).await;
             captured.body = posted.ok().map(|p| p.result.post_data.clone());
         }
-        let body = self
-            .page
-            .execute(fetch::GetResponseBodyParams::new(held.request_id.clone()))
-            .await;
+        let body = self.page.execute(fetch::GetResponseBodyParams::new(held.request_id.clone())).await;
         captured.response_body = body.ok().map(|b| {
             if !b.result.base64_encoded {
                 return b.result.body.clone();
@@ -449,32 +363,19 @@ impl Tab {
                 Err(_) => "(a body the browser could not hand over)".to_owned(),
             }
         });
-        let _ = self
-            .page
-            .execute(fetch::ContinueRequestParams::new(held.request_id.clone()))
-            .await;
+        let _ = self.page.execute(fetch::ContinueRequestParams::new(held.request_id.clone())).await;
         captured
     }
 
     /// The value of this page's cookie `name`, HttpOnly ones included.
     pub async fn cookie(&self, name: &str) -> Option<String> {
-        let cookies = tokio::time::timeout(self.timeout, self.page.get_cookies())
-            .await
-            .ok()?
-            .ok()?;
-        cookies
-            .into_iter()
-            .find(|c| c.name == name)
-            .map(|c| c.value)
-            .filter(|v| !v.is_empty())
+        let cookies = tokio::time::timeout(self.timeout, self.page.get_cookies()).await.ok()?.ok()?;
+        cookies.into_iter().find(|c| c.name == name).map(|c| c.value).filter(|v| !v.is_empty())
     }
 
     /// Saves a screenshot of the page as a PNG.
     pub async fn screenshot(&self, path: &Path) -> Result<(), String> {
-        let params = ScreenshotParams::builder()
-            .format(CaptureScreenshotFormat::Png)
-            .full_page(true)
-            .build();
+        let params = ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).full_page(true).build();
         match tokio::time::timeout(self.timeout, self.page.save_screenshot(params, path)).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(format!("no screenshot: {e}")),
@@ -496,4 +397,29 @@ fn describe(object: &RemoteObject) -> String {
 /// `text` as a JavaScript string literal.
 pub fn js_string(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_explicit_path_must_be_a_browser() {
+        let missing = find(Some(Path::new("/nonexistent/chromium"))).unwrap_err();
+        assert_eq!(missing, "no browser at /nonexistent/chromium (from --browser)");
+        let file = tempfile::NamedTempFile::new().unwrap();
+        assert_eq!(find(Some(file.path())).unwrap(), file.path());
+    }
+
+    #[test]
+    fn the_usual_places_include_every_platform() {
+        let places: Vec<String> = candidates().iter().map(|p| p.display().to_string()).collect();
+        assert!(places.iter().any(|p| p.ends_with("/usr/lib/chromium/chromium")));
+        assert!(places.iter().any(|p| p.contains("Google Chrome.app")));
+    }
+
+    #[test]
+    fn text_becomes_a_javascript_string() {
+        assert_eq!(js_string("a'b\"c</script>"), r#""a'b\"c</script>""#);
+    }
 }

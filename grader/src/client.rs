@@ -47,18 +47,13 @@ impl Browser {
             .no_proxy() // the server is on loopback; a proxy setting must not reroute it
             .build()
             .expect("a plain HTTP client builds");
-        Browser {
-            client,
-            jar,
-            timeout,
-        }
+        Browser { client, jar, timeout }
     }
 
     /// Stores the token the way `session.js` does: `session=<token>; Path=/`.
     pub fn store_session_cookie(&self, base_url: &str, token: &str) {
         if let Ok(url) = Url::parse(base_url) {
-            self.jar
-                .add_cookie_str(&format!("session={token}; Path=/"), &url);
+            self.jar.add_cookie_str(&format!("session={token}; Path=/"), &url);
         }
     }
 
@@ -99,8 +94,8 @@ impl Browser {
         url: &str,
         body: Option<(&str, String)>,
     ) -> Result<Reply, String> {
-        let method = Method::from_bytes(method.as_bytes())
-            .map_err(|_| format!("`{method}` is not an HTTP method"))?;
+        let method =
+            Method::from_bytes(method.as_bytes()).map_err(|_| format!("`{method}` is not an HTTP method"))?;
         let mut request = self.client.request(method, url);
         if let Some((content_type, body)) = body {
             request = request.header("Content-Type", content_type).body(body);
@@ -108,17 +103,10 @@ impl Browser {
         let describe = |e| describe(e, self.timeout);
         let response = request.send().await.map_err(describe)?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = response.text().await.map_err(describe)?;
-        Ok(Reply {
-            status,
-            content_type,
-            body,
-        })
+        Ok(Reply { status, content_type, body })
     }
 
     fn cookies_for(&self, url: &str) -> Vec<String> {

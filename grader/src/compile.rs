@@ -55,13 +55,8 @@ pub async fn build(
     let _lock = TargetLock::acquire(&target_dir)
         .await
         .map_err(|e| BuildFailure::Cargo(format!("cannot lock {}: {e}", target_dir.display())))?;
-    let marker = target_dir
-        .join(".grader")
-        .join(format!("{}.workspace", request.package));
-    let workspace = request
-        .workspace
-        .canonicalize()
-        .unwrap_or_else(|_| request.workspace.clone());
+    let marker = target_dir.join(".grader").join(format!("{}.workspace", request.package));
+    let workspace = request.workspace.canonicalize().unwrap_or_else(|_| request.workspace.clone());
     if !last_built_here(&marker, &workspace, &target_dir, &request.package) {
         let forgotten = forget_builds(&target_dir, &request.package);
         log.push(format!(
@@ -79,11 +74,7 @@ pub async fn build(
         std::fs::copy(&built, &private)
             .map_err(|e| BuildFailure::Cargo(format!("cannot copy {}: {e}", built.display())))?;
     }
-    log.push(format!(
-        "copied {} to {}",
-        built.display(),
-        private.display()
-    ));
+    log.push(format!("copied {} to {}", built.display(), private.display()));
     Ok(private)
 }
 
@@ -105,19 +96,12 @@ fn last_built_here(marker: &Path, workspace: &Path, target_dir: &Path, package: 
 
 /// When anything in `dir` last changed.
 fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .filter_map(|entry| entry.metadata().ok()?.modified().ok())
-        .max()
+    std::fs::read_dir(dir).ok()?.flatten().filter_map(|entry| entry.metadata().ok()?.modified().ok()).max()
 }
 
 /// The fingerprint folders cargo keeps for `package` (`lab-<16 hex digits>`).
 fn fingerprints(target_dir: &Path, package: &str) -> Vec<PathBuf> {
-    let prefixes = [
-        format!("{}-", package.replace('-', "_")),
-        format!("{package}-"),
-    ];
+    let prefixes = [format!("{}-", package.replace('-', "_")), format!("{package}-")];
     let mut found = Vec::new();
     for profile in ["debug", "release"] {
         let Ok(entries) = std::fs::read_dir(target_dir.join(profile).join(".fingerprint")) else {
@@ -142,10 +126,7 @@ fn fingerprints(target_dir: &Path, package: &str) -> Vec<PathBuf> {
 /// whoever's it was. Forgetting the package's fingerprints forces a rebuild
 /// (of that package only: the dependencies stay shared).
 fn forget_builds(target_dir: &Path, package: &str) -> usize {
-    fingerprints(target_dir, package)
-        .iter()
-        .filter(|dir| std::fs::remove_dir_all(dir).is_ok())
-        .count()
+    fingerprints(target_dir, package).iter().filter(|dir| std::fs::remove_dir_all(dir).is_ok()).count()
 }
 
 /// An exclusive lock on `<target>/.grader.lock`, held while it lives (Unix;
@@ -178,21 +159,12 @@ impl TargetLock {
     }
 }
 
-async fn build_locked(
-    request: &BuildRequest,
-    log: &mut Vec<String>,
-) -> Result<PathBuf, BuildFailure> {
+async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<PathBuf, BuildFailure> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(&cargo);
     command
         .current_dir(&request.workspace)
-        .args([
-            "build",
-            "--bins",
-            "--message-format=json",
-            "--package",
-            &request.package,
-        ])
+        .args(["build", "--bins", "--message-format=json", "--package", &request.package])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -205,24 +177,16 @@ async fn build_locked(
         request.workspace.display()
     ));
     let child = process::isolate(&mut command).spawn().map_err(|e| {
-        BuildFailure::Cargo(format!(
-            "cannot run cargo ({}): {e}",
-            Path::new(&cargo).display()
-        ))
+        BuildFailure::Cargo(format!("cannot run cargo ({}): {e}", Path::new(&cargo).display()))
     })?;
     let output = match tokio::time::timeout(request.timeout, child.wait_with_output()).await {
-        Ok(output) => {
-            output.map_err(|e| BuildFailure::Cargo(format!("cargo failed to run: {e}")))?
-        }
+        Ok(output) => output.map_err(|e| BuildFailure::Cargo(format!("cargo failed to run: {e}")))?,
         Err(_) => return Err(BuildFailure::Timeout(request.timeout)), // dropping the child kills it
     };
     let messages = parse_messages(&String::from_utf8_lossy(&output.stdout), &request.package);
     if output.status.success() {
         return messages.executable.ok_or_else(|| {
-            BuildFailure::Cargo(format!(
-                "package `{}` built, but it has no binary to run",
-                request.package
-            ))
+            BuildFailure::Cargo(format!("package `{}` built, but it has no binary to run", request.package))
         });
     }
     if !messages.errors.is_empty() {
@@ -233,9 +197,7 @@ async fn build_locked(
     let stderr = String::from_utf8_lossy(&output.stderr);
     let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     let tail = tail[tail.len().saturating_sub(12)..].join("\n");
-    Err(BuildFailure::Cargo(format!(
-        "cargo build failed without a compiler error:\n{tail}"
-    )))
+    Err(BuildFailure::Cargo(format!("cargo build failed without a compiler error:\n{tail}")))
 }
 
 #[derive(Debug, Default)]
@@ -269,17 +231,10 @@ struct Target {
 fn parse_messages(stdout: &str, package: &str) -> Messages {
     let mut messages = Messages::default();
     let mut binaries = Vec::new();
-    for line in stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Line>(l).ok())
-    {
+    for line in stdout.lines().filter_map(|l| serde_json::from_str::<Line>(l).ok()) {
         match line.reason.as_str() {
             "compiler-message" => {
-                if let Some(Diagnostic {
-                    level,
-                    rendered: Some(text),
-                }) = line.message
-                {
+                if let Some(Diagnostic { level, rendered: Some(text) }) = line.message {
                     if level == "error"
                         && !text.starts_with("error: aborting")
                         && !text.starts_with("error: could not compile")
@@ -289,12 +244,8 @@ fn parse_messages(stdout: &str, package: &str) -> Messages {
                 }
             }
             "compiler-artifact" => {
-                let ours = line
-                    .package_id
-                    .as_deref()
-                    .is_some_and(|id| belongs_to(id, package));
-                if let (true, Some(target), Some(executable)) = (ours, line.target, line.executable)
-                {
+                let ours = line.package_id.as_deref().is_some_and(|id| belongs_to(id, package));
+                if let (true, Some(target), Some(executable)) = (ours, line.target, line.executable) {
                     if target.kind.iter().any(|k| k == "bin") {
                         binaries.push((target.name, executable));
                     }
@@ -317,9 +268,7 @@ fn parse_messages(stdout: &str, package: &str) -> Messages {
 fn belongs_to(package_id: &str, name: &str) -> bool {
     package_id.starts_with(&format!("{name} "))
         || package_id.contains(&format!("#{name}@"))
-        || package_id
-            .rsplit_once('#')
-            .is_some_and(|(url, _)| url.ends_with(&format!("/{name}")))
+        || package_id.rsplit_once('#').is_some_and(|(url, _)| url.ends_with(&format!("/{name}")))
 }
 
 #[cfg(test)]

@@ -26,8 +26,7 @@ pub async fn grade(
         }
         Target::Url(url) => url.clone(),
     };
-    let mut ctx =
-        Context::new(settings).map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+    let mut ctx = Context::new(settings).map_err(|e| format!("cannot make a temporary folder: {e}"))?;
     let mut satisfied: HashSet<&str> = HashSet::new();
     let mut results = Vec::new();
     for check in plan {
@@ -47,8 +46,7 @@ pub async fn grade(
             duration_ms: 0,
         };
         // Without a browser every browser check says so, rather than being skipped.
-        let no_browser =
-            check.stage == Stage::Browser && matches!(ctx.browser, BrowserState::Unavailable(_));
+        let no_browser = check.stage == Stage::Browser && matches!(ctx.browser, BrowserState::Unavailable(_));
         let missing = check.needs.iter().find(|need| !satisfied.contains(*need));
         if let (Some(missing), false) = (missing, no_browser) {
             result.message = format!("skipped: it needs `{missing}`, which did not pass");
@@ -76,11 +74,7 @@ pub async fn grade(
                 result.message = format!("skipped: {message}");
             }
             Verdict::Skip(message) => result.message = format!("skipped: {message}"),
-            Verdict::Fail {
-                message,
-                expected,
-                hint,
-            } => {
+            Verdict::Fail { message, expected, hint } => {
                 result.status = Status::Fail;
                 result.message = message;
                 result.expected = expected;

@@ -24,12 +24,7 @@ struct Cli {
     #[arg(long, value_name = "DIR", conflicts_with = "url")]
     path: Option<PathBuf>,
     /// The package whose server is graded (`solution` for the reference answer)
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "lab",
-        conflicts_with = "url"
-    )]
+    #[arg(long, value_name = "NAME", default_value = "lab", conflicts_with = "url")]
     package: String,
     /// Check a server that is already running instead of building one
     #[arg(long, value_name = "URL")]
@@ -86,12 +81,8 @@ enum Format {
 }
 
 fn parse_points(raw: &str) -> Result<(String, u32), String> {
-    let (id, points) = raw
-        .split_once('=')
-        .ok_or("expected ID=N, such as bad-input=0")?;
-    let points = points
-        .parse()
-        .map_err(|_| format!("`{points}` is not a whole number of points"))?;
+    let (id, points) = raw.split_once('=').ok_or("expected ID=N, such as bad-input=0")?;
+    let points = points.parse().map_err(|_| format!("`{points}` is not a whole number of points"))?;
     Ok((id.to_owned(), points))
 }
 
@@ -108,17 +99,12 @@ async fn main() -> ExitCode {
             } else {
                 format!("  (needs {})", check.needs.join(", "))
             };
-            println!(
-                "{:<18} {:>3} points  {}{needs}",
-                check.id, check.points, check.title
-            );
+            println!("{:<18} {:>3} points  {}{needs}", check.id, check.points, check.title);
         }
         return ExitCode::SUCCESS;
     }
     let target = match &cli.url {
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
-            Target::Url(url.clone())
-        }
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Target::Url(url.clone()),
         Some(url) => return trouble(&format!("--url takes an http:// URL, not `{url}`")),
         None => Target::Workspace {
             path: cli.path.clone().unwrap_or_else(grader::kit_root),
@@ -143,11 +129,8 @@ async fn main() -> ExitCode {
         (true, _) => BrowserChoice::Off,
         (false, path) => BrowserChoice::Find(path.clone()),
     };
-    let next_to_output = cli.output.as_ref().map(|file| {
-        file.parent()
-            .unwrap_or(Path::new("."))
-            .join("grader-artifacts")
-    });
+    let next_to_output =
+        cli.output.as_ref().map(|file| file.parent().unwrap_or(Path::new(".")).join("grader-artifacts"));
     if let Some(dir) = cli.artifacts.clone().or(next_to_output) {
         settings.artifacts_dir = dir;
     }

@@ -23,13 +23,8 @@ pub fn human(report: &Report, verbose: bool) -> String {
         } else {
             String::new()
         };
-        let line = format!(
-            " {} {:<id_width$}  {}  {}",
-            badge(check.status),
-            check.id,
-            check.title,
-            points.dimmed()
-        );
+        let line =
+            format!(" {} {:<id_width$}  {}  {}", badge(check.status), check.id, check.title, points.dimmed());
         let _ = writeln!(out, "{}", line.trim_end());
         if check.status != Status::Pass || verbose {
             details(&mut out, check, verbose);
@@ -63,37 +58,16 @@ fn details(out: &mut String, check: &CheckResult, verbose: bool) {
         Vec::new()
     };
     for exchange in shown {
-        let body = exchange
-            .request_body
-            .as_deref()
-            .map(|b| format!("  {b}"))
-            .unwrap_or_default();
-        let cookies = if exchange.cookies.is_empty() {
-            "none".to_string()
-        } else {
-            exchange.cookies.join("; ")
-        };
-        let _ = writeln!(
-            out,
-            "{pad}{} {} {}{body}",
-            label("sent"),
-            exchange.method,
-            exchange.url
-        );
+        let body = exchange.request_body.as_deref().map(|b| format!("  {b}")).unwrap_or_default();
+        let cookies =
+            if exchange.cookies.is_empty() { "none".to_string() } else { exchange.cookies.join("; ") };
+        let _ = writeln!(out, "{pad}{} {} {}{body}", label("sent"), exchange.method, exchange.url);
         let _ = writeln!(out, "{pad}{} {cookies}", label("cookies"));
         match (&exchange.status, &exchange.error) {
             (Some(status), _) => {
-                let kind = exchange
-                    .content_type
-                    .as_deref()
-                    .unwrap_or("no content type");
+                let kind = exchange.content_type.as_deref().unwrap_or("no content type");
                 let body = exchange.response_body.as_deref().unwrap_or("");
-                let _ = writeln!(
-                    out,
-                    "{pad}{} {status} ({kind})  {}",
-                    label("got"),
-                    body.replace('\n', " ")
-                );
+                let _ = writeln!(out, "{pad}{} {status} ({kind})  {}", label("got"), body.replace('\n', " "));
             }
             (None, Some(error)) => {
                 let _ = writeln!(out, "{pad}{} {error}", label("got"));
@@ -122,31 +96,21 @@ fn details(out: &mut String, check: &CheckResult, verbose: bool) {
 /// "Score: 45/100 · 6 passed, 1 failed, 6 skipped", coloured by the outcome.
 pub fn summary(report: &Report) -> String {
     let mut counts = vec![format!("{} passed", report.count(Status::Pass))];
-    for (status, word) in [
-        (Status::Fail, "failed"),
-        (Status::Error, "could not be graded"),
-        (Status::Skip, "skipped"),
-    ] {
+    for (status, word) in
+        [(Status::Fail, "failed"), (Status::Error, "could not be graded"), (Status::Skip, "skipped")]
+    {
         let n = report.count(status);
         if n > 0 {
             counts.push(format!("{n} {word}"));
         }
     }
-    let line = format!(
-        "Score: {}/{} · {}",
-        report.score,
-        report.max_score,
-        counts.join(", ")
-    );
+    let line = format!("Score: {}/{} · {}", report.score, report.max_score, counts.join(", "));
     match report.exit_code() {
         0 => line.green().bold().to_string(),
         1 => line.red().bold().to_string(),
-        _ => format!(
-            "{} (not a final grade: some checks could not run here)",
-            line
-        )
-        .yellow()
-        .bold()
-        .to_string(),
+        _ => format!("{} (not a final grade: some checks could not run here)", line)
+            .yellow()
+            .bold()
+            .to_string(),
     }
 }

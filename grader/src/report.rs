@@ -91,14 +91,7 @@ impl Report {
         } else {
             Outcome::Passed
         };
-        Report {
-            schema: Report::SCHEMA,
-            submission,
-            checks,
-            score,
-            max_score,
-            outcome,
-        }
+        Report { schema: Report::SCHEMA, submission, checks, score, max_score, outcome }
     }
 
     /// The process exit status: 0 passed, 1 a check failed, 2 could not be graded.

@@ -61,10 +61,7 @@ pub enum ScriptProblem {
 
 /// The 1-based lines of the `TODO 1` and `TODO 2` markers, if still there.
 pub fn todo_lines(source: &str, marker: &str) -> Option<usize> {
-    source
-        .lines()
-        .position(|l| l.contains(marker))
-        .map(|i| i + 1)
+    source.lines().position(|l| l.contains(marker)).map(|i| i + 1)
 }
 
 /// What the reader found: the request as written (placeholders and all, when
@@ -80,10 +77,7 @@ pub fn parse(source: &str) -> ParsedScript {
     let code = blank_comments(source);
     let line_of = |offset: usize| code[..offset].matches('\n').count() + 1;
     let Some(fetch_at) = code.find("fetch(") else {
-        return ParsedScript {
-            request: None,
-            problems: vec![ScriptProblem::NoFetch],
-        };
+        return ParsedScript { request: None, problems: vec![ScriptProblem::NoFetch] };
     };
     let args_start = fetch_at + "fetch(".len();
     let args_end = matching_close(&code, args_start - 1).unwrap_or(code.len());
@@ -94,9 +88,7 @@ pub fn parse(source: &str) -> ParsedScript {
     let url_line = line_of(args_start);
     let url = resolve(&code, url_arg).and_then(|expr| string_literal(expr.trim()));
     match &url {
-        Some(u) if u == URL_PLACEHOLDER => {
-            problems.push(ScriptProblem::UrlPlaceholder { line: url_line })
-        }
+        Some(u) if u == URL_PLACEHOLDER => problems.push(ScriptProblem::UrlPlaceholder { line: url_line }),
         Some(_) => {}
         None => problems.push(ScriptProblem::UnreadableUrl { line: url_line }),
     }
@@ -104,15 +96,8 @@ pub fn parse(source: &str) -> ParsedScript {
     let options = args.get(1).map(|o| o.trim()).unwrap_or("{}");
     let options = resolve(&code, options).unwrap_or(options);
     let fields = object_fields(options).unwrap_or_default();
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-    };
-    let method = field("method")
-        .and_then(string_literal)
-        .unwrap_or_else(|| "GET".into());
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim());
+    let method = field("method").and_then(string_literal).unwrap_or_else(|| "GET".into());
     let content_type = field("headers")
         .and_then(|h| object_fields(resolve(&code, h).unwrap_or(h)))
         .and_then(|headers| {
@@ -124,24 +109,17 @@ pub fn parse(source: &str) -> ParsedScript {
         // What a browser sends with a string body when the script sets none.
         .unwrap_or_else(|| "text/plain;charset=UTF-8".into());
 
-    let body_at = code[args_start..args_end]
-        .find("body")
-        .map_or(url_line, |i| line_of(args_start + i));
+    let body_at = code[args_start..args_end].find("body").map_or(url_line, |i| line_of(args_start + i));
     let body = field("body").and_then(|b| stringified_object(&code, b));
     match &body {
-        Some(fields) if fields.is_empty() => {
-            problems.push(ScriptProblem::BodyPlaceholder { line: body_at })
-        }
+        Some(fields) if fields.is_empty() => problems.push(ScriptProblem::BodyPlaceholder { line: body_at }),
         Some(_) => {}
         None => problems.push(ScriptProblem::UnreadableBody { line: body_at }),
     }
     let request = match (url, body) {
-        (Some(url), Some(body)) => Some(LoginRequest {
-            method: method.to_uppercase(),
-            url,
-            content_type,
-            body,
-        }),
+        (Some(url), Some(body)) => {
+            Some(LoginRequest { method: method.to_uppercase(), url, content_type, body })
+        }
         _ => None,
     };
     ParsedScript { request, problems }
@@ -149,10 +127,7 @@ pub fn parse(source: &str) -> ParsedScript {
 
 /// `JSON.stringify({ username: name })`, or of a variable holding such an object.
 fn stringified_object(code: &str, expr: &str) -> Option<Vec<(String, BodyValue)>> {
-    let inner = expr
-        .trim()
-        .strip_prefix("JSON.stringify(")?
-        .strip_suffix(')')?;
+    let inner = expr.trim().strip_prefix("JSON.stringify(")?.strip_suffix(')')?;
     let object = resolve(code, inner.trim())?;
     let fields = object_fields(object)?;
     Some(
@@ -161,9 +136,7 @@ fn stringified_object(code: &str, expr: &str) -> Option<Vec<(String, BodyValue)>
             .map(|(key, value)| {
                 let value = resolve(code, value.trim()).unwrap_or(value.trim());
                 let literal = string_literal(value).map(Value::String).or_else(|| {
-                    serde_json::from_str::<Value>(value)
-                        .ok()
-                        .filter(|v| !v.is_object() && !v.is_array())
+                    serde_json::from_str::<Value>(value).ok().filter(|v| !v.is_object() && !v.is_array())
                 });
                 (key, literal.map_or(BodyValue::Username, BodyValue::Literal))
             })
@@ -175,9 +148,7 @@ fn stringified_object(code: &str, expr: &str) -> Option<Vec<(String, BodyValue)>
 /// holds a literal (string or object), that literal.
 fn resolve<'a>(code: &'a str, expr: &'a str) -> Option<&'a str> {
     let is_identifier = !expr.is_empty()
-        && expr
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        && expr.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$')
         && !expr.starts_with(|c: char| c.is_ascii_digit());
     if !is_identifier || ["true", "false", "null"].contains(&expr) {
         return Some(expr);
@@ -218,11 +189,7 @@ fn object_fields(object: &str) -> Option<Vec<(String, String)>> {
         let parts = split_top_level(entry, ':');
         let key = parts[0].trim();
         let key = string_literal(key).unwrap_or_else(|| key.to_owned());
-        let value = if parts.len() > 1 {
-            parts[1..].join(":")
-        } else {
-            key.clone()
-        };
+        let value = if parts.len() > 1 { parts[1..].join(":") } else { key.clone() };
         fields.push((key, value.trim().to_owned()));
     }
     Some(fields)
@@ -242,21 +209,9 @@ fn string_literal(expr: &str) -> Option<String> {
 fn split_top_level(text: &str, separator: char) -> Vec<String> {
     let mut parts = vec![String::new()];
     let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for c in text.chars() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None => match c {
-                '"' | '\'' | '`' => quote = Some(c),
+    for (_, c, in_code) in scan(text) {
+        if in_code {
+            match c {
                 '(' | '[' | '{' => depth += 1,
                 ')' | ']' | '}' => depth -= 1,
                 c if c == separator && depth == 0 => {
@@ -264,7 +219,7 @@ fn split_top_level(text: &str, separator: char) -> Vec<String> {
                     continue;
                 }
                 _ => {}
-            },
+            }
         }
         parts.last_mut().expect("never empty").push(c);
     }
@@ -274,33 +229,44 @@ fn split_top_level(text: &str, separator: char) -> Vec<String> {
 /// The index of the bracket closing the one at `open`, skipping strings.
 fn matching_close(code: &str, open: usize) -> Option<usize> {
     let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in code[open..].char_indices() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
+    for (i, c, in_code) in scan(&code[open..]) {
+        match c {
+            '(' | '[' | '{' if in_code => depth += 1,
+            ')' | ']' | '}' if in_code => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + i);
                 }
             }
-            None => match c {
-                '"' | '\'' | '`' => quote = Some(c),
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(open + i);
-                    }
-                }
-                _ => {}
-            },
+            _ => {}
         }
     }
     None
+}
+
+/// Each character with its index, and whether it is code rather than the
+/// inside of a string literal ('…', "…" or `…`, escapes honoured).
+fn scan(text: &str) -> impl Iterator<Item = (usize, char, bool)> + '_ {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    text.char_indices().map(move |(i, c)| match quote {
+        Some(q) => {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            (i, c, false)
+        }
+        None => {
+            if "\"'`".contains(c) {
+                quote = Some(c);
+            }
+            (i, c, true)
+        }
+    })
 }
 
 /// The source with comments replaced by spaces (newlines kept, so line numbers hold).
@@ -370,24 +336,17 @@ mod tests {
         let parsed = parse(STARTER);
         assert_eq!(
             parsed.problems,
-            vec![
-                ScriptProblem::UrlPlaceholder { line: 5 },
-                ScriptProblem::BodyPlaceholder { line: 8 }
-            ]
+            vec![ScriptProblem::UrlPlaceholder { line: 5 }, ScriptProblem::BodyPlaceholder { line: 8 }]
         );
         let request = parsed.request.expect("placeholders are still a request");
-        assert_eq!(
-            (request.url.as_str(), request.body_for("x")),
-            (URL_PLACEHOLDER, json!({}))
-        );
+        assert_eq!((request.url.as_str(), request.body_for("x")), (URL_PLACEHOLDER, json!({})));
         assert_eq!(todo_lines(STARTER, "TODO 1"), Some(3));
     }
 
     #[test]
     fn a_filled_in_script() {
-        let script = STARTER
-            .replace("\"/api/TODO\"", "'/api/sessions'")
-            .replace("({})", "({ username: username })");
+        let script =
+            STARTER.replace("\"/api/TODO\"", "'/api/sessions'").replace("({})", "({ username: username })");
         let parsed = parse(&script);
         assert!(parsed.problems.is_empty());
         let request = parsed.request.unwrap();
@@ -408,30 +367,20 @@ fetch(URL, { method: 'post', body: JSON.stringify(payload) });
         assert_eq!(request.url, "/login");
         assert_eq!(request.method, "POST");
         assert_eq!(request.content_type, "text/plain;charset=UTF-8");
-        assert_eq!(
-            request.body_for("ada"),
-            json!({"name": "ada", "remember": true, "kind": "chat"})
-        );
-        let shorthand = parse(r#"fetch("/s", {method: "POST", body: JSON.stringify({username})})"#)
-            .request
-            .unwrap();
+        assert_eq!(request.body_for("ada"), json!({"name": "ada", "remember": true, "kind": "chat"}));
+        let shorthand =
+            parse(r#"fetch("/s", {method: "POST", body: JSON.stringify({username})})"#).request.unwrap();
         assert_eq!(shorthand.body_for("x"), json!({"username": "x"}));
     }
 
     #[test]
     fn unreadable_shapes_are_reported_with_lines() {
-        assert_eq!(
-            parse("console.log(1)").problems,
-            vec![ScriptProblem::NoFetch]
-        );
+        assert_eq!(parse("console.log(1)").problems, vec![ScriptProblem::NoFetch]);
         let script = "fetch(`/api/${kind}`, {\n body: new FormData(form) })";
         let parsed = parse(script);
         assert_eq!(
             parsed.problems,
-            vec![
-                ScriptProblem::UnreadableUrl { line: 1 },
-                ScriptProblem::UnreadableBody { line: 2 }
-            ]
+            vec![ScriptProblem::UnreadableUrl { line: 1 }, ScriptProblem::UnreadableBody { line: 2 }]
         );
         assert_eq!(parsed.request, None);
     }

@@ -75,35 +75,21 @@ pub enum BootFailure {
     /// The process could not be started at all (the grader's or the machine's trouble).
     Spawn(String),
     /// It exited before it was ready: usually a panic at start-up.
-    Exited {
-        status: String,
-        log_tail: Vec<String>,
-    },
+    Exited { status: String, log_tail: Vec<String> },
     /// It did not say it was listening within the limit.
-    Timeout {
-        limit: Duration,
-        log_tail: Vec<String>,
-    },
+    Timeout { limit: Duration, log_tail: Vec<String> },
 }
 
 impl Server {
     /// Starts the server and waits for its "ready" line.
     pub async fn start(spec: &ServerSpec) -> Result<Server, BootFailure> {
-        let database = spec
-            .database
-            .display()
-            .to_string()
-            .replace('\\', "\\\\")
-            .replace('"', "\\\"");
+        let database = spec.database.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
         let mut command = Command::new(&spec.executable);
         command
             .current_dir(&spec.working_dir)
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_PORT", "0") // the system picks a free port: no races, no collisions
-            .env(
-                "ROCKET_DATABASES",
-                format!("{{chat={{url=\"{database}\"}}}}"),
-            )
+            .env("ROCKET_DATABASES", format!("{{chat={{url=\"{database}\"}}}}"))
             .env("ROCKET_CLI_COLORS", "false")
             .env("ROCKET_LOG_LEVEL", "normal")
             .env("ROCKET_SHUTDOWN", "{grace=1,mercy=1}")
@@ -112,9 +98,9 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = process::isolate(&mut command).spawn().map_err(|e| {
-            BootFailure::Spawn(format!("cannot start {}: {e}", spec.executable.display()))
-        })?;
+        let mut child = process::isolate(&mut command)
+            .spawn()
+            .map_err(|e| BootFailure::Spawn(format!("cannot start {}: {e}", spec.executable.display())))?;
         let log = ServerLog::default();
         let (ready_tx, mut ready_rx) = mpsc::channel::<String>(1);
         if let Some(stdout) = child.stdout.take() {
@@ -131,27 +117,16 @@ impl Server {
         })
         .await;
         match waited {
-            Ok(Ok(base_url)) => Ok(Server {
-                child,
-                base_url,
-                log,
-                stop_grace: spec.stop_grace,
-            }),
+            Ok(Ok(base_url)) => Ok(Server { child, base_url, log, stop_grace: spec.stop_grace }),
             Ok(Err(status)) => {
                 // Let the readers drain the pipes so the panic message is in the log.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
-                Err(BootFailure::Exited {
-                    status,
-                    log_tail: log.tail(15),
-                })
+                Err(BootFailure::Exited { status, log_tail: log.tail(15) })
             }
             Err(_) => {
                 process::stop(&mut child, spec.stop_grace).await;
-                Err(BootFailure::Timeout {
-                    limit: spec.boot_timeout,
-                    log_tail: log.tail(15),
-                })
+                Err(BootFailure::Timeout { limit: spec.boot_timeout, log_tail: log.tail(15) })
             }
         }
     }
@@ -178,11 +153,7 @@ impl Drop for Server {
 }
 
 /// Copies a pipe into the log, and reports the server's address from the ready line.
-async fn read_lines(
-    pipe: impl AsyncRead + Unpin,
-    log: ServerLog,
-    ready: Option<mpsc::Sender<String>>,
-) {
+async fn read_lines(pipe: impl AsyncRead + Unpin, log: ServerLog, ready: Option<mpsc::Sender<String>>) {
     let mut lines = BufReader::new(pipe).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         if let (Some(ready), Some(address)) = (&ready, ready_address(&line)) {
@@ -211,10 +182,7 @@ mod tests {
             ready_address("Chatroom ready at http://127.0.0.1:41234/").as_deref(),
             Some("http://127.0.0.1:41234")
         );
-        assert_eq!(
-            ready_address("Rocket has launched from http://127.0.0.1:8000"),
-            None
-        );
+        assert_eq!(ready_address("Rocket has launched from http://127.0.0.1:8000"), None);
         assert_eq!(ready_address("Chatroom ready at http://127.0.0.1:0/"), None);
     }
 }

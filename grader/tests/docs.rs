@@ -69,21 +69,14 @@ fn parse(command: &str) -> Run {
         words.next();
     }
     let program = words.next().expect("a program");
-    Run {
-        env,
-        program,
-        args: words.collect(),
-    }
+    Run { env, program, args: words.collect() }
 }
 
 #[test]
 fn every_command_in_the_docs_works() {
     let kit = grader::kit_root();
     let scratch = tempfile::tempdir().unwrap();
-    let database = format!(
-        "{{chat={{url=\"{}\"}}}}",
-        scratch.path().join("docs.sqlite3").display()
-    );
+    let database = format!("{{chat={{url=\"{}\"}}}}", scratch.path().join("docs.sqlite3").display());
     let mut checked = 0;
     for doc in ["README.md", "LAB.md"] {
         let text = std::fs::read_to_string(kit.join(doc)).unwrap();
@@ -92,10 +85,7 @@ fn every_command_in_the_docs_works() {
             let args: Vec<&str> = run.args.iter().map(String::as_str).collect();
             let cargo = || {
                 let mut cargo = Command::new(env!("CARGO"));
-                cargo
-                    .current_dir(&kit)
-                    .env("ROCKET_DATABASES", &database)
-                    .envs(run.env.iter().cloned());
+                cargo.current_dir(&kit).env("ROCKET_DATABASES", &database).envs(run.env.iter().cloned());
                 cargo
             };
             match (run.program.as_str(), args.as_slice()) {
@@ -108,18 +98,10 @@ fn every_command_in_the_docs_works() {
                         .stdout(Stdio::null())
                         .status()
                         .unwrap();
-                    assert_eq!(
-                        status.code(),
-                        Some(1),
-                        "{doc}: `{command}` should show the answer"
-                    );
+                    assert_eq!(status.code(), Some(1), "{doc}: `{command}` should show the answer");
                 }
                 ("cargo", ["run", "-p", "lab", "--bin", "util", "--", ..]) => {
-                    let output = cargo()
-                        .args(["run", "-q"])
-                        .args(&args[1..])
-                        .output()
-                        .unwrap();
+                    let output = cargo().args(["run", "-q"]).args(&args[1..]).output().unwrap();
                     assert!(
                         output.status.success(),
                         "{doc}: `{command}`: {}",
@@ -147,18 +129,12 @@ fn every_command_in_the_docs_works() {
             checked += 1;
         }
     }
-    assert!(
-        checked >= 15,
-        "only {checked} commands found: is the parser still right?"
-    );
+    assert!(checked >= 15, "only {checked} commands found: is the parser still right?");
 }
 
 /// Starts a server command on a free port and waits for its ready line.
 fn assert_server_starts(command: &mut Command, shown: &str, doc: &str) {
-    command
-        .env("ROCKET_PORT", "0")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+    command.env("ROCKET_PORT", "0").stdout(Stdio::piped()).stderr(Stdio::null());
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(command, 0);
     let mut child = command.spawn().unwrap();
@@ -173,12 +149,13 @@ fn assert_server_starts(command: &mut Command, shown: &str, doc: &str) {
     });
     let started = Instant::now();
     let ready = rx.recv_timeout(Duration::from_secs(600)).is_ok();
+    #[cfg(unix)]
     // SAFETY: kill(2) on the process group this test started.
-    unsafe { libc::kill(-(child.id() as i32), libc::SIGTERM) };
+    unsafe {
+        libc::kill(-(child.id() as i32), libc::SIGTERM);
+    }
+    #[cfg(not(unix))]
+    let _ = child.kill();
     let _ = child.wait();
-    assert!(
-        ready,
-        "{doc}: `{shown}` did not say it was ready within {:?}",
-        started.elapsed()
-    );
+    assert!(ready, "{doc}: `{shown}` did not say it was ready within {:?}", started.elapsed());
 }

@@ -70,20 +70,14 @@ pub fn build(figment: Figment) -> Rocket<Build> {
 pub fn build_with(figment: Figment, student: StudentWork) -> Rocket<Build> {
     rocket::custom(figment)
         .attach(Db::init())
-        .attach(AdHoc::try_on_ignite(
-            "Session and message managers",
-            manage_models,
-        ))
+        .attach(AdHoc::try_on_ignite("Session and message managers", manage_models))
         .attach(Template::fairing())
         .attach(headers::SecurityHeaders)
         .attach(AdHoc::on_liftoff("Announce the address", |rocket| {
             Box::pin(async move {
                 let config = rocket.config();
                 // The grader waits for this line to learn the port; keep its shape.
-                println!(
-                    "Chatroom ready at http://{}:{}/",
-                    config.address, config.port
-                );
+                println!("Chatroom ready at http://{}:{}/", config.address, config.port);
             })
         }))
         .manage(ChatFeed::new(256))

@@ -10,8 +10,7 @@ use crate::report::Exchange;
 use crate::script::{BodyValue, LoginRequest};
 
 /// What a student reads when the stage cannot run on this machine.
-const NO_BROWSER_HINT: &str =
-    "install Chromium or Chrome, or point --browser (or $GRADER_BROWSER) at one; \
+const NO_BROWSER_HINT: &str = "install Chromium or Chrome, or point --browser (or $GRADER_BROWSER) at one; \
      --no-browser skips these checks";
 
 /// Runs the browser check `id`.
@@ -68,8 +67,7 @@ async fn start(ctx: &mut Context, found: &mut Findings) -> Result<(), Verdict> {
                 Ok(executable) => {
                     found.log.push(format!("starting {}", executable.display()));
                     let profile = ctx.scratch.path().join("browser-profile");
-                    match Driver::launch(&executable, &profile, ctx.settings.browser_timeout).await
-                    {
+                    match Driver::launch(&executable, &profile, ctx.settings.browser_timeout).await {
                         Ok(driver) => open_session(driver).await,
                         Err(why) => BrowserState::Unavailable(why),
                     }
@@ -78,9 +76,7 @@ async fn start(ctx: &mut Context, found: &mut Findings) -> Result<(), Verdict> {
         };
     }
     match &ctx.browser {
-        BrowserState::Off => Err(Verdict::NotApplicable(
-            "the browser stage is off (--no-browser)".into(),
-        )),
+        BrowserState::Off => Err(Verdict::NotApplicable("the browser stage is off (--no-browser)".into())),
         BrowserState::Unavailable(why) => Err(Verdict::Error {
             message: format!("not gradable here: {why}"),
             hint: Some(NO_BROWSER_HINT.into()),
@@ -98,13 +94,9 @@ async fn open_session(mut driver: Driver) -> BrowserState {
     }
     .await;
     match opened {
-        Ok((profile, tab)) => BrowserState::Ready(Box::new(BrowserSession {
-            driver,
-            profile,
-            tab,
-            second: None,
-            login: None,
-        })),
+        Ok((profile, tab)) => {
+            BrowserState::Ready(Box::new(BrowserSession { driver, profile, tab, second: None, login: None }))
+        }
         Err(why) => {
             driver.close().await;
             BrowserState::Unavailable(why)
@@ -130,10 +122,7 @@ fn failed(
 
 /// JavaScript that is true when the page shows the chatroom for `username`.
 fn shows_chatroom_for(username: &str) -> String {
-    format!(
-        "document.querySelector('#current-user')?.textContent.trim() === {}",
-        js_string(username)
-    )
+    format!("document.querySelector('#current-user')?.textContent.trim() === {}", js_string(username))
 }
 
 const SHOWS_LOGIN_FORM: &str =
@@ -142,14 +131,9 @@ const SHOWS_LOGIN_FORM: &str =
 async fn login_form(ctx: &mut Context) -> Outcome {
     let url = ctx.url("/");
     let tab = &session(ctx)?.tab;
-    tab.goto(&url).await.map_err(|why| {
-        failed(
-            why,
-            "the login page",
-            "is the server still running?",
-            Which::Main,
-        )
-    })?;
+    tab.goto(&url)
+        .await
+        .map_err(|why| failed(why, "the login page", "is the server still running?", Which::Main))?;
     if tab.wait_until(SHOWS_LOGIN_FORM).await {
         return Ok("a fresh browser profile is shown the login form".into());
     }
@@ -170,12 +154,7 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let tab = &session.tab;
     let typed = tab.type_into("#username", &username).await;
     typed.map_err(|why| {
-        failed(
-            why,
-            "the login form",
-            "templates/login.html.tera is given code",
-            Which::Main,
-        )
+        failed(why, "the login form", "templates/login.html.tera is given code", Which::Main)
     })?;
     let captured = tab
         .capture_fetch(|| tab.click("#login-form button[type=submit]"))
@@ -183,9 +162,15 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
         .map_err(|why| (Verdict::error(why), Some(Which::Main)))?;
     let Some(captured) = captured else {
         return Err(failed(
-            format!("submitting the form as {username} sent no request within {} s", session.driver.timeout.as_secs()),
+            format!(
+                "submitting the form as {username} sent no request within {} s",
+                session.driver.timeout.as_secs()
+            ),
             "a fetch request to your route",
-            format!("session.js must call fetch when the form is submitted ({}); the console may say why", js_file.at_todo(1)),
+            format!(
+                "session.js must call fetch when the form is submitted ({}); the console may say why",
+                js_file.at_todo(1)
+            ),
             Which::Main,
         ));
     };
@@ -206,20 +191,11 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let arrived = tab.eval(&shows_chatroom_for(&username)).await == Value::Bool(true);
     let page_error = tab.text_of("#login-error").await.filter(|t| !t.is_empty());
     let token = tab.cookie("session").await;
-    let sent = format!(
-        "{} {}",
-        captured.method,
-        path_of(&captured.url, base.trim_end_matches('/'))
-    );
-    let answer = captured
-        .status
-        .map_or("no answer".to_string(), |s| s.to_string());
+    let sent = format!("{} {}", captured.method, path_of(&captured.url, base.trim_end_matches('/')));
+    let answer = captured.status.map_or("no answer".to_string(), |s| s.to_string());
     if arrived {
         if let Some(token) = &token {
-            session.login = Some(Login {
-                username: username.clone(),
-                token: token.clone(),
-            });
+            session.login = Some(Login { username: username.clone(), token: token.clone() });
         }
     }
     // Even a failed login shows what the page sends: the HTTP checks use it.
@@ -237,24 +213,22 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
         (None, Some(200..=299)) if token.is_none() => {
             format!("the page sent {sent} and got {answer}, but no `session` cookie was stored")
         }
-        _ => format!(
-            "the page sent {sent}, got {answer}, and did not show the chatroom for {username}"
-        ),
+        _ => format!("the page sent {sent}, got {answer}, and did not show the chatroom for {username}"),
     };
     let hint = match captured.status {
         Some(501) => format!("not implemented yet: see {} and {}", rs_file.at_todo(1), js_file.at_todo(1)),
         Some(200..=299) if token.is_none() => {
-            format!("session.js must keep the token in the `session` cookie before it reloads ({})", js_file.display)
+            format!(
+                "session.js must keep the token in the `session` cookie before it reloads ({})",
+                js_file.display
+            )
         }
-        Some(200..=299) => "the chat page did not show your username: is the cookie's token the one the server made?".into(),
+        Some(200..=299) => {
+            "the chat page did not show your username: is the cookie's token the one the server made?".into()
+        }
         _ => format!("the URL and body in {} must match your route in {}", js_file.display, rs_file.display),
     };
-    Err(failed(
-        message,
-        format!("the chatroom, showing {username}"),
-        hint,
-        Which::Main,
-    ))
+    Err(failed(message, format!("the chatroom, showing {username}"), hint, Which::Main))
 }
 
 /// The login request as the browser sent it, in the form the HTTP checks use.
@@ -265,28 +239,20 @@ fn login_request_from(captured: &Captured, username: &str, base: &str) -> Option
     let body = fields
         .into_iter()
         .map(|(key, value)| {
-            let value = if value == username {
-                BodyValue::Username
-            } else {
-                BodyValue::Literal(value)
-            };
+            let value = if value == username { BodyValue::Username } else { BodyValue::Literal(value) };
             (key, value)
         })
         .collect();
     Some(LoginRequest {
         method: captured.method.clone(),
         url: path_of(&captured.url, base),
-        content_type: captured
-            .content_type
-            .clone()
-            .unwrap_or_else(|| "text/plain;charset=UTF-8".into()),
+        content_type: captured.content_type.clone().unwrap_or_else(|| "text/plain;charset=UTF-8".into()),
         body,
     })
 }
 
 fn path_of(url: &str, base: &str) -> String {
-    url.strip_prefix(base)
-        .map_or_else(|| url.to_owned(), str::to_owned)
+    url.strip_prefix(base).map_or_else(|| url.to_owned(), str::to_owned)
 }
 
 fn exchange_of(captured: &Captured) -> Exchange {
@@ -298,18 +264,12 @@ fn exchange_of(captured: &Captured) -> Exchange {
         status: captured.status,
         content_type: captured.response_content_type.clone(),
         response_body: captured.response_body.as_deref().map(crate::client::quote),
-        error: captured
-            .status
-            .is_none()
-            .then(|| "the page got no answer".to_owned()),
+        error: captured.status.is_none().then(|| "the page got no answer".to_owned()),
     }
 }
 
 fn logged_in_user(ctx: &mut Context) -> Result<Login, (Verdict, Option<Which>)> {
-    session(ctx)?
-        .login
-        .clone()
-        .ok_or_else(|| Verdict::error("no browser login").into())
+    session(ctx)?.login.clone().ok_or_else(|| Verdict::error("no browser login").into())
 }
 
 async fn reload(ctx: &mut Context) -> Outcome {
@@ -320,20 +280,12 @@ async fn reload(ctx: &mut Context) -> Outcome {
     tab.goto(&url)
         .await
         .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
-    tab.reload()
-        .await
-        .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
+    tab.reload().await.map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
     if tab.wait_until(&shows_chatroom_for(&login.username)).await {
-        return Ok(format!(
-            "after a reload the page still shows the chatroom for {}",
-            login.username
-        ));
+        return Ok(format!("after a reload the page still shows the chatroom for {}", login.username));
     }
     Err(failed(
-        format!(
-            "after a reload the page no longer shows the chatroom for {}",
-            login.username
-        ),
+        format!("after a reload the page no longer shows the chatroom for {}", login.username),
         "the chatroom again",
         "the `session` cookie must outlive the page: Path=/ and a Max-Age (session.js)",
         Which::Main,
@@ -344,26 +296,14 @@ async fn second_tab(ctx: &mut Context) -> Outcome {
     let login = logged_in_user(ctx)?;
     let url = ctx.url("/");
     let session = session(ctx)?;
-    let tab = session
-        .driver
-        .new_tab(&session.profile)
-        .await
-        .map_err(Verdict::error)?;
+    let tab = session.driver.new_tab(&session.profile).await.map_err(Verdict::error)?;
     session.second = Some(tab);
     let tab = session.second.as_ref().expect("just opened");
-    tab.goto(&url).await.map_err(|why| {
-        failed(
-            why,
-            "the chat page",
-            "is the server running?",
-            Which::Second,
-        )
-    })?;
+    tab.goto(&url)
+        .await
+        .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Second))?;
     if tab.wait_until(&shows_chatroom_for(&login.username)).await {
-        return Ok(format!(
-            "a second tab of the same browser is logged in as {}",
-            login.username
-        ));
+        return Ok(format!("a second tab of the same browser is logged in as {}", login.username));
     }
     Err(failed(
         "a second tab of the same browser is not logged in",
@@ -377,14 +317,8 @@ async fn incognito(ctx: &mut Context) -> Outcome {
     let url = ctx.url("/");
     let session = session(ctx)?;
     let context = session.driver.new_context().await.map_err(Verdict::error)?;
-    let tab = session
-        .driver
-        .new_tab(&context)
-        .await
-        .map_err(Verdict::error)?;
-    tab.goto(&url)
-        .await
-        .map_err(|why| Verdict::fail(why, "the login page", "is the server running?"))?;
+    let tab = session.driver.new_tab(&context).await.map_err(Verdict::error)?;
+    tab.goto(&url).await.map_err(|why| Verdict::fail(why, "the login page", "is the server running?"))?;
     if tab.wait_until(SHOWS_LOGIN_FORM).await {
         return Ok("a new incognito window is asked for a username".into());
     }
@@ -405,14 +339,9 @@ async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), (Verdict, O
         return Err(Verdict::error("no second tab").into());
     };
     for (tab, which) in [(main, Which::Main), (second, Which::Second)] {
-        tab.goto(&url)
-            .await
-            .map_err(|why| failed(why, "the chat page", "is the server running?", which))?;
+        tab.goto(&url).await.map_err(|why| failed(why, "the chat page", "is the server running?", which))?;
         // Wait for the live connection, or the message could come before it does.
-        if !tab
-            .wait_until("document.querySelector('#chat')?.dataset.live === 'connected'")
-            .await
-        {
+        if !tab.wait_until("document.querySelector('#chat')?.dataset.live === 'connected'").await {
             return Err(failed(
                 "the chat page's live updates did not connect",
                 "an open EventSource on /api/rooms/<room>/events",
@@ -439,11 +368,7 @@ async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), (Verdict, O
         format!(
             "the message sent in one tab did not appear in the other within {} s{}",
             session.driver.timeout.as_secs(),
-            if mine {
-                " (it did appear in the tab that sent it)"
-            } else {
-                ""
-            }
+            if mine { " (it did appear in the tab that sent it)" } else { "" }
         ),
         "the message in both tabs, without a reload",
         "static/js/chat.js and events.rs are given code: compare them with the kit's",
@@ -466,16 +391,11 @@ async fn html_escaped(ctx: &mut Context, found: &mut Findings) -> Outcome {
     found.log.push(format!("sending {text:?}"));
     send_and_watch(ctx, &text).await?;
     let session = session(ctx)?;
-    let tabs = [
-        (&session.tab, Which::Main),
-        (session.second.as_ref().expect("sent"), Which::Second),
-    ];
+    let tabs = [(&session.tab, Which::Main), (session.second.as_ref().expect("sent"), Which::Second)];
     for (tab, which) in tabs {
         let ran = tab.eval("window.__graderRan === 1").await == Value::Bool(true);
         let elements = tab
-            .eval(
-                "document.querySelectorAll('#messages img, #messages script, #messages b').length",
-            )
+            .eval("document.querySelectorAll('#messages img, #messages script, #messages b').length")
             .await;
         if ran || elements.as_u64().unwrap_or(0) > 0 {
             return Err(failed(
@@ -501,12 +421,7 @@ async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
         .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
     let clicked = tab.click("#logout").await;
     clicked.map_err(|why| {
-        failed(
-            why,
-            "a Log out button",
-            "templates/chat.html.tera is given code",
-            Which::Main,
-        )
+        failed(why, "a Log out button", "templates/chat.html.tera is given code", Which::Main)
     })?;
     if !tab.wait_until(SHOWS_LOGIN_FORM).await {
         return Err(failed(
@@ -522,10 +437,7 @@ async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
             Ok("Log out returns to the login form, and the old token no longer works".into())
         }
         Ok(reply) => Err(Verdict::fail(
-            format!(
-                "after Log out, the old token still answers {} on /api/me",
-                reply.status
-            ),
+            format!("after Log out, the old token still answers {} on /api/me", reply.status),
             "401: the session is over",
             "logout must delete the session on the server (SessionManager::delete)",
         )
@@ -535,12 +447,7 @@ async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
 }
 
 /// Saves the tab's screenshot and console next to the report, on a failure.
-async fn save_what_the_page_showed(
-    ctx: &mut Context,
-    id: &str,
-    which: Option<Which>,
-    found: &mut Findings,
-) {
+async fn save_what_the_page_showed(ctx: &mut Context, id: &str, which: Option<Which>, found: &mut Findings) {
     let Some(which) = which else { return };
     let folder = ctx.settings.artifacts_dir.clone();
     let BrowserState::Ready(session) = &ctx.browser else {

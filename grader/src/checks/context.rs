@@ -17,11 +17,7 @@ use crate::server::{Server, ServerSpec};
 #[derive(Debug, Clone)]
 pub enum Target {
     /// Build and boot a package of a Cargo workspace.
-    Workspace {
-        path: PathBuf,
-        package: String,
-        target_dir: Option<PathBuf>,
-    },
+    Workspace { path: PathBuf, package: String, target_dir: Option<PathBuf> },
     /// Check a server that is already running at this base URL.
     Url(String),
 }
@@ -110,11 +106,7 @@ impl SourceFile {
 
     /// "lab/src/controllers.rs, TODO 1 (line 23)", or just the file once the TODO is gone.
     pub fn at_todo(&self, which: u8) -> String {
-        let line = if which == 1 {
-            self.todo1_line
-        } else {
-            self.todo2_line
-        };
+        let line = if which == 1 { self.todo1_line } else { self.todo2_line };
         match line {
             Some(line) => format!("{}, TODO {which} (line {line})", self.display),
             None => self.display.clone(),
@@ -138,28 +130,18 @@ impl StudentFiles {
         let session_js = SourceFile::read(workspace, &own_script)
             .or_else(|| SourceFile::read(workspace, "static/js/session.js"));
         StudentFiles {
-            controllers: SourceFile::read(workspace, &controllers).unwrap_or(SourceFile {
-                display: controllers,
-                ..Default::default()
-            }),
-            session_js: session_js.unwrap_or(SourceFile {
-                display: "static/js/session.js".into(),
-                ..Default::default()
-            }),
+            controllers: SourceFile::read(workspace, &controllers)
+                .unwrap_or(SourceFile { display: controllers, ..Default::default() }),
+            session_js: session_js
+                .unwrap_or(SourceFile { display: "static/js/session.js".into(), ..Default::default() }),
         }
     }
 
     /// For a server at a URL: the usual names, no line numbers.
     pub fn unknown() -> StudentFiles {
         StudentFiles {
-            controllers: SourceFile {
-                display: "lab/src/controllers.rs".into(),
-                ..Default::default()
-            },
-            session_js: SourceFile {
-                display: "static/js/session.js".into(),
-                ..Default::default()
-            },
+            controllers: SourceFile { display: "lab/src/controllers.rs".into(), ..Default::default() },
+            session_js: SourceFile { display: "static/js/session.js".into(), ..Default::default() },
         }
     }
 }
@@ -257,16 +239,8 @@ impl Context {
 
     /// A new username for this run: realistic, different every time.
     pub fn fresh_username(&mut self) -> String {
-        const NAMES: [&str; 8] = [
-            "ada",
-            "grace",
-            "alan",
-            "barbara",
-            "edsger",
-            "margaret",
-            "linus",
-            "katherine",
-        ];
+        const NAMES: [&str; 8] =
+            ["ada", "grace", "alan", "barbara", "edsger", "margaret", "linus", "katherine"];
         let name = NAMES[self.names_used % NAMES.len()];
         self.names_used += 1;
         format!("{name}-{}{}", self.run_tag, self.names_used)
@@ -279,15 +253,8 @@ impl Context {
 
     /// Closes the browser and stops the server, politely, if the grader started them.
     pub async fn shutdown(&mut self) {
-        if let BrowserState::Ready(session) =
-            std::mem::replace(&mut self.browser, BrowserState::NotStarted)
-        {
-            let BrowserSession {
-                driver,
-                tab,
-                second,
-                ..
-            } = *session;
+        if let BrowserState::Ready(session) = std::mem::replace(&mut self.browser, BrowserState::NotStarted) {
+            let BrowserSession { driver, tab, second, .. } = *session;
             drop((tab, second));
             driver.close().await;
         }

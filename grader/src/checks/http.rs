@@ -32,12 +32,7 @@ pub async fn run(id: &str, ctx: &mut Context, found: &mut Findings) -> Verdict {
 }
 
 async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    let Target::Workspace {
-        path,
-        package,
-        target_dir,
-    } = &ctx.settings.target
-    else {
+    let Target::Workspace { path, package, target_dir } = &ctx.settings.target else {
         return Verdict::NotApplicable("grading a running server (--url): nothing to build".into());
     };
     let request = BuildRequest {
@@ -54,7 +49,8 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
         }
         Err(BuildFailure::Compile { errors, total }) => {
             let at = errors.first().and_then(|e| error_location(e));
-            let mut message = format!("`{package}` does not compile: {total} error{}", if total == 1 { "" } else { "s" });
+            let mut message =
+                format!("`{package}` does not compile: {total} error{}", if total == 1 { "" } else { "s" });
             for error in &errors {
                 message.push_str("\n\n");
                 message.push_str(&first_lines(error, 14));
@@ -63,14 +59,18 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
                 message.push_str(&format!("\n\n… and {} more", total - errors.len()));
             }
             let hint = match at {
-                Some(at) => format!("fix the first error first, at {at}; `cargo build -p {package}` shows them all"),
+                Some(at) => {
+                    format!("fix the first error first, at {at}; `cargo build -p {package}` shows them all")
+                }
                 None => format!("`cargo build -p {package}` shows the errors"),
             };
             Verdict::fail(message, "the crate compiles", hint)
         }
         Err(BuildFailure::Cargo(why)) => Verdict::Error {
             message: why,
-            hint: Some("the grader needs cargo and the crates of Cargo.lock (run `cargo build` once online)".into()),
+            hint: Some(
+                "the grader needs cargo and the crates of Cargo.lock (run `cargo build` once online)".into(),
+            ),
         },
         Err(BuildFailure::Timeout(limit)) => Verdict::Error {
             message: format!("the build did not finish within {} s", limit.as_secs()),
@@ -81,10 +81,7 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
 
 async fn boots(ctx: &mut Context, found: &mut Findings) -> Verdict {
     if let Some(spec) = ctx.server_spec() {
-        found.log.push(format!(
-            "starting {} with a fresh database",
-            spec.executable.display()
-        ));
+        found.log.push(format!("starting {} with a fresh database", spec.executable.display()));
         match Server::start(&spec).await {
             Ok(server) => {
                 ctx.base_url = Some(server.base_url.clone());
@@ -98,35 +95,28 @@ async fn boots(ctx: &mut Context, found: &mut Findings) -> Verdict {
                         "the server stopped before it was ready ({status}); its last lines:\n{}",
                         log_tail.join("\n")
                     ),
-                    format!(
-                        "a line \"{}…\" on standard output",
-                        crate::server::READY_MARKER
-                    ),
+                    format!("a line \"{}…\" on standard output", crate::server::READY_MARKER),
                     match panic {
                         Some(line) => format!("it panicked at start-up: {}", line.trim()),
                         None => "run it with `cargo run` and read its output".into(),
                     },
                 );
             }
-            Err(BootFailure::Timeout { limit, log_tail }) => return Verdict::fail(
-                format!(
-                    "the server did not say it was listening within {} s; its last lines:\n{}",
-                    limit.as_secs(),
-                    log_tail.join("\n")
-                ),
-                format!(
-                    "a line \"{}PORT/\" once it listens",
-                    crate::server::READY_MARKER
-                ),
-                "does something block before Rocket launches? Run it with `cargo run` and watch",
-            ),
+            Err(BootFailure::Timeout { limit, log_tail }) => {
+                return Verdict::fail(
+                    format!(
+                        "the server did not say it was listening within {} s; its last lines:\n{}",
+                        limit.as_secs(),
+                        log_tail.join("\n")
+                    ),
+                    format!("a line \"{}PORT/\" once it listens", crate::server::READY_MARKER),
+                    "does something block before Rocket launches? Run it with `cargo run` and watch",
+                )
+            }
         }
     }
     let browser = ctx.browser();
-    match browser
-        .send("GET", &ctx.url("/"), None, &mut found.exchanges)
-        .await
-    {
+    match browser.send("GET", &ctx.url("/"), None, &mut found.exchanges).await {
         Ok(reply) if reply.status < 500 => Verdict::Pass(format!("answers on {}", ctx.url("/"))),
         Ok(reply) => Verdict::fail(
             format!("GET / answered {}", reply.status),
@@ -139,31 +129,19 @@ async fn boots(ctx: &mut Context, found: &mut Findings) -> Verdict {
 
 async fn serves_pages(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let browser = ctx.browser();
-    let page = browser
-        .send("GET", &ctx.url("/"), None, &mut found.exchanges)
-        .await;
+    let page = browser.send("GET", &ctx.url("/"), None, &mut found.exchanges).await;
     match page {
         Ok(reply) if reply.status == 200 && reply.body.contains("id=\"login-form\"") => {}
         Ok(reply) => {
             return Verdict::fail(
-                format!(
-                    "GET / without a cookie answered {} without the login form",
-                    reply.status
-                ),
+                format!("GET / without a cookie answered {} without the login form", reply.status),
                 "200 and the page with id=\"login-form\"",
                 "the templates/ folder is given code: compare it with the kit's",
             )
         }
         Err(why) => return Verdict::fail(why, "the login page", "is the server still running?"),
     }
-    let script = browser
-        .send(
-            "GET",
-            &ctx.url("/static/js/session.js"),
-            None,
-            &mut found.exchanges,
-        )
-        .await;
+    let script = browser.send("GET", &ctx.url("/static/js/session.js"), None, &mut found.exchanges).await;
     match script {
         Ok(reply) if reply.status == 200 => {
             let parsed = script::parse(&reply.body);
@@ -208,11 +186,7 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
             request.body_for("<username>")
         ));
     }
-    let said: Vec<String> = parsed
-        .problems
-        .iter()
-        .map(|p| describe_problem(p, file))
-        .collect();
+    let said: Vec<String> = parsed.problems.iter().map(|p| describe_problem(p, file)).collect();
     let todo = match parsed.problems[0] {
         ScriptProblem::BodyPlaceholder { .. } | ScriptProblem::UnreadableBody { .. } => 2,
         _ => 1,
@@ -237,9 +211,7 @@ fn describe_problem(problem: &ScriptProblem, file: &str) -> String {
             format!("TODO 2 is not done yet: {file}:{line} still sends an empty body, JSON.stringify({{}})")
         }
         ScriptProblem::UnreadableUrl { line } => {
-            format!(
-                "{file}:{line}: the grader cannot read the URL; write it as a string, \"/api/...\""
-            )
+            format!("{file}:{line}: the grader cannot read the URL; write it as a string, \"/api/...\"")
         }
         ScriptProblem::UnreadableBody { line } => {
             format!("{file}:{line}: the grader cannot read the body; write it as JSON.stringify({{ key: username }})")
@@ -249,10 +221,7 @@ fn describe_problem(problem: &ScriptProblem, file: &str) -> String {
 
 /// Sends the login request as the page would, for `username`, from a fresh browser.
 async fn log_in(ctx: &Context, username: &str, found: &mut Findings) -> Result<Reply, String> {
-    let request = ctx
-        .login_request
-        .as_ref()
-        .ok_or("the login request is not known")?;
+    let request = ctx.login_request.as_ref().ok_or("the login request is not known")?;
     let body = request.body_for(username).to_string();
     ctx.browser()
         .send(
@@ -272,16 +241,9 @@ async fn token_of(ctx: &Context, reply: &Reply) -> Result<String, Verdict> {
     }
     let Some(json) = reply.json() else {
         return Err(Verdict::fail(
-            format!(
-                "the login answered {} but its body is not JSON: `{}`",
-                reply.status,
-                quote(&reply.body)
-            ),
+            format!("the login answered {} but its body is not JSON: `{}`", reply.status, quote(&reply.body)),
             "JSON like {\"token\": \"…\"}",
-            format!(
-                "return `Json(...)` of a struct with a `token` field ({})",
-                controllers.display
-            ),
+            format!("return `Json(...)` of a struct with a `token` field ({})", controllers.display),
         ));
     };
     match json.get("token") {
@@ -289,18 +251,12 @@ async fn token_of(ctx: &Context, reply: &Reply) -> Result<String, Verdict> {
         Some(other) => Err(Verdict::fail(
             format!("the login answered {json} and its \"token\" is not a string but {other}"),
             "JSON like {\"token\": \"…\"}, the token a string",
-            format!(
-                "return the String that SessionManager::create gives you ({})",
-                controllers.display
-            ),
+            format!("return the String that SessionManager::create gives you ({})", controllers.display),
         )),
         None => Err(Verdict::fail(
             format!("the login answered {json}: there is no \"token\" key"),
             "JSON like {\"token\": \"…\"}",
-            format!(
-                "session.js reads `data.token`: name the field `token` ({})",
-                controllers.display
-            ),
+            format!("session.js reads `data.token`: name the field `token` ({})", controllers.display),
         )),
     }
 }
@@ -324,8 +280,14 @@ async fn explain_refusal(ctx: &Context, reply: &Reply) -> Verdict {
             js.at_todo(1),
             rs.display
         ),
-        405 => format!("the URL exists for another method: make the method in {} and your route's attribute agree", js.display),
-        415 => format!("your route takes JSON (`format = \"json\"`): keep the Content-Type header in {}", js.display),
+        405 => format!(
+            "the URL exists for another method: make the method in {} and your route's attribute agree",
+            js.display
+        ),
+        415 => format!(
+            "your route takes JSON (`format = \"json\"`): keep the Content-Type header in {}",
+            js.display
+        ),
         422 => format!(
             "the route could not read the body {}: the key in {} must match your struct's field name in {}",
             request.map_or(String::new(), |r| r.body_for("…").to_string()),
@@ -350,10 +312,7 @@ async fn panic_line(ctx: &Context) -> Option<String> {
     for _ in 0..10 {
         let lines = log.since(0);
         if let Some(at) = lines.iter().rposition(|l| l.contains("panicked at")) {
-            let message = lines
-                .get(at + 1)
-                .map(|m| format!(" {}", m.trim()))
-                .unwrap_or_default();
+            let message = lines.get(at + 1).map(|m| format!(" {}", m.trim())).unwrap_or_default();
             return Some(format!("{}{message}", lines[at].trim()));
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -363,26 +322,17 @@ async fn panic_line(ctx: &Context) -> Option<String> {
 
 /// Logs `username` in as the page would and returns the token, or the verdict
 /// that says what went wrong.
-async fn log_in_for_token(
-    ctx: &Context,
-    username: &str,
-    found: &mut Findings,
-) -> Result<String, Verdict> {
+async fn log_in_for_token(ctx: &Context, username: &str, found: &mut Findings) -> Result<String, Verdict> {
     match log_in(ctx, username, found).await {
         Ok(reply) => token_of(ctx, &reply).await,
-        Err(why) => Err(Verdict::fail(
-            why,
-            "an answer to the login",
-            "read the server's log",
-        )),
+        Err(why) => Err(Verdict::fail(why, "an answer to the login", "read the server's log")),
     }
 }
 
 async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
     if ctx.login_request.is_none() {
         return Verdict::Skip(
-            "the grader could not read the login request from session.js (see script-filled)"
-                .into(),
+            "the grader could not read the login request from session.js (see script-filled)".into(),
         );
     }
     let username = ctx.fresh_username();
@@ -401,10 +351,7 @@ async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
     };
     match token_of(ctx, &reply).await {
         Ok(token) => {
-            let message = format!(
-                "logging in as {username} answered {} with a token",
-                reply.status
-            );
+            let message = format!("logging in as {username} answered {} with a token", reply.status);
             ctx.first_login = Some(Login { username, token });
             Verdict::Pass(message)
         }
@@ -441,14 +388,9 @@ async fn fresh_tokens(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let bits = entropy_bits(&first.token).min(entropy_bits(&second));
     if bits < 122 {
         return Verdict::fail(
-            format!(
-                "the tokens `{}` and `{second}` look like at most {bits} random bits",
-                first.token
-            ),
+            format!("the tokens `{}` and `{second}` look like at most {bits} random bits", first.token),
             "at least 122 random bits, like a UUID v4",
-            format!(
-                "a short or predictable token can be guessed: use SessionManager::create ({rs})"
-            ),
+            format!("a short or predictable token can be guessed: use SessionManager::create ({rs})"),
         );
     }
     Verdict::Pass(format!(
@@ -464,10 +406,7 @@ fn entropy_bits(token: &str) -> u32 {
         3.32
     } else if symbols.iter().all(|c| c.is_ascii_hexdigit()) {
         4.0
-    } else if symbols
-        .iter()
-        .all(|c| c.is_ascii_alphanumeric() || "_+/=".contains(*c))
-    {
+    } else if symbols.iter().all(|c| c.is_ascii_alphanumeric() || "_+/=".contains(*c)) {
         6.0
     } else {
         7.0
@@ -481,9 +420,7 @@ async fn whoami(ctx: &Context, token: Option<&str>, found: &mut Findings) -> Res
     if let Some(token) = token {
         browser.store_session_cookie(&ctx.url("/"), token);
     }
-    browser
-        .send("GET", &ctx.url("/api/me"), None, &mut found.exchanges)
-        .await
+    browser.send("GET", &ctx.url("/api/me"), None, &mut found.exchanges).await
 }
 
 fn username_in(reply: &Reply) -> Option<String> {
@@ -495,20 +432,12 @@ fn unknown_token(ctx: &Context, login: &Login, reply: &Reply, what: &str) -> Ver
     let rs = &ctx.files.controllers.display;
     match (reply.status, username_in(reply)) {
         (401, _) => Verdict::fail(
-            format!(
-                "{what}: GET /api/me answered 401, the server does not know the token `{}`",
-                login.token
-            ),
+            format!("{what}: GET /api/me answered 401, the server does not know the token `{}`", login.token),
             format!("200 {{\"username\": \"{}\"}}", login.username),
-            format!(
-                "return the token SessionManager::create gives you, not one you make up ({rs})"
-            ),
+            format!("return the token SessionManager::create gives you, not one you make up ({rs})"),
         ),
         (200, Some(other)) => Verdict::fail(
-            format!(
-                "{what}: the token of `{}` logs in as `{other}`",
-                login.username
-            ),
+            format!("{what}: the token of `{}` logs in as `{other}`", login.username),
             format!("200 {{\"username\": \"{}\"}}", login.username),
             format!("create the session for the username in the request body ({rs})"),
         ),
@@ -526,33 +455,16 @@ async fn cookie_logs_in(ctx: &mut Context, found: &mut Findings) -> Verdict {
     };
     let browser = ctx.browser();
     browser.store_session_cookie(&ctx.url("/"), &login.token);
-    let me = match browser
-        .send("GET", &ctx.url("/api/me"), None, &mut found.exchanges)
-        .await
-    {
+    let me = match browser.send("GET", &ctx.url("/api/me"), None, &mut found.exchanges).await {
         Ok(reply) => reply,
-        Err(why) => {
-            return Verdict::fail(
-                why,
-                "an answer to GET /api/me",
-                "is the server still running?",
-            )
-        }
+        Err(why) => return Verdict::fail(why, "an answer to GET /api/me", "is the server still running?"),
     };
     if username_in(&me).as_deref() != Some(login.username.as_str()) {
         return unknown_token(ctx, &login, &me, "with the cookie session.js stores");
     }
-    match browser
-        .send("GET", &ctx.url("/"), None, &mut found.exchanges)
-        .await
-    {
-        Ok(page)
-            if page.body.contains("id=\"current-user\"") && page.body.contains(&login.username) =>
-        {
-            Verdict::Pass(format!(
-                "the cookie makes /api/me and the chat page say {}",
-                login.username
-            ))
+    match browser.send("GET", &ctx.url("/"), None, &mut found.exchanges).await {
+        Ok(page) if page.body.contains("id=\"current-user\"") && page.body.contains(&login.username) => {
+            Verdict::Pass(format!("the cookie makes /api/me and the chat page say {}", login.username))
         }
         Ok(page) => Verdict::fail(
             format!(
@@ -575,11 +487,7 @@ async fn token_only(ctx: &mut Context, found: &mut Findings) -> Verdict {
             Verdict::Pass("a brand-new client carrying only the token is the same user".into())
         }
         Ok(reply) => unknown_token(ctx, &login, &reply, "from a new client with only the token"),
-        Err(why) => Verdict::fail(
-            why,
-            "an answer to GET /api/me",
-            "is the server still running?",
-        ),
+        Err(why) => Verdict::fail(why, "an answer to GET /api/me", "is the server still running?"),
     }
 }
 
@@ -594,11 +502,7 @@ async fn no_token(ctx: &mut Context, found: &mut Findings) -> Verdict {
             Ok(reply) if reply.status == 401 => {}
             Ok(reply) => {
                 return Verdict::fail(
-                    format!(
-                        "{who}: GET /api/me answered {} {}",
-                        reply.status,
-                        quote(&reply.body)
-                    ),
+                    format!("{who}: GET /api/me answered {} {}", reply.status, quote(&reply.body)),
                     "401: not logged in",
                     "the guard in auth.rs is given code: compare it with the kit's",
                 )
@@ -606,19 +510,13 @@ async fn no_token(ctx: &mut Context, found: &mut Findings) -> Verdict {
             Err(why) => return Verdict::fail(why, "401", "is the server still running?"),
         }
     }
-    let page = ctx
-        .browser()
-        .send("GET", &ctx.url("/"), None, &mut found.exchanges)
-        .await;
+    let page = ctx.browser().send("GET", &ctx.url("/"), None, &mut found.exchanges).await;
     match page {
-        Ok(reply) if reply.body.contains("id=\"login-form\"") => Verdict::Pass(
-            "no cookie or a made-up token is not logged in, and is shown the login form".into(),
-        ),
+        Ok(reply) if reply.body.contains("id=\"login-form\"") => {
+            Verdict::Pass("no cookie or a made-up token is not logged in, and is shown the login form".into())
+        }
         Ok(reply) => Verdict::fail(
-            format!(
-                "GET / without a cookie answered {} without the login form",
-                reply.status
-            ),
+            format!("GET / without a cookie answered {} without the login form", reply.status),
             "the login form",
             "the templates are given code: compare them with the kit's",
         ),
@@ -650,11 +548,7 @@ async fn two_users(ctx: &mut Context, found: &mut Findings) -> Verdict {
                 return verdict;
             }
             Err(why) => {
-                return Verdict::fail(
-                    why,
-                    "an answer to GET /api/me",
-                    "is the server still running?",
-                )
+                return Verdict::fail(why, "an answer to GET /api/me", "is the server still running?")
             }
         }
     }
@@ -674,23 +568,11 @@ async fn message_author(ctx: &mut Context, found: &mut Findings) -> Verdict {
     browser.store_session_cookie(&ctx.url("/"), &login.token);
     let url = ctx.url(&format!("/api/rooms/{room}/messages"));
     let body = serde_json::json!({ "body": text }).to_string();
-    match browser
-        .send(
-            "POST",
-            &url,
-            Some(("application/json", body)),
-            &mut found.exchanges,
-        )
-        .await
-    {
+    match browser.send("POST", &url, Some(("application/json", body)), &mut found.exchanges).await {
         Ok(reply) if reply.is_success() => {}
         Ok(reply) => {
             return Verdict::fail(
-                format!(
-                    "posting a message answered {} {}",
-                    reply.status,
-                    quote(&reply.body)
-                ),
+                format!("posting a message answered {} {}", reply.status, quote(&reply.body)),
                 "201 and the stored message",
                 "api.rs is given code: compare it with the kit's",
             )
@@ -699,17 +581,10 @@ async fn message_author(ctx: &mut Context, found: &mut Findings) -> Verdict {
     }
     let history = match browser.send("GET", &url, None, &mut found.exchanges).await {
         Ok(reply) => reply.json(),
-        Err(why) => {
-            return Verdict::fail(why, "the room's history", "is the server still running?")
-        }
+        Err(why) => return Verdict::fail(why, "the room's history", "is the server still running?"),
     };
     let stored = history.as_ref().and_then(|h| {
-        h.get("messages")?
-            .as_array()?
-            .iter()
-            .rev()
-            .find(|m| m["body"] == text.as_str())
-            .cloned()
+        h.get("messages")?.as_array()?.iter().rev().find(|m| m["body"] == text.as_str()).cloned()
     });
     match stored {
         Some(message) if message["author"] == login.username.as_str() => {
@@ -718,10 +593,7 @@ async fn message_author(ctx: &mut Context, found: &mut Findings) -> Verdict {
         Some(message) => Verdict::fail(
             format!("the message is stored under `{}`", message["author"]),
             format!("the author {}", login.username),
-            format!(
-                "create the session for the username in the request ({})",
-                ctx.files.controllers.display
-            ),
+            format!("create the session for the username in the request ({})", ctx.files.controllers.display),
         ),
         None => Verdict::fail(
             "the message posted is not in the room's history",
@@ -744,19 +616,12 @@ async fn survives_restart(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let clean = server.stop().await;
     found.log.push(format!(
         "stopped the server ({})",
-        if clean {
-            "SIGTERM"
-        } else {
-            "SIGKILL after the grace period"
-        }
+        if clean { "SIGTERM" } else { "SIGKILL after the grace period" }
     ));
     ctx.server = None;
     match Server::start(&spec).await {
         Ok(server) => {
-            found.log.push(format!(
-                "started it again on the same database, at {}",
-                server.base_url
-            ));
+            found.log.push(format!("started it again on the same database, at {}", server.base_url));
             ctx.base_url = Some(server.base_url.clone());
             ctx.server = Some(server);
         }
@@ -790,22 +655,10 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
         .map(|(k, _)| k.clone())
         .unwrap_or_else(|| "username".into());
     let cases: Vec<(&str, String)> = vec![
-        (
-            "an empty username",
-            serde_json::json!({ &field: "" }).to_string(),
-        ),
-        (
-            "a username of spaces",
-            serde_json::json!({ &field: "   " }).to_string(),
-        ),
-        (
-            "a 200-character username",
-            serde_json::json!({ &field: "x".repeat(200) }).to_string(),
-        ),
-        (
-            "a username with a control character",
-            serde_json::json!({ &field: "ada\u{7}" }).to_string(),
-        ),
+        ("an empty username", serde_json::json!({ &field: "" }).to_string()),
+        ("a username of spaces", serde_json::json!({ &field: "   " }).to_string()),
+        ("a 200-character username", serde_json::json!({ &field: "x".repeat(200) }).to_string()),
+        ("a username with a control character", serde_json::json!({ &field: "ada\u{7}" }).to_string()),
         ("no username at all", "{}".to_owned()),
         ("a body that is not JSON", format!("{field}=ada")),
     ];
@@ -814,12 +667,7 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let mut problems = Vec::new();
     for (what, body) in cases {
         match browser
-            .send(
-                &request.method,
-                &url,
-                Some((&request.content_type, body)),
-                &mut found.exchanges,
-            )
+            .send(&request.method, &url, Some((&request.content_type, body)), &mut found.exchanges)
             .await
         {
             Ok(reply) if (400..500).contains(&reply.status) => {}
@@ -827,9 +675,7 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
             Err(why) => problems.push(format!("{what}: {why}")),
         }
     }
-    let still_up = browser
-        .send("GET", &ctx.url("/api/me"), None, &mut found.exchanges)
-        .await;
+    let still_up = browser.send("GET", &ctx.url("/api/me"), None, &mut found.exchanges).await;
     if let Err(why) = still_up {
         problems.push(format!("afterwards the server did not answer: {why}"));
     }
@@ -848,10 +694,7 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
 
 /// `file:line:col` of a rendered rustc error (`--> lab/src/controllers.rs:3:5`).
 fn error_location(rendered: &str) -> Option<String> {
-    rendered
-        .lines()
-        .find_map(|l| l.trim_start().strip_prefix("--> "))
-        .map(|at| at.trim().to_owned())
+    rendered.lines().find_map(|l| l.trim_start().strip_prefix("--> ")).map(|at| at.trim().to_owned())
 }
 
 fn first_lines(text: &str, n: usize) -> String {
@@ -877,9 +720,6 @@ mod tests {
     #[test]
     fn finds_the_error_location() {
         let error = "error[E0425]: cannot find value `x`\n  --> lab/src/controllers.rs:3:5\n   |";
-        assert_eq!(
-            error_location(error).as_deref(),
-            Some("lab/src/controllers.rs:3:5")
-        );
+        assert_eq!(error_location(error).as_deref(), Some("lab/src/controllers.rs:3:5"));
     }
 }

@@ -28,157 +28,45 @@ pub enum Stage {
     Browser,
 }
 
-const fn http(
+const fn check(
+    stage: Stage,
     id: &'static str,
     title: &'static str,
     points: u32,
     needs: &'static [&'static str],
 ) -> Check {
-    Check {
-        id,
-        title,
-        points,
-        needs,
-        stage: Stage::Http,
-    }
+    Check { id, title, points, needs, stage }
 }
 
-const fn browser(
-    id: &'static str,
-    title: &'static str,
-    points: u32,
-    needs: &'static [&'static str],
-) -> Check {
-    Check {
-        id,
-        title,
-        points,
-        needs,
-        stage: Stage::Browser,
-    }
-}
+use Stage::{Browser, Http};
 
 /// Every check, in the order they run. The browser logs in before the HTTP
 /// checks so that they can send the very request the page sent.
+#[rustfmt::skip]
 pub const CHECKS: &[Check] = &[
-    http("builds", "The crate builds", 0, &[]),
-    http("boots", "The server starts and answers", 0, &["builds"]),
-    http(
-        "serves-pages",
-        "The login page and session.js are served",
-        0,
-        &["boots"],
-    ),
-    browser(
-        "browser-login-form",
-        "A fresh browser is shown the login form",
-        0,
-        &["serves-pages"],
-    ),
-    browser(
-        "browser-login",
-        "Typing a username and submitting enters the chatroom",
-        10,
-        &["browser-login-form"],
-    ),
-    http(
-        "script-filled",
-        "session.js has its TODOs filled in",
-        5,
-        &["serves-pages"],
-    ),
+    check(Http,    "builds",               "The crate builds",                                         0, &[]),
+    check(Http,    "boots",                "The server starts and answers",                            0, &["builds"]),
+    check(Http,    "serves-pages",         "The login page and session.js are served",                 0, &["boots"]),
+    check(Browser, "browser-login-form",   "A fresh browser is shown the login form",                  0, &["serves-pages"]),
+    check(Browser, "browser-login",        "Typing a username and submitting enters the chatroom",    10, &["browser-login-form"]),
+    check(Http,    "script-filled",        "session.js has its TODOs filled in",                       5, &["serves-pages"]),
     // Not `script-filled`: the page's request, placeholders and all, shows what the server says to it.
-    http(
-        "creates-session",
-        "The login request creates a session",
-        15,
-        &["serves-pages"],
-    ),
-    http(
-        "fresh-tokens",
-        "Tokens are fresh and unguessable",
-        10,
-        &["creates-session"],
-    ),
-    http(
-        "cookie-logs-in",
-        "The session cookie logs the user in",
-        10,
-        &["creates-session"],
-    ),
-    http(
-        "token-only",
-        "A new client with only the token is the same user",
-        5,
-        &["cookie-logs-in"],
-    ),
-    http(
-        "no-token",
-        "A client without a valid token is not logged in",
-        5,
-        &["boots"],
-    ),
-    http(
-        "two-users",
-        "Two users in two browsers stay themselves",
-        10,
-        &["cookie-logs-in"],
-    ),
-    http(
-        "message-author",
-        "Messages carry the session's username",
-        5,
-        &["cookie-logs-in"],
-    ),
-    http(
-        "bad-input",
-        "Bad usernames get a 4xx and the server keeps answering",
-        5,
-        &["creates-session"],
-    ),
-    browser(
-        "browser-reload",
-        "Reloading keeps the user logged in",
-        0,
-        &["browser-login"],
-    ),
-    browser(
-        "browser-second-tab",
-        "A second tab is logged in as the same user",
-        5,
-        &["browser-login"],
-    ),
-    browser(
-        "browser-incognito",
-        "An incognito window is asked for a username",
-        5,
-        &["browser-login"],
-    ),
-    browser(
-        "browser-live-message",
-        "A message sent in one tab appears in the other",
-        0,
-        &["browser-second-tab"],
-    ),
-    browser(
-        "browser-html-escaped",
-        "A message with HTML shows as text and runs nothing",
-        0,
-        &["browser-live-message"],
-    ),
-    browser(
-        "browser-logout",
-        "Log out returns to the login form and ends the token",
-        0,
-        &["browser-login"],
-    ),
+    check(Http,    "creates-session",      "The login request creates a session",                     15, &["serves-pages"]),
+    check(Http,    "fresh-tokens",         "Tokens are fresh and unguessable",                        10, &["creates-session"]),
+    check(Http,    "cookie-logs-in",       "The session cookie logs the user in",                     10, &["creates-session"]),
+    check(Http,    "token-only",           "A new client with only the token is the same user",        5, &["cookie-logs-in"]),
+    check(Http,    "no-token",             "A client without a valid token is not logged in",          5, &["boots"]),
+    check(Http,    "two-users",            "Two users in two browsers stay themselves",               10, &["cookie-logs-in"]),
+    check(Http,    "message-author",       "Messages carry the session's username",                    5, &["cookie-logs-in"]),
+    check(Http,    "bad-input",            "Bad usernames get a 4xx and the server keeps answering",   5, &["creates-session"]),
+    check(Browser, "browser-reload",       "Reloading keeps the user logged in",                       0, &["browser-login"]),
+    check(Browser, "browser-second-tab",   "A second tab is logged in as the same user",               5, &["browser-login"]),
+    check(Browser, "browser-incognito",    "An incognito window is asked for a username",              5, &["browser-login"]),
+    check(Browser, "browser-live-message", "A message sent in one tab appears in the other",           0, &["browser-second-tab"]),
+    check(Browser, "browser-html-escaped", "A message with HTML shows as text and runs nothing",       0, &["browser-live-message"]),
+    check(Browser, "browser-logout",       "Log out returns to the login form and ends the token",     0, &["browser-login"]),
     // Last, so that a server that forgets its sessions fails only here.
-    http(
-        "survives-restart",
-        "Sessions survive a server restart",
-        10,
-        &["cookie-logs-in"],
-    ),
+    check(Http,    "survives-restart",     "Sessions survive a server restart",                       10, &["cookie-logs-in"]),
 ];
 
 /// Runs one check in its stage.
@@ -211,23 +99,12 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn fail(
-        message: impl Into<String>,
-        expected: impl Into<String>,
-        hint: impl Into<String>,
-    ) -> Verdict {
-        Verdict::Fail {
-            message: message.into(),
-            expected: Some(expected.into()),
-            hint: Some(hint.into()),
-        }
+    pub fn fail(message: impl Into<String>, expected: impl Into<String>, hint: impl Into<String>) -> Verdict {
+        Verdict::Fail { message: message.into(), expected: Some(expected.into()), hint: Some(hint.into()) }
     }
 
     pub fn error(message: impl Into<String>) -> Verdict {
-        Verdict::Error {
-            message: message.into(),
-            hint: None,
-        }
+        Verdict::Error { message: message.into(), hint: None }
     }
 }
 
@@ -242,10 +119,7 @@ pub fn plan(only: &[String]) -> Result<Vec<Check>, String> {
     for id in only {
         let check = find(id).ok_or_else(|| {
             let ids: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
-            format!(
-                "there is no check `{id}`; the checks are: {}",
-                ids.join(", ")
-            )
+            format!("there is no check `{id}`; the checks are: {}", ids.join(", "))
         })?;
         stack.push(check.id);
     }
@@ -255,11 +129,7 @@ pub fn plan(only: &[String]) -> Result<Vec<Check>, String> {
             stack.extend(find(id).map_or(&[][..], |c| c.needs));
         }
     }
-    Ok(CHECKS
-        .iter()
-        .filter(|c| wanted.contains(&c.id))
-        .copied()
-        .collect())
+    Ok(CHECKS.iter().filter(|c| wanted.contains(&c.id)).copied().collect())
 }
 
 pub fn find(id: &str) -> Option<&'static Check> {
@@ -274,10 +144,7 @@ mod tests {
     fn every_dependency_is_declared_earlier() {
         for (i, check) in CHECKS.iter().enumerate() {
             for need in check.needs {
-                let at = CHECKS
-                    .iter()
-                    .position(|c| c.id == *need)
-                    .expect("a known check");
+                let at = CHECKS.iter().position(|c| c.id == *need).expect("a known check");
                 assert!(at < i, "{} needs {need}, which runs later", check.id);
             }
         }
@@ -286,24 +153,11 @@ mod tests {
 
     #[test]
     fn only_brings_its_dependencies() {
-        let ids: Vec<&str> = plan(&["two-users".into()])
-            .unwrap()
-            .iter()
-            .map(|c| c.id)
-            .collect();
+        let ids: Vec<&str> = plan(&["two-users".into()]).unwrap().iter().map(|c| c.id).collect();
         assert_eq!(
             ids,
-            [
-                "builds",
-                "boots",
-                "serves-pages",
-                "creates-session",
-                "cookie-logs-in",
-                "two-users"
-            ]
+            ["builds", "boots", "serves-pages", "creates-session", "cookie-logs-in", "two-users"]
         );
-        assert!(plan(&["nope".into()])
-            .unwrap_err()
-            .contains("builds, boots"));
+        assert!(plan(&["nope".into()]).unwrap_err().contains("builds, boots"));
     }
 }

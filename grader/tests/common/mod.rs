@@ -42,48 +42,26 @@ pub fn shared_target() -> PathBuf {
 /// Files whose content did not change keep their time stamps, so cargo
 /// rebuilds only what a submission changed.
 pub fn lay_out(submission: &Submission) -> PathBuf {
-    let root = shared_target()
-        .join("grader-fixtures")
-        .join(submission.name);
+    let root = shared_target().join("grader-fixtures").join(submission.name);
     let kit = kit();
     for item in KIT_FILES {
         copy_tree(&kit.join(item), &root.join(item));
     }
     let manifest = std::fs::read_to_string(kit.join("Cargo.toml")).unwrap();
-    let members_start = manifest
-        .find("members = [")
-        .expect("the kit's Cargo.toml lists members");
+    let members_start = manifest.find("members = [").expect("the kit's Cargo.toml lists members");
     let members_end = members_start + manifest[members_start..].find(']').unwrap() + 1;
-    let manifest = format!(
-        "{}members = [\"lab\"]{}",
-        &manifest[..members_start],
-        &manifest[members_end..]
-    );
+    let manifest = format!("{}members = [\"lab\"]{}", &manifest[..members_start], &manifest[members_end..]);
     write_if_changed(&root.join("Cargo.toml"), &manifest);
 
     let mut files: HashMap<&str, String> = HashMap::new();
     let read = |path: &Path| std::fs::read_to_string(path).unwrap();
     if submission.solved {
-        files.insert(
-            "lab/src/controllers.rs",
-            read(&kit.join("solution/src/controllers.rs")),
-        );
-        files.insert(
-            "static/js/session.js",
-            read(&kit.join("solution/static/js/session.js")),
-        );
+        files.insert("lab/src/controllers.rs", read(&kit.join("solution/src/controllers.rs")));
+        files.insert("static/js/session.js", read(&kit.join("solution/static/js/session.js")));
     }
     for edit in &submission.edits {
-        let text = files
-            .entry(edit.file)
-            .or_insert_with(|| read(&root.join(edit.file)));
-        assert!(
-            text.contains(edit.from),
-            "{}: `{}` is not in {}",
-            submission.name,
-            edit.from,
-            edit.file
-        );
+        let text = files.entry(edit.file).or_insert_with(|| read(&root.join(edit.file)));
+        assert!(text.contains(edit.from), "{}: `{}` is not in {}", submission.name, edit.from, edit.file);
         *text = text.replacen(edit.from, edit.to, 1);
     }
     for (file, text) in files {
@@ -120,7 +98,7 @@ pub fn settings(path: PathBuf, package: &str) -> Settings {
     });
     settings.build_timeout = Duration::from_secs(1800); // builds queue for the shared folder
     settings.boot_timeout = Duration::from_secs(20);
-    settings.request_timeout = Duration::from_secs(5);
+    settings.request_timeout = Duration::from_secs(10);
     settings.stop_grace = Duration::from_secs(2);
     settings.browser = browser_choice();
     settings
@@ -148,26 +126,16 @@ pub fn browser_on() -> bool {
 
 /// `ids`, less the browser checks when no browser runs.
 pub fn expected<'a>(ids: &[&'a str]) -> Vec<&'a str> {
-    ids.iter()
-        .copied()
-        .filter(|id| browser_on() || !id.starts_with("browser-"))
-        .collect()
+    ids.iter().copied().filter(|id| browser_on() || !id.starts_with("browser-")).collect()
 }
 
 pub async fn grade(settings: Settings) -> Report {
-    grader::grade(settings, &[], &HashMap::new())
-        .await
-        .expect("the grade runs")
+    grader::grade(settings, &[], &HashMap::new()).await.expect("the grade runs")
 }
 
 /// The ids of the checks that ended with `status`.
 pub fn ids(report: &Report, status: Status) -> Vec<&str> {
-    report
-        .checks
-        .iter()
-        .filter(|c| c.status == status)
-        .map(|c| c.id.as_str())
-        .collect()
+    report.checks.iter().filter(|c| c.status == status).map(|c| c.id.as_str()).collect()
 }
 
 /// The message and hint of a check, for asserting on what a student reads.
@@ -187,10 +155,7 @@ pub fn processes_running(binary: &Path) -> Vec<u32> {
             let pid: u32 = e.file_name().to_str()?.parse().ok()?;
             let exe = std::fs::read_link(e.path().join("exe")).ok()?;
             // A binary deleted while it runs shows as "<path> (deleted)".
-            let exe = exe
-                .to_string_lossy()
-                .trim_end_matches(" (deleted)")
-                .to_owned();
+            let exe = exe.to_string_lossy().trim_end_matches(" (deleted)").to_owned();
             (Path::new(&exe) == binary).then_some(pid)
         })
         .collect()
@@ -215,14 +180,8 @@ fn redactions() -> Vec<(String, &'static str)> {
         (regex_escape(&kit().display().to_string()), "[KIT]"),
         (r"/tmp/lab-grader-[A-Za-z0-9]+".into(), "[SCRATCH]"),
         (r"127\.0\.0\.1:\d+".into(), "127.0.0.1:[PORT]"),
-        (
-            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".into(),
-            "[TOKEN]",
-        ),
-        (
-            r"\b(ada|grace|alan|barbara|edsger|margaret|linus|katherine)-[0-9a-f]{6}\d+".into(),
-            "[USER]",
-        ),
+        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}".into(), "[TOKEN]"),
+        (r"\b(ada|grace|alan|barbara|edsger|margaret|linus|katherine)-[0-9a-f]{6}\d+".into(), "[USER]"),
         (r"\b(run |grader-|bold )[0-9a-f]{6}\b".into(), "$1[RUN]"),
         (r#""duration_ms": \d+"#.into(), r#""duration_ms": "[MS]""#),
         (r#"(created_at\\?"):\d+"#.into(), "$1:[TIME]"),
@@ -231,13 +190,7 @@ fn redactions() -> Vec<(String, &'static str)> {
 
 fn regex_escape(text: &str) -> String {
     text.chars()
-        .map(|c| {
-            if "\\.+*?()|[]{}^$".contains(c) {
-                format!("\\{c}")
-            } else {
-                c.to_string()
-            }
-        })
+        .map(|c| if "\\.+*?()|[]{}^$".contains(c) { format!("\\{c}") } else { c.to_string() })
         .collect()
 }
 
@@ -249,10 +202,7 @@ pub fn assert_report_snapshots(name: &str, report: &Report) {
         return;
     }
     let filters = redactions();
-    let filters: Vec<(&str, &str)> = filters
-        .iter()
-        .map(|(from, to)| (from.as_str(), *to))
-        .collect();
+    let filters: Vec<(&str, &str)> = filters.iter().map(|(from, to)| (from.as_str(), *to)).collect();
     insta::with_settings!({
         filters => filters,
         prepend_module_to_snapshot => false,
