@@ -1,4 +1,4 @@
-//! A simulated browser for the HTTP checks: one reqwest client with its own
+//! Simulated browser windows for the HTTP checks: each a reqwest client with its own
 //! cookie jar, that records every exchange for the report.
 
 use std::sync::Arc;
@@ -12,8 +12,9 @@ use crate::report::Exchange;
 /// How much of a response body a report quotes.
 const BODY_QUOTE_CHARS: usize = 300;
 
-/// One browser profile: what one cookie jar holds, nothing shared with others.
-pub struct Browser {
+/// An HTTP client with a cookie jar of its own: one browser window, as far
+/// as the server can tell, sharing nothing with the others.
+pub struct HttpClient {
     client: reqwest::Client,
     jar: Arc<Jar>,
     timeout: Duration,
@@ -37,9 +38,9 @@ impl Reply {
     }
 }
 
-impl Browser {
+impl HttpClient {
     /// A fresh profile whose every request gives up after `timeout`.
-    pub fn new(timeout: Duration) -> Browser {
+    pub fn new(timeout: Duration) -> HttpClient {
         let jar = Arc::new(Jar::default());
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
@@ -47,7 +48,7 @@ impl Browser {
             .no_proxy() // the server is on loopback; a proxy setting must not reroute it
             .build()
             .expect("a plain HTTP client builds");
-        Browser { client, jar, timeout }
+        HttpClient { client, jar, timeout }
     }
 
     /// Stores the token the way `session.js` does: `session=<token>; Path=/`.

@@ -414,7 +414,7 @@ async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let login = logged_in_user(ctx)?;
     let url = ctx.url("/");
     let me = ctx.url("/api/me");
-    let http = ctx.browser();
+    let http = ctx.http_client();
     let tab = &session(ctx)?.tab;
     tab.goto(&url)
         .await

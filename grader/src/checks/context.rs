@@ -246,9 +246,9 @@ impl Context {
         format!("{name}-{}{}", self.run_tag, self.names_used)
     }
 
-    /// A fresh browser profile (cookie jar) for the HTTP checks.
-    pub fn browser(&self) -> crate::client::Browser {
-        crate::client::Browser::new(self.settings.request_timeout)
+    /// A fresh HTTP client with its own cookie jar: a new browser window, as the HTTP checks see one.
+    pub fn http_client(&self) -> crate::client::HttpClient {
+        crate::client::HttpClient::new(self.settings.request_timeout)
     }
 
     /// Closes the browser and stops the server, politely, if the grader started them.

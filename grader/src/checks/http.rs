@@ -115,8 +115,8 @@ async fn boots(ctx: &mut Context, found: &mut Findings) -> Verdict {
             }
         }
     }
-    let browser = ctx.browser();
-    match browser.send("GET", &ctx.url("/"), None, &mut found.exchanges).await {
+    let client = ctx.http_client();
+    match client.send("GET", &ctx.url("/"), None, &mut found.exchanges).await {
         Ok(reply) if reply.status < 500 => Verdict::Pass(format!("answers on {}", ctx.url("/"))),
         Ok(reply) => Verdict::fail(
             format!("GET / answered {}", reply.status),
@@ -128,8 +128,8 @@ async fn boots(ctx: &mut Context, found: &mut Findings) -> Verdict {
 }
 
 async fn serves_pages(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    let browser = ctx.browser();
-    let page = browser.send("GET", &ctx.url("/"), None, &mut found.exchanges).await;
+    let client = ctx.http_client();
+    let page = client.send("GET", &ctx.url("/"), None, &mut found.exchanges).await;
     match page {
         Ok(reply) if reply.status == 200 && reply.body.contains("id=\"login-form\"") => {}
         Ok(reply) => {
@@ -141,7 +141,7 @@ async fn serves_pages(ctx: &mut Context, found: &mut Findings) -> Verdict {
         }
         Err(why) => return Verdict::fail(why, "the login page", "is the server still running?"),
     }
-    let script = browser.send("GET", &ctx.url("/static/js/session.js"), None, &mut found.exchanges).await;
+    let script = client.send("GET", &ctx.url("/static/js/session.js"), None, &mut found.exchanges).await;
     match script {
         Ok(reply) if reply.status == 200 => {
             let parsed = script::parse(&reply.body);
@@ -219,11 +219,11 @@ fn describe_problem(problem: &ScriptProblem, file: &str) -> String {
     }
 }
 
-/// Sends the login request as the page would, for `username`, from a fresh browser.
+/// Sends the login request as the page would, for `username`, from a fresh client.
 async fn log_in(ctx: &Context, username: &str, found: &mut Findings) -> Result<Reply, String> {
     let request = ctx.login_request.as_ref().ok_or("the login request is not known")?;
     let body = request.body_for(username).to_string();
-    ctx.browser()
+    ctx.http_client()
         .send(
             &request.method,
             &ctx.url(&request.url),
@@ -414,13 +414,13 @@ fn entropy_bits(token: &str) -> u32 {
     (symbols.len() as f64 * per_symbol) as u32
 }
 
-/// `GET /api/me` with the session cookie, from a fresh browser.
+/// `GET /api/me` with the session cookie, from a fresh client.
 async fn whoami(ctx: &Context, token: Option<&str>, found: &mut Findings) -> Result<Reply, String> {
-    let browser = ctx.browser();
+    let client = ctx.http_client();
     if let Some(token) = token {
-        browser.store_session_cookie(&ctx.url("/"), token);
+        client.store_session_cookie(&ctx.url("/"), token);
     }
-    browser.send("GET", &ctx.url("/api/me"), None, &mut found.exchanges).await
+    client.send("GET", &ctx.url("/api/me"), None, &mut found.exchanges).await
 }
 
 fn username_in(reply: &Reply) -> Option<String> {
@@ -453,16 +453,16 @@ async fn cookie_logs_in(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let Some(login) = ctx.first_login.clone() else {
         return Verdict::error("no first login");
     };
-    let browser = ctx.browser();
-    browser.store_session_cookie(&ctx.url("/"), &login.token);
-    let me = match browser.send("GET", &ctx.url("/api/me"), None, &mut found.exchanges).await {
+    let client = ctx.http_client();
+    client.store_session_cookie(&ctx.url("/"), &login.token);
+    let me = match client.send("GET", &ctx.url("/api/me"), None, &mut found.exchanges).await {
         Ok(reply) => reply,
         Err(why) => return Verdict::fail(why, "an answer to GET /api/me", "is the server still running?"),
     };
     if username_in(&me).as_deref() != Some(login.username.as_str()) {
         return unknown_token(ctx, &login, &me, "with the cookie session.js stores");
     }
-    match browser.send("GET", &ctx.url("/"), None, &mut found.exchanges).await {
+    match client.send("GET", &ctx.url("/"), None, &mut found.exchanges).await {
         Ok(page) if page.body.contains("id=\"current-user\"") && page.body.contains(&login.username) => {
             Verdict::Pass(format!("the cookie makes /api/me and the chat page say {}", login.username))
         }
@@ -510,7 +510,7 @@ async fn no_token(ctx: &mut Context, found: &mut Findings) -> Verdict {
             Err(why) => return Verdict::fail(why, "401", "is the server still running?"),
         }
     }
-    let page = ctx.browser().send("GET", &ctx.url("/"), None, &mut found.exchanges).await;
+    let page = ctx.http_client().send("GET", &ctx.url("/"), None, &mut found.exchanges).await;
     match page {
         Ok(reply) if reply.body.contains("id=\"login-form\"") => {
             Verdict::Pass("no cookie or a made-up token is not logged in, and is shown the login form".into())
@@ -564,11 +564,11 @@ async fn message_author(ctx: &mut Context, found: &mut Findings) -> Verdict {
     };
     let room = format!("grader-{}", ctx.run_tag);
     let text = format!("hello from the grader, run {}", ctx.run_tag);
-    let browser = ctx.browser();
-    browser.store_session_cookie(&ctx.url("/"), &login.token);
+    let client = ctx.http_client();
+    client.store_session_cookie(&ctx.url("/"), &login.token);
     let url = ctx.url(&format!("/api/rooms/{room}/messages"));
     let body = serde_json::json!({ "body": text }).to_string();
-    match browser.send("POST", &url, Some(("application/json", body)), &mut found.exchanges).await {
+    match client.send("POST", &url, Some(("application/json", body)), &mut found.exchanges).await {
         Ok(reply) if reply.is_success() => {}
         Ok(reply) => {
             return Verdict::fail(
@@ -579,7 +579,7 @@ async fn message_author(ctx: &mut Context, found: &mut Findings) -> Verdict {
         }
         Err(why) => return Verdict::fail(why, "an answer", "is the server still running?"),
     }
-    let history = match browser.send("GET", &url, None, &mut found.exchanges).await {
+    let history = match client.send("GET", &url, None, &mut found.exchanges).await {
         Ok(reply) => reply.json(),
         Err(why) => return Verdict::fail(why, "the room's history", "is the server still running?"),
     };
@@ -663,10 +663,10 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
         ("a body that is not JSON", format!("{field}=ada")),
     ];
     let url = ctx.url(&request.url);
-    let browser = ctx.browser();
+    let client = ctx.http_client();
     let mut problems = Vec::new();
     for (what, body) in cases {
-        match browser
+        match client
             .send(&request.method, &url, Some((&request.content_type, body)), &mut found.exchanges)
             .await
         {
@@ -675,7 +675,7 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
             Err(why) => problems.push(format!("{what}: {why}")),
         }
     }
-    let still_up = browser.send("GET", &ctx.url("/api/me"), None, &mut found.exchanges).await;
+    let still_up = client.send("GET", &ctx.url("/api/me"), None, &mut found.exchanges).await;
     if let Err(why) = still_up {
         problems.push(format!("afterwards the server did not answer: {why}"));
     }
