@@ -72,6 +72,9 @@ struct Cli {
     /// [default: next to --output, else the workspace's target/grader]
     #[arg(long, value_name = "DIR")]
     artifacts: Option<PathBuf>,
+    /// Save a screenshot and the console of every browser check, not only the failed ones
+    #[arg(long)]
+    screenshots: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,6 +128,7 @@ async fn main() -> ExitCode {
     settings.boot_timeout = Duration::from_secs(cli.boot_timeout);
     settings.request_timeout = Duration::from_secs(cli.request_timeout);
     settings.browser_timeout = Duration::from_secs(cli.browser_timeout);
+    settings.screenshots = cli.screenshots;
     settings.browser = match (cli.no_browser, &cli.browser) {
         (true, _) => BrowserChoice::Off,
         (false, path) => BrowserChoice::Find(path.clone()),

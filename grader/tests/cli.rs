@@ -223,3 +223,33 @@ fn children_of(parent: u32) -> Vec<u32> {
 fn exe_of(pid: u32) -> String {
     std::fs::read_link(format!("/proc/{pid}/exe")).map(|p| p.display().to_string()).unwrap_or_default()
 }
+
+/// `--screenshots` saves what the browser showed at every browser check, passed ones too.
+#[test]
+fn screenshots_of_passed_browser_checks_on_request() {
+    if !common::browser_on() {
+        return; // the browser stage is off in these tests (see common::browser_choice)
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let artifacts = dir.path().display().to_string();
+    let kit = common::kit().display().to_string();
+    let output = grader(&[
+        "--path",
+        &kit,
+        "--package",
+        "solution",
+        "--target-dir",
+        &target_dir(),
+        "--only",
+        "browser-login",
+        "--screenshots",
+        "--artifacts",
+        &artifacts,
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    for file in ["browser-login-form.png", "browser-login.png", "browser-login.console.txt"] {
+        assert!(dir.path().join(file).is_file(), "no {file}");
+    }
+    let console = std::fs::read_to_string(dir.path().join("browser-login.console.txt")).unwrap();
+    assert!(console.contains("session.js: token received"), "{console}");
+}

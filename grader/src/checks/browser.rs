@@ -34,7 +34,16 @@ pub async fn run(id: &str, ctx: &mut Context, found: &mut Findings) -> Verdict {
         other => Err(Verdict::error(format!("the grader has no code for check `{other}`")).into()),
     };
     match verdict {
-        Ok(message) => Verdict::Pass(message),
+        Ok(message) => {
+            if ctx.settings.screenshots {
+                let shown_in = match id {
+                    "browser-second-tab" | "browser-live-message" | "browser-html-escaped" => Which::Second,
+                    _ => Which::Main,
+                };
+                save_what_the_page_showed(ctx, id, Some(shown_in), found).await;
+            }
+            Verdict::Pass(message)
+        }
         Err((verdict, tab)) => {
             save_what_the_page_showed(ctx, id, tab, found).await;
             verdict
@@ -446,7 +455,8 @@ async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
     }
 }
 
-/// Saves the tab's screenshot and console next to the report, on a failure.
+/// Saves the tab's screenshot and console next to the report (on a failure,
+/// or always with `--screenshots`).
 async fn save_what_the_page_showed(ctx: &mut Context, id: &str, which: Option<Which>, found: &mut Findings) {
     let Some(which) = which else { return };
     let folder = ctx.settings.artifacts_dir.clone();

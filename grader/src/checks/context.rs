@@ -45,6 +45,8 @@ pub struct Settings {
     pub browser_timeout: Duration,
     /// Where failed browser checks save a screenshot and the console.
     pub artifacts_dir: PathBuf,
+    /// Save them for passed browser checks too.
+    pub screenshots: bool,
 }
 
 impl Settings {
@@ -62,6 +64,7 @@ impl Settings {
             browser: BrowserChoice::Find(None),
             browser_timeout: Duration::from_secs(15),
             artifacts_dir,
+            screenshots: false,
         }
     }
 }
