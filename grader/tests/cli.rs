@@ -24,6 +24,15 @@ fn target_dir() -> String {
     common::shared_target().display().to_string()
 }
 
+/// The grader on this kit's `package`, built in the tests' shared target folder.
+fn grade_kit(package: &str, flags: &[&str]) -> Output {
+    let kit = common::kit().display().to_string();
+    let target = target_dir();
+    let mut args = vec!["--path", &kit, "--package", package, "--target-dir", &target];
+    args.extend_from_slice(flags);
+    grader(&args)
+}
+
 #[test]
 fn list_names_every_check() {
     let output = grader(&["--list"]);
@@ -57,27 +66,12 @@ fn bad_arguments_are_the_graders_trouble() {
 fn a_json_report_goes_to_a_file_and_the_terminal_gets_the_human_view() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("report.json");
-    let kit = common::kit().display().to_string();
-    let args = [
-        "--path",
-        &kit,
-        "--package",
-        "solution",
-        "--target-dir",
-        &target_dir(),
-        "--no-browser",
-        "--only",
-        "bad-input",
-        "--points",
-        "bad-input=0",
-        "--format",
-        "json",
-        "--output",
-    ];
-    let mut args = args.to_vec();
     let file_arg = file.display().to_string();
-    args.push(&file_arg);
-    let output = grader(&args);
+    let flags =
+        ["--no-browser", "--only", "bad-input", "--points", "bad-input=0", "--format", "json", "--output"];
+    let mut flags = flags.to_vec();
+    flags.push(&file_arg);
+    let output = grade_kit("solution", &flags);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(0), "{stdout}{}", text(&output.stderr));
     assert!(stdout.contains("PASS  bad-input") && stdout.contains("report written to"), "{stdout}");
@@ -99,12 +93,10 @@ fn a_json_report_goes_to_a_file_and_the_terminal_gets_the_human_view() {
 
 #[test]
 fn a_failing_lab_exits_with_1() {
-    let kit = common::kit().display().to_string();
-    let output =
-        grader(&["--path", &kit, "--target-dir", &target_dir(), "--no-browser", "--only", "creates-session"]);
     if !common::lab_is_untouched() {
         return; // a student's finished lab passes instead (see submissions.rs)
     }
+    let output = grade_kit("lab", &["--no-browser", "--only", "creates-session"]);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAIL  creates-session"), "{stdout}");
@@ -232,20 +224,8 @@ fn screenshots_of_passed_browser_checks_on_request() {
     }
     let dir = tempfile::tempdir().unwrap();
     let artifacts = dir.path().display().to_string();
-    let kit = common::kit().display().to_string();
-    let output = grader(&[
-        "--path",
-        &kit,
-        "--package",
-        "solution",
-        "--target-dir",
-        &target_dir(),
-        "--only",
-        "browser-login",
-        "--screenshots",
-        "--artifacts",
-        &artifacts,
-    ]);
+    let flags = ["--only", "browser-login", "--screenshots", "--artifacts", &artifacts];
+    let output = grade_kit("solution", &flags);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
     for file in ["browser-login-form.png", "browser-login.png", "browser-login.console.txt"] {
         assert!(dir.path().join(file).is_file(), "no {file}");
