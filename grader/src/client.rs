@@ -1,6 +1,8 @@
 //! Simulated browser windows for the HTTP checks: each a reqwest client with its own
-//! cookie jar, that records every exchange for the report.
+//! cookie jar, that records every exchange for the report and reads every answer
+//! through a size limit.
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +13,9 @@ use crate::report::Exchange;
 
 /// How much of a response body a report quotes.
 const BODY_QUOTE_CHARS: usize = 300;
+
+/// The largest answer the grader reads; the lab's answers are a few hundred bytes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// An HTTP client with a cookie jar of its own: one browser window, as far
 /// as the server can tell, sharing nothing with the others.
@@ -25,6 +30,8 @@ pub struct HttpClient {
 pub struct Reply {
     pub status: u16,
     pub content_type: Option<String>,
+    /// Where a redirect pointed (`Location`), if it was one.
+    pub location: Option<String>,
     pub body: String,
 }
 
@@ -33,8 +40,69 @@ impl Reply {
         (200..300).contains(&self.status)
     }
 
+    pub fn is_redirect(&self) -> bool {
+        (300..400).contains(&self.status)
+    }
+
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_str(&self.body).ok()
+    }
+}
+
+/// Why a request got no usable answer. Each kind points somewhere else: a
+/// handler that hangs is not a server that died.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoAnswer {
+    /// The server took the request and said nothing within the limit.
+    TimedOut { url: String, limit: Duration },
+    /// Nothing listens at the address: the server is not running.
+    Refused { url: String },
+    /// The answer was larger than [`BODY_LIMIT`].
+    TooLarge { url: String, limit: usize },
+    /// Something answered, but not in HTTP, or the connection broke mid-answer.
+    NotHttp { url: String, detail: String },
+    /// The grader could not even send it (a malformed method or URL).
+    Unsendable(String),
+}
+
+impl fmt::Display for NoAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NoAnswer::TimedOut { url, limit } => {
+                write!(f, "no answer from {url} within {} s", limit.as_secs_f32())
+            }
+            NoAnswer::Refused { url } => write!(f, "could not connect to {url}: nothing listens there"),
+            NoAnswer::TooLarge { url, limit } => {
+                write!(
+                    f,
+                    "the answer from {url} is larger than {} KiB; the grader stopped reading",
+                    limit / 1024
+                )
+            }
+            NoAnswer::NotHttp { url, detail } => write!(f, "{url} did not answer in HTTP: {detail}"),
+            NoAnswer::Unsendable(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+impl NoAnswer {
+    /// What a student should look at, given the file their route is in.
+    pub fn hint(&self, route_file: &str) -> String {
+        match self {
+            NoAnswer::TimedOut { .. } => {
+                format!("the server took the request but never answered: does your route in {route_file} wait for something that never comes?")
+            }
+            NoAnswer::Refused { .. } => {
+                "the server is no longer running: its log (--verbose) says why it stopped".into()
+            }
+            NoAnswer::TooLarge { .. } => {
+                format!("a route sent an answer of megabytes: answer with the small JSON the page expects ({route_file})")
+            }
+            NoAnswer::NotHttp { .. } => {
+                "the server closed the connection without a whole answer: did it crash? Its log (--verbose) says".into()
+            }
+            NoAnswer::Unsendable(_) => "this is the grader's trouble, not yours".into(),
+        }
     }
 }
 
@@ -46,26 +114,28 @@ impl HttpClient {
             .cookie_provider(jar.clone())
             .timeout(timeout)
             .no_proxy() // the server is on loopback; a proxy setting must not reroute it
+            // A redirect is reported as it is: a JSON route that redirects is a finding.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a plain HTTP client builds");
         HttpClient { client, jar, timeout }
     }
 
-    /// Stores the token the way `session.js` does: `session=<token>; Path=/`.
-    pub fn store_session_cookie(&self, base_url: &str, token: &str) {
+    /// Stores a cookie the way `session.js` does: `NAME=VALUE; Path=/`.
+    pub fn store_cookie(&self, base_url: &str, name: &str, value: &str) {
         if let Ok(url) = Url::parse(base_url) {
-            self.jar.add_cookie_str(&format!("session={token}; Path=/"), &url);
+            self.jar.add_cookie_str(&format!("{name}={value}; Path=/"), &url);
         }
     }
 
-    /// Sends a request and records it in `exchanges`. `Err` holds why no answer came.
+    /// Sends a request and records it in `exchanges`.
     pub async fn send(
         &self,
         method: &str,
         url: &str,
         body: Option<(&str, String)>,
         exchanges: &mut Vec<Exchange>,
-    ) -> Result<Reply, String> {
+    ) -> Result<Reply, NoAnswer> {
         let mut exchange = Exchange {
             method: method.to_owned(),
             url: url.to_owned(),
@@ -83,7 +153,7 @@ impl HttpClient {
                 exchange.content_type = reply.content_type.clone();
                 exchange.response_body = Some(quote(&reply.body));
             }
-            Err(e) => exchange.error = Some(e.clone()),
+            Err(e) => exchange.error = Some(e.to_string()),
         }
         exchanges.push(exchange);
         result
@@ -94,20 +164,28 @@ impl HttpClient {
         method: &str,
         url: &str,
         body: Option<(&str, String)>,
-    ) -> Result<Reply, String> {
-        let method =
-            Method::from_bytes(method.as_bytes()).map_err(|_| format!("`{method}` is not an HTTP method"))?;
+    ) -> Result<Reply, NoAnswer> {
+        let method = Method::from_bytes(method.as_bytes())
+            .map_err(|_| NoAnswer::Unsendable(format!("`{method}` is not an HTTP method")))?;
         let mut request = self.client.request(method, url);
         if let Some((content_type, body)) = body {
             request = request.header("Content-Type", content_type).body(body);
         }
-        let describe = |e| describe(e, self.timeout);
-        let response = request.send().await.map_err(describe)?;
-        let status = response.status().as_u16();
-        let content_type =
-            response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = response.text().await.map_err(describe)?;
-        Ok(Reply { status, content_type, body })
+        let classify = |e| classify(e, url, self.timeout);
+        let mut response = request.send().await.map_err(classify)?;
+        let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let (status, content_type, location) =
+            (response.status().as_u16(), header("content-type"), header("location"));
+        // Read chunk by chunk, so an endless answer costs a megabyte, not the machine.
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if bytes.len() + chunk.len() > BODY_LIMIT {
+                return Err(NoAnswer::TooLarge { url: url.to_owned(), limit: BODY_LIMIT });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        Ok(Reply { status, content_type, location, body })
     }
 
     fn cookies_for(&self, url: &str) -> Vec<String> {
@@ -122,15 +200,23 @@ impl HttpClient {
     }
 }
 
-/// Why a request got no answer, in words that name the limit hit.
-fn describe(error: reqwest::Error, limit: Duration) -> String {
-    let url = error.url().map(|u| u.to_string()).unwrap_or_default();
+/// Which kind of no-answer a reqwest error is.
+fn classify(error: reqwest::Error, url: &str, limit: Duration) -> NoAnswer {
+    let url = url.to_owned();
     if error.is_timeout() {
-        format!("no answer from {url} within {} s", limit.as_secs_f32())
+        NoAnswer::TimedOut { url, limit }
     } else if error.is_connect() {
-        format!("could not connect to {url}: is the server still running?")
+        NoAnswer::Refused { url }
+    } else if error.is_builder() {
+        NoAnswer::Unsendable(format!("cannot send to {url}: {error}"))
     } else {
-        format!("the request to {url} failed: {error}")
+        let mut detail = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            detail = format!("{detail}: {cause}");
+            source = cause.source();
+        }
+        NoAnswer::NotHttp { url, detail }
     }
 }
 
@@ -141,4 +227,68 @@ pub fn quote(body: &str) -> String {
         quoted.push('…');
     }
     quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// A one-connection server on loopback that answers `answer` (raw bytes), or nothing.
+    fn serve_once(answer: Option<Vec<u8>>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            match answer {
+                Some(bytes) => {
+                    let _ = stream.write_all(&bytes);
+                }
+                None => std::thread::sleep(Duration::from_secs(3)),
+            }
+        });
+        url
+    }
+
+    async fn get(url: &str, timeout: Duration) -> Result<Reply, NoAnswer> {
+        HttpClient::new(timeout).send("GET", url, None, &mut Vec::new()).await
+    }
+
+    #[tokio::test]
+    async fn each_kind_of_no_answer_is_told_apart() {
+        let silent = serve_once(None);
+        let timed_out = get(&silent, Duration::from_millis(300)).await.unwrap_err();
+        assert!(matches!(timed_out, NoAnswer::TimedOut { .. }), "{timed_out:?}");
+        assert!(timed_out.hint("r.rs").contains("never comes"));
+
+        let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let refused = get(&format!("http://{closed}/"), Duration::from_secs(2)).await.unwrap_err();
+        assert!(matches!(refused, NoAnswer::Refused { .. }), "{refused:?}");
+        assert!(refused.hint("r.rs").contains("no longer running"));
+
+        let garbage = serve_once(Some(b"SSH-2.0-OpenSSH\r\n\r\n".to_vec()));
+        let not_http = get(&garbage, Duration::from_secs(2)).await.unwrap_err();
+        assert!(matches!(not_http, NoAnswer::NotHttp { .. }), "{not_http:?}");
+    }
+
+    #[tokio::test]
+    async fn an_answer_past_the_limit_is_cut_off() {
+        let mut huge = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", BODY_LIMIT + 10).into_bytes();
+        huge.extend(std::iter::repeat_n(b'x', BODY_LIMIT + 10));
+        let url = serve_once(Some(huge));
+        let too_large = get(&url, Duration::from_secs(5)).await.unwrap_err();
+        assert!(matches!(too_large, NoAnswer::TooLarge { .. }), "{too_large:?}");
+    }
+
+    #[tokio::test]
+    async fn redirects_are_reported_not_followed() {
+        let url =
+            serve_once(Some(b"HTTP/1.1 302 Found\r\nlocation: /chat\r\ncontent-length: 0\r\n\r\n".to_vec()));
+        let reply = get(&url, Duration::from_secs(2)).await.unwrap();
+        assert!(reply.is_redirect());
+        assert_eq!(reply.location.as_deref(), Some("/chat"));
+    }
 }

@@ -4,10 +4,10 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use crate::checks::context::{BrowserState, Settings, Target};
-use crate::checks::Stage;
-use crate::checks::{self, Context, Findings, Verdict};
+use crate::checks::context::BrowserState;
+use crate::checks::{self, Context, Findings, Stage, Verdict};
 use crate::report::{CheckResult, Report, Status};
+use crate::settings::{Settings, Target};
 
 /// Grades what `settings` names. `only` limits the checks (plus what they
 /// need); `points` overrides the points of some checks by id.
@@ -47,15 +47,15 @@ pub async fn grade(
         };
         // Without a browser every browser check says so, rather than being skipped.
         let no_browser = check.stage == Stage::Browser && matches!(ctx.browser, BrowserState::Unavailable(_));
-        let missing = check.needs.iter().find(|need| !satisfied.contains(*need));
+        let missing = check.needs.iter().find(|need| !satisfied.contains(need.id));
         if let (Some(missing), false) = (missing, no_browser) {
-            result.message = format!("skipped: it needs `{missing}`, which did not pass");
+            result.message = format!("skipped: it needs `{}`, which did not pass", missing.id);
             results.push(result);
             continue;
         }
         let started = Instant::now();
-        let mut found = Findings::default();
-        let verdict = checks::run(&check, &mut ctx, &mut found).await;
+        let mut found = Findings { check: check.id, ..Findings::default() };
+        let verdict = (check.run)(&mut ctx, &mut found).await;
         result.duration_ms = started.elapsed().as_millis() as u64;
         result.exchanges = found.exchanges;
         result.log = found.log;

@@ -1,24 +1,30 @@
 //! The grader for Elite Lab 6: Sessions.
 //!
 //! A grade flows one way: `compile` builds the submission, `server` boots it,
-//! the `checks` (declared as data in `checks/mod.rs`) talk to it through
-//! `client` (one cookie jar per simulated browser), `grade` collects what
-//! they found into a `report::Report`, and `render` turns that into text.
+//! the `checks` (each declared once, in run order in `checks::CHECKS`) talk
+//! to it through `client` (one cookie jar per simulated browser) and
+//! `browser` (a real one), `grade` collects what they found into a
+//! `report::Report`, and `render` turns that into text. What makes this lab
+//! this lab comes from the kit manifest, `kit.toml` (see `kit`); `cli` is
+//! the command line over all of it.
 
 pub mod browser;
 pub mod checks;
+pub mod cli;
 pub mod client;
 pub mod compile;
 pub mod grade;
+pub mod kit;
 pub mod process;
 pub mod render;
 pub mod report;
 pub mod script;
 pub mod server;
+pub mod settings;
 
-pub use checks::context::{Settings, Target};
 pub use grade::grade;
 pub use report::{Report, Status};
+pub use settings::{Settings, Target};
 
 /// The kit this grader was built in: the default workspace to grade.
 pub fn kit_root() -> std::path::PathBuf {

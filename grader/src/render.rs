@@ -2,20 +2,70 @@
 
 use std::fmt::Write;
 
-use colored::{ColoredString, Colorize};
-
 use crate::report::{CheckResult, Exchange, Report, Status};
+
+/// How text is dressed: colour for a terminal, plain for files and pipes.
+/// Each render call takes one, so a file and a terminal can get the same
+/// report in their own style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub const PLAIN: Style = Style { color: false };
+    pub const COLOR: Style = Style { color: true };
+
+    /// Colour when the stream is a terminal and `NO_COLOR` is not set, or
+    /// when `CLICOLOR_FORCE` asks for it anyway.
+    pub fn for_stream(is_terminal: bool) -> Style {
+        let forced = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
+        let refused = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Style { color: forced || (is_terminal && !refused) }
+    }
+
+    fn paint(self, text: &str, sgr: &str) -> String {
+        if self.color {
+            format!("\x1b[{sgr}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    fn bold(self, text: &str) -> String {
+        self.paint(text, "1")
+    }
+
+    fn dimmed(self, text: &str) -> String {
+        self.paint(text, "2")
+    }
+
+    fn cyan(self, text: &str) -> String {
+        self.paint(text, "36")
+    }
+
+    fn green_bold(self, text: &str) -> String {
+        self.paint(text, "1;32")
+    }
+
+    fn red_bold(self, text: &str) -> String {
+        self.paint(text, "1;31")
+    }
+
+    fn yellow_bold(self, text: &str) -> String {
+        self.paint(text, "1;33")
+    }
+}
 
 /// The report as JSON (the schema in the README).
 pub fn json(report: &Report) -> String {
     serde_json::to_string_pretty(report).expect("a report always serializes")
 }
 
-/// The report for a terminal. Colour follows the `colored` crate's global
-/// switch, which the binary turns off for pipes and `NO_COLOR`.
-pub fn human(report: &Report, verbose: bool) -> String {
+/// The report as a person reads it, in `style`.
+pub fn human(report: &Report, verbose: bool, style: Style) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{} {}\n", "Grading".bold(), report.submission);
+    let _ = writeln!(out, "{} {}\n", style.bold("Grading"), report.submission);
     let id_width = report.checks.iter().map(|c| c.id.len()).max().unwrap_or(0);
     for check in &report.checks {
         let points = if check.max_points > 0 {
@@ -23,30 +73,35 @@ pub fn human(report: &Report, verbose: bool) -> String {
         } else {
             String::new()
         };
-        let line =
-            format!(" {} {:<id_width$}  {}  {}", badge(check.status), check.id, check.title, points.dimmed());
+        let line = format!(
+            " {} {:<id_width$}  {}  {}",
+            badge(check.status, style),
+            check.id,
+            check.title,
+            style.dimmed(&points)
+        );
         let _ = writeln!(out, "{}", line.trim_end());
         if check.status != Status::Pass || verbose {
-            details(&mut out, check, verbose);
+            details(&mut out, check, verbose, style);
         }
     }
-    let _ = writeln!(out, "\n{}", summary(report));
+    let _ = writeln!(out, "\n{}", summary(report, style));
     out
 }
 
-fn badge(status: Status) -> ColoredString {
+fn badge(status: Status, style: Style) -> String {
     match status {
-        Status::Pass => "PASS ".green().bold(),
-        Status::Fail => "FAIL ".red().bold(),
-        Status::Error => "ERROR".yellow().bold(),
-        Status::Skip => "SKIP ".dimmed(),
+        Status::Pass => style.green_bold("PASS "),
+        Status::Fail => style.red_bold("FAIL "),
+        Status::Error => style.yellow_bold("ERROR"),
+        Status::Skip => style.dimmed("SKIP "),
     }
 }
 
 /// The indented lines under a check: message, exchange, expected, hint.
-fn details(out: &mut String, check: &CheckResult, verbose: bool) {
+fn details(out: &mut String, check: &CheckResult, verbose: bool, style: Style) {
     let pad = "        ";
-    let label = |name: &str| format!("{name:<9}").dimmed();
+    let label = |name: &str| style.dimmed(&format!("{name:<9}"));
     for line in check.message.lines() {
         let _ = writeln!(out, "{pad}{line}");
     }
@@ -81,7 +136,7 @@ fn details(out: &mut String, check: &CheckResult, verbose: bool) {
         }
     }
     if let Some(hint) = &check.hint {
-        let _ = writeln!(out, "{pad}{} {}", label("hint").cyan(), hint.cyan());
+        let _ = writeln!(out, "{pad}{} {}", style.cyan(&label("hint")), style.cyan(hint));
     }
     for artifact in &check.artifacts {
         let _ = writeln!(out, "{pad}{} {artifact}", label("saved"));
@@ -94,7 +149,7 @@ fn details(out: &mut String, check: &CheckResult, verbose: bool) {
 }
 
 /// "Score: 45/100 · 6 passed, 1 failed, 6 skipped", coloured by the outcome.
-pub fn summary(report: &Report) -> String {
+pub fn summary(report: &Report, style: Style) -> String {
     let mut counts = vec![format!("{} passed", report.count(Status::Pass))];
     for (status, word) in
         [(Status::Fail, "failed"), (Status::Error, "could not be graded"), (Status::Skip, "skipped")]
@@ -106,11 +161,21 @@ pub fn summary(report: &Report) -> String {
     }
     let line = format!("Score: {}/{} · {}", report.score, report.max_score, counts.join(", "));
     match report.exit_code() {
-        0 => line.green().bold().to_string(),
-        1 => line.red().bold().to_string(),
-        _ => format!("{} (not a final grade: some checks could not run here)", line)
-            .yellow()
-            .bold()
-            .to_string(),
+        0 => style.green_bold(&line),
+        1 => style.red_bold(&line),
+        _ => style.yellow_bold(&format!("{line} (not a final grade: some checks could not run here)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Report;
+
+    #[test]
+    fn plain_has_no_escapes_and_colour_has_them() {
+        let report = Report::new("here".into(), Vec::new());
+        assert!(!human(&report, false, Style::PLAIN).contains('\x1b'));
+        assert!(human(&report, false, Style::COLOR).contains("\x1b[1;32mScore: 0/0"));
     }
 }

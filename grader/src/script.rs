@@ -6,8 +6,15 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// The URL placeholder the starter's `fetch` call has (TODO 1).
-pub const URL_PLACEHOLDER: &str = "/api/TODO";
+/// The URL the starter's `fetch` call has until TODO 1 is done (from the kit manifest).
+pub fn url_placeholder() -> &'static str {
+    crate::kit::kit()
+        .student
+        .script
+        .url_placeholder
+        .as_deref()
+        .expect("kit.toml gives student.script.url_placeholder")
+}
 
 /// The request `session.js` sends to create a session.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -59,11 +66,6 @@ pub enum ScriptProblem {
     UnreadableBody { line: usize },
 }
 
-/// The 1-based lines of the `TODO 1` and `TODO 2` markers, if still there.
-pub fn todo_lines(source: &str, marker: &str) -> Option<usize> {
-    source.lines().position(|l| l.contains(marker)).map(|i| i + 1)
-}
-
 /// What the reader found: the request as written (placeholders and all, when
 /// it could be read) and what is wrong with it.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +90,7 @@ pub fn parse(source: &str) -> ParsedScript {
     let url_line = line_of(args_start);
     let url = resolve(&code, url_arg).and_then(|expr| string_literal(expr.trim()));
     match &url {
-        Some(u) if u == URL_PLACEHOLDER => problems.push(ScriptProblem::UrlPlaceholder { line: url_line }),
+        Some(u) if u == url_placeholder() => problems.push(ScriptProblem::UrlPlaceholder { line: url_line }),
         Some(_) => {}
         None => problems.push(ScriptProblem::UnreadableUrl { line: url_line }),
     }
@@ -339,8 +341,7 @@ mod tests {
             vec![ScriptProblem::UrlPlaceholder { line: 5 }, ScriptProblem::BodyPlaceholder { line: 8 }]
         );
         let request = parsed.request.expect("placeholders are still a request");
-        assert_eq!((request.url.as_str(), request.body_for("x")), (URL_PLACEHOLDER, json!({})));
-        assert_eq!(todo_lines(STARTER, "TODO 1"), Some(3));
+        assert_eq!((request.url.as_str(), request.body_for("x")), (url_placeholder(), json!({})));
     }
 
     #[test]

@@ -13,9 +13,6 @@ use tokio::sync::mpsc;
 
 use crate::process;
 
-/// The line the lab prints once it listens (see `lab/src/lib.rs`).
-pub const READY_MARKER: &str = "Chatroom ready at http://";
-
 /// How to start the server.
 #[derive(Debug, Clone)]
 pub struct ServerSpec {
@@ -165,7 +162,9 @@ async fn read_lines(pipe: impl AsyncRead + Unpin, log: ServerLog, ready: Option<
 
 /// `http://127.0.0.1:PORT` from "Chatroom ready at http://127.0.0.1:PORT/".
 fn ready_address(line: &str) -> Option<String> {
-    let rest = &line[line.find(READY_MARKER)? + READY_MARKER.len()..];
+    // The kit manifest's ready line, such as "Chatroom ready at http://".
+    let ready = &crate::kit::kit().server.ready_line;
+    let rest = &line[line.find(ready.as_str())? + ready.len()..];
     let host_port = rest.split(['/', ' ']).next()?;
     let (_, port) = host_port.rsplit_once(':')?;
     port.parse::<u16>().ok().filter(|p| *p != 0)?;

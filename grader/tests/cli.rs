@@ -34,14 +34,26 @@ fn grade_kit(package: &str, flags: &[&str]) -> Output {
 }
 
 #[test]
-fn list_names_every_check() {
-    let output = grader(&["--list"]);
+fn list_names_every_check_and_the_old_flag_still_works() {
+    let output = grader(&["list"]);
     assert!(output.status.success());
     let listed = text(&output.stdout);
     for check in grader::checks::CHECKS {
         assert!(listed.contains(check.id), "{} is not listed:\n{listed}", check.id);
     }
     assert!(listed.contains("(needs cookie-logs-in)"), "{listed}");
+    assert_eq!(text(&grader(&["--list"]).stdout), listed);
+}
+
+#[test]
+fn self_check_passes_on_the_kit_and_names_what_is_wrong_elsewhere() {
+    let output = grader(&["self-check"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    assert!(text(&output.stdout).contains("agrees with its kit.toml"));
+    let empty = tempfile::tempdir().unwrap();
+    let output = grader(&["self-check", "--path", &empty.path().display().to_string()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("kit.toml"), "{}", text(&output.stderr));
 }
 
 #[test]
@@ -96,7 +108,12 @@ fn a_failing_lab_exits_with_1() {
     if !common::lab_is_untouched() {
         return; // a student's finished lab passes instead (see submissions.rs)
     }
-    let output = grade_kit("lab", &["--no-browser", "--only", "creates-session"]);
+    // `check` as a subcommand, as `grader` alone does it.
+    let kit = common::kit().display().to_string();
+    let target = target_dir();
+    let args =
+        ["check", "--path", &kit, "--target-dir", &target, "--no-browser", "--only", "creates-session"];
+    let output = grader(&args);
     let stdout = text(&output.stdout);
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAIL  creates-session"), "{stdout}");

@@ -35,7 +35,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .create_if_missing(true)
         .journal_mode(sqlx::sqlite::SqliteJournalMode::Delete)
         .synchronous(sqlx::sqlite::SqliteSynchronous::Full);
-    let defaults_pool = SqlitePoolOptions::new().max_connections(8).connect_with(defaults).await?;
+    let defaults_pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(defaults)
+        .await?;
     sqlx::migrate!("./migrations").run(&defaults_pool).await?;
 
     for (name, pool) in [

@@ -20,7 +20,9 @@ pub struct Me {
 /// Who am I? `200 {"username": ...}` with a session, `401` without.
 #[get("/api/me")]
 fn me(user: User) -> Json<Me> {
-    Json(Me { username: user.username.to_string() })
+    Json(Me {
+        username: user.username.to_string(),
+    })
 }
 
 /// Logs out: ends the session on the server, so the token stops working for
@@ -44,7 +46,9 @@ pub struct Rooms {
 /// The rooms to show in the sidebar.
 #[get("/api/rooms")]
 async fn rooms(messages: &State<MessageManager>) -> Result<Json<Rooms>, ApiError> {
-    Ok(Json(Rooms { rooms: messages.rooms().await? }))
+    Ok(Json(Rooms {
+        rooms: messages.rooms().await?,
+    }))
 }
 
 #[derive(Serialize)]
@@ -64,7 +68,10 @@ async fn history(
 ) -> Result<Json<History>, ApiError> {
     let room = room.map_err(|e| ApiError::bad_request(e.0))?;
     let before = before.map(parse_number::<i64>("before")).transpose()?;
-    let limit = limit.map(parse_number::<u32>("limit")).transpose()?.unwrap_or(50);
+    let limit = limit
+        .map(parse_number::<u32>("limit"))
+        .transpose()?
+        .unwrap_or(50);
     if limit == 0 || limit > crate::models::MAX_PAGE {
         return Err(ApiError::bad_request(format!(
             "limit must be between 1 and {}",
@@ -102,24 +109,27 @@ async fn post_message(
 pub fn read_json<T>(body: Result<Json<T>, json::Error<'_>>) -> Result<T, ApiError> {
     match body {
         Ok(Json(value)) => Ok(value),
-        Err(json::Error::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Err(ApiError::new(Status::PayloadTooLarge, "the request body is too large"))
-        }
-        Err(json::Error::Io(e)) => Err(ApiError::bad_request(format!("could not read the body: {e}"))),
+        Err(json::Error::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(
+            ApiError::new(Status::PayloadTooLarge, "the request body is too large"),
+        ),
+        Err(json::Error::Io(e)) => Err(ApiError::bad_request(format!(
+            "could not read the body: {e}"
+        ))),
         Err(json::Error::Parse(_, e)) if e.is_data() => Err(ApiError::new(
             Status::UnprocessableEntity,
             format!("the JSON body is not what this route expects: {e}"),
         )),
-        Err(json::Error::Parse(_, e)) => {
-            Err(ApiError::bad_request(format!("the body is not valid JSON: {e}")))
-        }
+        Err(json::Error::Parse(_, e)) => Err(ApiError::bad_request(format!(
+            "the body is not valid JSON: {e}"
+        ))),
     }
 }
 
 fn parse_number<T: std::str::FromStr>(name: &'static str) -> impl Fn(&str) -> Result<T, ApiError> {
     move |raw| {
-        raw.parse()
-            .map_err(|_| ApiError::bad_request(format!("`{name}` must be a whole number, not `{raw}`")))
+        raw.parse().map_err(|_| {
+            ApiError::bad_request(format!("`{name}` must be a whole number, not `{raw}`"))
+        })
     }
 }
 

@@ -50,9 +50,10 @@ impl<'r> FromRequest<'r> for User {
             return Outcome::Error((Status::InternalServerError, NotLoggedIn::DatabaseError));
         };
         match sessions.find(token).await {
-            Ok(Some(session)) => {
-                Outcome::Success(User { username: session.username, token: token.to_owned() })
-            }
+            Ok(Some(session)) => Outcome::Success(User {
+                username: session.username,
+                token: token.to_owned(),
+            }),
             Ok(None) => Outcome::Error((Status::Unauthorized, NotLoggedIn::UnknownToken)),
             Err(e) => {
                 warn!("could not look a session up: {e}");

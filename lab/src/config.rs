@@ -76,10 +76,15 @@ pub fn figment() -> Figment {
             },
         },
     };
-    let toml = Env::var("ROCKET_CONFIG").map(PathBuf::from).unwrap_or_else(|| kit_root().join("Rocket.toml"));
+    let toml = Env::var("ROCKET_CONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| kit_root().join("Rocket.toml"));
     Figment::from(rocket::Config::default())
         .merge(Serialized::defaults(defaults))
         .merge(Toml::file(toml).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
-        .select(Profile::from_env_or("ROCKET_PROFILE", rocket::Config::DEFAULT_PROFILE))
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            rocket::Config::DEFAULT_PROFILE,
+        ))
 }

@@ -5,35 +5,35 @@
 //! username and answer with its token as JSON: `{"token": "..."}`. The script
 //! then keeps the token in the `session` cookie, and from then on every
 //! request carries it (see `models.rs` for the whole story).
-//!
-//! Until you write it, the stub below answers every login with
-//! `501 Not Implemented`, and the login page shows that message.
 
 use rocket::http::Status;
 use rocket::{post, routes, Route};
 
 use lab::errors::ApiError;
 
-// TODO 1: Replace this stub with your session-creation route.
+// TODO 1: Replace this stub with your session-creation route. These are the
+// steps of LAB.md, step 4:
 //
-//   a. Pick the URL and the method. Creating something is a POST; starting API
-//      URLs with `/api/` keeps them apart from pages. Use the same URL in
-//      `static/js/session.js` (TODO 1 there). Any URL the app does not already
-//      use is fine: nothing else depends on your choice.
-//   b. Read the username from the JSON body: declare a struct that derives
-//      `serde::Deserialize`, with a field named like the key your script
-//      sends (TODO 2 in session.js), and take it as `Json<YourStruct>`
-//      (add `format = "json"` and `data = "<...>"` to the attribute).
-//   c. Check it: `Username::parse(...)` (in `domain.rs`) refuses empty, too
-//      long and control-character names; `?` turns its error into a 422.
+//   a. Name your API: pick the URL and the method. Creating something is a
+//      POST; starting API URLs with `/api/` keeps them apart from pages. Use
+//      the same URL in `static/js/session.js` (TODO 1 there). Any URL the app
+//      does not already use is fine: nothing else depends on your choice.
+//   b. Read the body: declare a struct that derives `serde::Deserialize`,
+//      with a field named like the key your script sends (TODO 2 in
+//      session.js), and take it as `Json<YourStruct>` (add `format = "json"`
+//      and `data = "<...>"` to the attribute).
+//   c. Check the name: `Username::parse(...)` (in `domain.rs`) refuses empty,
+//      too long and control-character names.
 //   d. Start the session: ask Rocket for the `SessionManager` with an argument
 //      `sessions: &State<SessionManager>` and call its `create` (models.rs).
-//   e. Answer with the token as JSON, `{"token": "..."}`: a struct that derives
-//      `serde::Serialize`, wrapped in `Json(...)`. Return
-//      `Result<..., ApiError>` so that `?` works for c. and d.
-//   f. Keep `routes()` below listing your handler.
+//   e. Answer with the token as JSON, `{"token": "..."}`: a struct that
+//      derives `serde::Serialize`, wrapped in `Json(...)`.
+//   f. Handle errors: return `Result<..., ApiError>`, so that `?` works on
+//      both c. (a bad name: 422) and d. (database trouble: 500).
+//   g. Keep `routes()` below listing your handler, or it is never mounted.
 
-/// Stub: answers `501 Not Implemented` until TODO 1 is done.
+/// Stub: until TODO 1 is done, answers every login with `501 Not
+/// Implemented`, and the login page shows this message.
 #[post("/api/TODO")]
 fn create_session() -> ApiError {
     ApiError::new(

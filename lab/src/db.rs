@@ -40,7 +40,10 @@ impl Pool for ChatPool {
 
     async fn init(figment: &Figment) -> Result<Self, Self::Error> {
         let config: Config = figment.extract()?;
-        connect(&config).await.map(ChatPool).map_err(rocket_db_pools::Error::Init)
+        connect(&config)
+            .await
+            .map(ChatPool)
+            .map_err(rocket_db_pools::Error::Init)
     }
 
     async fn get(&self) -> Result<Self::Connection, Self::Error> {
@@ -87,24 +90,33 @@ fn file_of(url: &str, options: &SqliteConnectOptions) -> Option<PathBuf> {
         return None;
     }
     let path = options.clone().get_filename().into_owned();
-    Some(if path.is_relative() { kit_root().join(path) } else { path })
+    Some(if path.is_relative() {
+        kit_root().join(path)
+    } else {
+        path
+    })
 }
 
 /// The database configuration of `[default.databases.chat]`.
 fn database_config(figment: &Figment) -> Result<Config, String> {
     let key = format!("databases.{}", crate::config::DATABASE_NAME);
-    figment.extract_inner(&key).map_err(|e| format!("bad database configuration `{key}`: {e}"))
+    figment
+        .extract_inner(&key)
+        .map_err(|e| format!("bad database configuration `{key}`: {e}"))
 }
 
 /// Where the configured database lives on disk.
 pub fn database_file(figment: &Figment) -> Result<PathBuf, String> {
     let config = database_config(figment)?;
     let options = SqliteConnectOptions::from_str(&config.url).map_err(|e| e.to_string())?;
-    file_of(&config.url, &options).ok_or_else(|| format!("`{}` is an in-memory database", config.url))
+    file_of(&config.url, &options)
+        .ok_or_else(|| format!("`{}` is an in-memory database", config.url))
 }
 
 /// Opens the database the way the server would, from the same configuration.
 pub async fn connect_from(figment: &Figment) -> Result<SqlitePool, String> {
     let config = database_config(figment)?;
-    connect(&config).await.map_err(|e| format!("cannot open the database at `{}`: {e}", config.url))
+    connect(&config)
+        .await
+        .map_err(|e| format!("cannot open the database at `{}`: {e}", config.url))
 }

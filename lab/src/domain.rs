@@ -45,7 +45,9 @@ impl Username {
         let name = raw.trim();
         check_length("username", name, Self::MAX_CHARS)?;
         if name.chars().any(char::is_control) {
-            return Err(Invalid("username must not contain control characters".into()));
+            return Err(Invalid(
+                "username must not contain control characters".into(),
+            ));
         }
         Ok(Username(name.to_owned()))
     }
@@ -67,8 +69,13 @@ impl MessageBody {
     pub fn parse(raw: &str) -> Result<MessageBody, Invalid> {
         let body = raw.trim();
         check_length("message", body, Self::MAX_CHARS)?;
-        if body.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-            return Err(Invalid("message must not contain control characters".into()));
+        if body
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
+        {
+            return Err(Invalid(
+                "message must not contain control characters".into(),
+            ));
         }
         Ok(MessageBody(body.to_owned()))
     }
@@ -84,7 +91,9 @@ impl RoomName {
     /// Checks a room name as it appears in a URL.
     pub fn parse(raw: &str) -> Result<RoomName, Invalid> {
         let valid = (1..=Self::MAX_CHARS).contains(&raw.len())
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !raw.starts_with('-');
         if !valid {
             return Err(Invalid(format!(
@@ -113,7 +122,9 @@ impl<'a> FromParam<'a> for RoomName {
 fn check_length(what: &str, text: &str, max: usize) -> Result<(), Invalid> {
     match text.chars().count() {
         0 => Err(Invalid(format!("{what} must not be empty"))),
-        n if n > max => Err(Invalid(format!("{what} is too long: {n} characters, at most {max}"))),
+        n if n > max => Err(Invalid(format!(
+            "{what} is too long: {n} characters, at most {max}"
+        ))),
         _ => Ok(()),
     }
 }
@@ -137,7 +148,14 @@ mod tests {
     #[test]
     fn usernames_are_trimmed_and_bounded() {
         assert_eq!(Username::parse("  ada ").unwrap().as_str(), "ada");
-        assert_eq!(Username::parse(&"é".repeat(32)).unwrap().as_str().chars().count(), 32);
+        assert_eq!(
+            Username::parse(&"é".repeat(32))
+                .unwrap()
+                .as_str()
+                .chars()
+                .count(),
+            32
+        );
         assert!(Username::parse(&"a".repeat(33)).is_err());
         assert!(Username::parse("   ").is_err());
         assert!(Username::parse("").is_err());
@@ -147,7 +165,10 @@ mod tests {
 
     #[test]
     fn messages_keep_newlines_but_not_other_controls() {
-        assert_eq!(MessageBody::parse(" hi\nthere ").unwrap().as_str(), "hi\nthere");
+        assert_eq!(
+            MessageBody::parse(" hi\nthere ").unwrap().as_str(),
+            "hi\nthere"
+        );
         assert!(MessageBody::parse("a\u{0}b").is_err());
         assert!(MessageBody::parse(&"x".repeat(2001)).is_err());
         assert!(MessageBody::parse(&"x".repeat(2000)).is_ok());

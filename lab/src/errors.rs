@@ -20,7 +20,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: Status, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
 
     /// `400 Bad Request`: the request itself is malformed.
@@ -30,7 +33,10 @@ impl ApiError {
 
     /// `401 Unauthorized`: the route needs a session and the request has none.
     pub fn not_logged_in() -> ApiError {
-        ApiError::new(Status::Unauthorized, "not logged in: this needs a valid `session` cookie")
+        ApiError::new(
+            Status::Unauthorized,
+            "not logged in: this needs a valid `session` cookie",
+        )
     }
 }
 
@@ -45,7 +51,10 @@ impl From<Invalid> for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> ApiError {
         error!("database error: {e}");
-        ApiError::new(Status::InternalServerError, "database error: see the server's log")
+        ApiError::new(
+            Status::InternalServerError,
+            "database error: see the server's log",
+        )
     }
 }
 
@@ -82,13 +91,18 @@ fn explain_not_found(
     content_type: Option<&ContentType>,
     routes: &[&Route],
 ) -> ApiError {
-    let same_path: Vec<&&Route> = routes.iter().filter(|r| path_matches(r.uri.path(), path)).collect();
+    let same_path: Vec<&&Route> = routes
+        .iter()
+        .filter(|r| path_matches(r.uri.path(), path))
+        .collect();
     if let Some(route) = same_path.iter().find(|r| r.method == method) {
         if let Some(format) = &route.format {
             let sent = content_type.map_or("no Content-Type".to_string(), |ct| ct.to_string());
             return ApiError::new(
                 Status::UnsupportedMediaType,
-                format!("{method} {path} takes a body of type {format}, but the request sent {sent}"),
+                format!(
+                    "{method} {path} takes a body of type {format}, but the request sent {sent}"
+                ),
             );
         }
     }
@@ -98,15 +112,24 @@ fn explain_not_found(
     if !allowed.is_empty() && !allowed.contains(&method.to_string()) {
         return ApiError::new(
             Status::MethodNotAllowed,
-            format!("{path} does not answer {method}; it answers {}", allowed.join(", ")),
+            format!(
+                "{path} does not answer {method}; it answers {}",
+                allowed.join(", ")
+            ),
         );
     }
-    ApiError::new(Status::NotFound, format!("there is no route for {method} {path}"))
+    ApiError::new(
+        Status::NotFound,
+        format!("there is no route for {method} {path}"),
+    )
 }
 
 /// Whether a route's path pattern (`/api/rooms/<room>/messages`) matches a path.
 fn path_matches(pattern: &str, path: &str) -> bool {
-    let mut wanted = pattern.trim_matches('/').split('/').filter(|s| !s.is_empty());
+    let mut wanted = pattern
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty());
     let mut given = path.trim_matches('/').split('/').filter(|s| !s.is_empty());
     loop {
         match (wanted.next(), given.next()) {
@@ -129,10 +152,16 @@ mod tests {
 
     #[test]
     fn path_patterns_match_like_rocket() {
-        assert!(path_matches("/api/rooms/<room>/messages", "/api/rooms/general/messages"));
+        assert!(path_matches(
+            "/api/rooms/<room>/messages",
+            "/api/rooms/general/messages"
+        ));
         assert!(path_matches("/static/<path..>", "/static/js/chat.js"));
         assert!(path_matches("/", "/"));
         assert!(!path_matches("/api/me", "/api/me/too"));
-        assert!(!path_matches("/api/rooms/<room>/messages", "/api/rooms/general"));
+        assert!(!path_matches(
+            "/api/rooms/<room>/messages",
+            "/api/rooms/general"
+        ));
     }
 }

@@ -129,16 +129,19 @@ impl SessionManager {
 
     /// Deletes every session: everybody is logged out.
     pub async fn delete_all(&self) -> Result<u64, sqlx::Error> {
-        let result = sqlx::query("DELETE FROM sessions").execute(&self.pool).await?;
+        let result = sqlx::query("DELETE FROM sessions")
+            .execute(&self.pool)
+            .await?;
         Ok(result.rows_affected())
     }
 
     /// Every stored session, newest first.
     pub async fn list(&self) -> Result<Vec<SessionRecord>, sqlx::Error> {
-        let rows: Vec<(i64, String, i64, i64)> =
-            sqlx::query_as("SELECT id, username, created_at, expires_at FROM sessions ORDER BY id DESC")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, username, created_at, expires_at FROM sessions ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(id, username, created_at, expires_at)| SessionRecord {
@@ -155,7 +158,10 @@ impl SessionManager {
 /// The hash cannot be turned back into the token, so a copy of the database
 /// does not let anybody log in as anybody.
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// Adds, lists and deletes chat messages.
@@ -194,14 +200,16 @@ impl MessageManager {
         body: &MessageBody,
     ) -> Result<Message, sqlx::Error> {
         let created_at = unix_now();
-        let id = sqlx::query("INSERT INTO messages (room, author, body, created_at) VALUES (?, ?, ?, ?)")
-            .bind(room.as_str())
-            .bind(author.as_str())
-            .bind(body.as_str())
-            .bind(created_at)
-            .execute(&self.pool)
-            .await?
-            .last_insert_rowid();
+        let id = sqlx::query(
+            "INSERT INTO messages (room, author, body, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(room.as_str())
+        .bind(author.as_str())
+        .bind(body.as_str())
+        .bind(created_at)
+        .execute(&self.pool)
+        .await?
+        .last_insert_rowid();
         Ok(Message {
             id,
             room: room.to_string(),
@@ -230,7 +238,13 @@ impl MessageManager {
         .await?;
         let mut page: Vec<Message> = rows
             .into_iter()
-            .map(|(id, room, author, body, created_at)| Message { id, room, author, body, created_at })
+            .map(|(id, room, author, body, created_at)| Message {
+                id,
+                room,
+                author,
+                body,
+                created_at,
+            })
             .collect();
         page.reverse();
         Ok(page)
@@ -239,9 +253,15 @@ impl MessageManager {
     /// The default rooms followed by every other room that has messages, by name.
     pub async fn rooms(&self) -> Result<Vec<String>, sqlx::Error> {
         let used: Vec<(String,)> =
-            sqlx::query_as("SELECT DISTINCT room FROM messages ORDER BY room").fetch_all(&self.pool).await?;
+            sqlx::query_as("SELECT DISTINCT room FROM messages ORDER BY room")
+                .fetch_all(&self.pool)
+                .await?;
         let mut rooms: Vec<String> = DEFAULT_ROOMS.iter().map(|r| r.to_string()).collect();
-        rooms.extend(used.into_iter().map(|(room,)| room).filter(|r| !DEFAULT_ROOMS.contains(&r.as_str())));
+        rooms.extend(
+            used.into_iter()
+                .map(|(room,)| room)
+                .filter(|r| !DEFAULT_ROOMS.contains(&r.as_str())),
+        );
         Ok(rooms)
     }
 
@@ -259,5 +279,8 @@ impl MessageManager {
 
 /// Seconds since 1970-01-01 UTC.
 pub fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }

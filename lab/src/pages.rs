@@ -35,7 +35,10 @@ async fn index(
     // The login script stores the cookie for as long as the server keeps the session.
     let session_max_age = sessions.lifetime().as_secs();
     let Some(user) = user else {
-        return Ok(Page::Html(Template::render("login", context! { session_max_age })));
+        return Ok(Page::Html(Template::render(
+            "login",
+            context! { session_max_age },
+        )));
     };
     let room = match room.map(RoomName::parse) {
         None => RoomName::parse(DEFAULT_ROOMS[0])?,

@@ -46,16 +46,26 @@ impl TestApp {
     }
 
     pub fn sessions(&self) -> &SessionManager {
-        self.client.rocket().state::<SessionManager>().expect("managed")
+        self.client
+            .rocket()
+            .state::<SessionManager>()
+            .expect("managed")
     }
 
     pub fn pool(&self) -> &SqlitePool {
-        self.client.rocket().state::<crate::db::Db>().expect("attached").sqlx()
+        self.client
+            .rocket()
+            .state::<crate::db::Db>()
+            .expect("attached")
+            .sqlx()
     }
 
     /// Logs `name` in without the student's route: a session straight from the manager.
     pub async fn login(&self, name: &str) -> String {
-        self.sessions().create(&Username::parse(name).unwrap()).await.unwrap()
+        self.sessions()
+            .create(&Username::parse(name).unwrap())
+            .await
+            .unwrap()
     }
 
     /// `request` as sent by a browser whose `session` cookie holds `token`.
@@ -75,12 +85,18 @@ impl TestApp {
 
     /// The status of `GET /api/me` with `token`.
     pub async fn me(&self, token: &str) -> Status {
-        self.as_user(self.client.get("/api/me"), token).dispatch().await.status()
+        self.as_user(self.client.get("/api/me"), token)
+            .dispatch()
+            .await
+            .status()
     }
 
     /// The username `GET /api/me` reports for `token`, if logged in.
     pub async fn whoami(&self, token: &str) -> Option<String> {
-        let response = self.as_user(self.client.get("/api/me"), token).dispatch().await;
+        let response = self
+            .as_user(self.client.get("/api/me"), token)
+            .dispatch()
+            .await;
         if response.status() != Status::Ok {
             return None;
         }
@@ -89,13 +105,18 @@ impl TestApp {
     }
 
     pub async fn post_message(&self, token: &str, room: &str, body: Value) -> LocalResponse<'_> {
-        let request = self.client.post(format!("/api/rooms/{room}/messages")).json(&body);
+        let request = self
+            .client
+            .post(format!("/api/rooms/{room}/messages"))
+            .json(&body);
         self.as_user(request, token).dispatch().await
     }
 
     /// `GET /api/rooms/general/messages{query}` as `token`'s user.
     pub async fn history(&self, token: &str, query: &str) -> Value {
-        let request = self.client.get(format!("/api/rooms/general/messages{query}"));
+        let request = self
+            .client
+            .get(format!("/api/rooms/general/messages{query}"));
         let response = self.as_user(request, token).dispatch().await;
         assert_eq!(response.status(), Status::Ok);
         response.into_json().await.unwrap()
@@ -103,8 +124,10 @@ impl TestApp {
 
     /// How many rows `table` has.
     pub async fn count(&self, table: &str) -> i64 {
-        let (n,): (i64,) =
-            sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(self.pool()).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(self.pool())
+            .await
+            .unwrap();
         n
     }
 }
@@ -112,11 +135,16 @@ impl TestApp {
 /// The kit's configuration with the database in `dir` and logging off.
 pub fn test_figment(dir: &TempDir) -> Figment {
     let url = dir.path().join("chat.sqlite3").display().to_string();
-    crate::config::figment().merge(("databases.chat.url", url)).merge(("log_level", "off"))
+    crate::config::figment()
+        .merge(("databases.chat.url", url))
+        .merge(("log_level", "off"))
 }
 
 /// The `error` message of a JSON error response.
 pub async fn error_of(response: LocalResponse<'_>) -> String {
     let body: Value = response.into_json().await.expect("errors are JSON");
-    body["error"].as_str().expect("an `error` string").to_owned()
+    body["error"]
+        .as_str()
+        .expect("an `error` string")
+        .to_owned()
 }

@@ -18,7 +18,11 @@ async fn a_visitor_gets_the_login_form() {
     let response = app.client.get("/").dispatch().await;
     assert_eq!(response.status(), Status::Ok);
     assert_eq!(response.content_type(), Some(ContentType::HTML));
-    let csp = response.headers().get_one("Content-Security-Policy").unwrap().to_owned();
+    let csp = response
+        .headers()
+        .get_one("Content-Security-Policy")
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("script-src 'self'"), "{csp}");
     let html = response.into_string().await.unwrap();
     assert!(html.contains(r#"id="login-form""#));
@@ -46,7 +50,10 @@ async fn the_chat_page_opens_the_room_asked_for_and_refuses_bad_names() {
     let token = app.login("ada").await;
     let html = app.page_as("/?room=lab-6", &token).await;
     assert!(html.contains(r#"data-room="lab-6""#), "{html}");
-    let response = app.as_user(app.client.get("/?room=Not%20A%20Room"), &token).dispatch().await;
+    let response = app
+        .as_user(app.client.get("/?room=Not%20A%20Room"), &token)
+        .dispatch()
+        .await;
     assert_eq!(response.status(), Status::SeeOther);
 }
 
@@ -54,12 +61,26 @@ async fn the_chat_page_opens_the_room_asked_for_and_refuses_bad_names() {
 async fn the_guard_accepts_only_live_sessions() {
     let app = TestApp::new().await;
     let token = app.login("ada").await;
-    let response = app.as_user(app.client.get("/api/me"), &token).dispatch().await;
+    let response = app
+        .as_user(app.client.get("/api/me"), &token)
+        .dispatch()
+        .await;
     assert_eq!(response.status(), Status::Ok);
-    assert_eq!(response.into_json::<Value>().await.unwrap(), json!({"username": "ada"}));
+    assert_eq!(
+        response.into_json::<Value>().await.unwrap(),
+        json!({"username": "ada"})
+    );
 
-    assert_eq!(app.me("6f1c7f36-2a55-4b53-9d0b-6c1f0b3c8a11").await, Status::Unauthorized, "unknown");
-    assert_eq!(app.me("not-a-uuid").await, Status::Unauthorized, "malformed");
+    assert_eq!(
+        app.me("6f1c7f36-2a55-4b53-9d0b-6c1f0b3c8a11").await,
+        Status::Unauthorized,
+        "unknown"
+    );
+    assert_eq!(
+        app.me("not-a-uuid").await,
+        Status::Unauthorized,
+        "malformed"
+    );
     assert_eq!(app.me("").await, Status::Unauthorized, "empty");
     let response = app.client.get("/api/me").dispatch().await;
     assert_eq!(response.status(), Status::Unauthorized, "no cookie");
@@ -71,7 +92,10 @@ async fn an_expired_session_is_not_logged_in() {
     let app = TestApp::new().await;
     let pool = app.pool().clone();
     let expired = SessionManager::new(pool, Duration::ZERO);
-    let token = expired.create(&Username::parse("ada").unwrap()).await.unwrap();
+    let token = expired
+        .create(&Username::parse("ada").unwrap())
+        .await
+        .unwrap();
     assert_eq!(app.me(&token).await, Status::Unauthorized);
     assert_eq!(expired.purge_expired().await.unwrap(), 1);
     assert_eq!(app.count("sessions").await, 0);
@@ -82,8 +106,10 @@ async fn tokens_are_stored_only_as_hashes() {
     let app = TestApp::new().await;
     let token = app.login("ada").await;
     let pool = app.pool();
-    let (stored,): (String,) =
-        sqlx::query_as("SELECT token_hash FROM sessions").fetch_one(pool).await.unwrap();
+    let (stored,): (String,) = sqlx::query_as("SELECT token_hash FROM sessions")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(stored, hash_token(&token));
     assert_ne!(stored, token);
     assert_eq!(stored.len(), 64);
@@ -94,9 +120,15 @@ async fn logout_ends_the_session_for_every_holder_of_the_token() {
     let app = TestApp::new().await;
     let token = app.login("ada").await;
     let other = app.login("grace").await;
-    let response = app.as_user(app.client.delete("/api/session"), &token).dispatch().await;
+    let response = app
+        .as_user(app.client.delete("/api/session"), &token)
+        .dispatch()
+        .await;
     assert_eq!(response.status(), Status::NoContent);
-    let removal = response.cookies().get(SESSION_COOKIE).expect("asks the browser to drop the cookie");
+    let removal = response
+        .cookies()
+        .get(SESSION_COOKIE)
+        .expect("asks the browser to drop the cookie");
     assert_eq!(removal.value(), "");
     assert_eq!(app.me(&token).await, Status::Unauthorized);
     assert_eq!(app.me(&other).await, Status::Ok, "other sessions live on");
@@ -108,7 +140,13 @@ async fn logout_ends_the_session_for_every_holder_of_the_token() {
 async fn messages_are_stored_under_the_session_user() {
     let app = TestApp::new().await;
     let token = app.login("ada").await;
-    let response = app.post_message(&token, "general", json!({"body": " hello ", "author": "mallory"})).await;
+    let response = app
+        .post_message(
+            &token,
+            "general",
+            json!({"body": " hello ", "author": "mallory"}),
+        )
+        .await;
     assert_eq!(response.status(), Status::Created);
     let stored: Value = response.into_json().await.unwrap();
     assert_eq!(stored["author"], "ada");
@@ -119,21 +157,57 @@ async fn messages_are_stored_under_the_session_user() {
     assert_eq!(history["messages"].as_array().unwrap().len(), 1);
     assert_eq!(history["messages"][0]["author"], "ada");
 
-    let rooms: Value = app.client.get("/api/rooms").dispatch().await.into_json().await.unwrap();
+    let rooms: Value = app
+        .client
+        .get("/api/rooms")
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
     assert_eq!(rooms["rooms"], json!(["general", "random", "help"]));
-    app.post_message(&token, "lab-6", json!({"body": "new room"})).await;
-    let rooms: Value = app.client.get("/api/rooms").dispatch().await.into_json().await.unwrap();
-    assert_eq!(rooms["rooms"], json!(["general", "random", "help", "lab-6"]));
+    app.post_message(&token, "lab-6", json!({"body": "new room"}))
+        .await;
+    let rooms: Value = app
+        .client
+        .get("/api/rooms")
+        .dispatch()
+        .await
+        .into_json()
+        .await
+        .unwrap();
+    assert_eq!(
+        rooms["rooms"],
+        json!(["general", "random", "help", "lab-6"])
+    );
 }
 
 #[rocket::async_test]
 async fn messages_need_a_session() {
     let app = TestApp::new().await;
-    let response =
-        app.client.post("/api/rooms/general/messages").json(&json!({"body": "hi"})).dispatch().await;
+    let response = app
+        .client
+        .post("/api/rooms/general/messages")
+        .json(&json!({"body": "hi"}))
+        .dispatch()
+        .await;
     assert_eq!(response.status(), Status::Unauthorized);
-    assert_eq!(app.client.get("/api/rooms/general/messages").dispatch().await.status(), Status::Unauthorized);
-    assert_eq!(app.client.get("/api/rooms/general/events").dispatch().await.status(), Status::Unauthorized);
+    assert_eq!(
+        app.client
+            .get("/api/rooms/general/messages")
+            .dispatch()
+            .await
+            .status(),
+        Status::Unauthorized
+    );
+    assert_eq!(
+        app.client
+            .get("/api/rooms/general/events")
+            .dispatch()
+            .await
+            .status(),
+        Status::Unauthorized
+    );
     assert_eq!(app.count("messages").await, 0);
 }
 
@@ -142,15 +216,23 @@ async fn history_comes_in_pages_oldest_first() {
     let app = TestApp::new().await;
     let token = app.login("ada").await;
     for n in 1..=5 {
-        app.post_message(&token, "general", json!({"body": format!("m{n}")})).await;
+        app.post_message(&token, "general", json!({"body": format!("m{n}")}))
+            .await;
     }
     let bodies = |v: &Value| -> Vec<String> {
-        v["messages"].as_array().unwrap().iter().map(|m| m["body"].as_str().unwrap().to_owned()).collect()
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect()
     };
     let newest = app.history(&token, "?limit=2").await;
     assert_eq!(bodies(&newest), ["m4", "m5"]);
     let before = newest["messages"][0]["id"].as_i64().unwrap();
-    let older = app.history(&token, &format!("?limit=2&before={before}")).await;
+    let older = app
+        .history(&token, &format!("?limit=2&before={before}"))
+        .await;
     assert_eq!(bodies(&older), ["m2", "m3"]);
     assert_eq!(bodies(&app.history(&token, "").await).len(), 5);
 
@@ -169,9 +251,21 @@ async fn bad_messages_are_refused_and_nothing_is_stored() {
     let too_long = "x".repeat(2001);
     let cases = [
         (json!({"body": ""}), Status::UnprocessableEntity, "empty"),
-        (json!({"body": "   \n"}), Status::UnprocessableEntity, "empty"),
-        (json!({"body": too_long}), Status::UnprocessableEntity, "too long"),
-        (json!({"body": "a\u{1b}[2J"}), Status::UnprocessableEntity, "control"),
+        (
+            json!({"body": "   \n"}),
+            Status::UnprocessableEntity,
+            "empty",
+        ),
+        (
+            json!({"body": too_long}),
+            Status::UnprocessableEntity,
+            "too long",
+        ),
+        (
+            json!({"body": "a\u{1b}[2J"}),
+            Status::UnprocessableEntity,
+            "control",
+        ),
         (json!({"text": "hi"}), Status::UnprocessableEntity, "body"),
         (json!({"body": 42}), Status::UnprocessableEntity, "string"),
     ];
@@ -182,7 +276,11 @@ async fn bad_messages_are_refused_and_nothing_is_stored() {
         assert!(error.contains(words), "{body}: {error}");
     }
     let raw = |body: &'static str, content_type: ContentType| {
-        let request = app.client.post("/api/rooms/general/messages").header(content_type).body(body);
+        let request = app
+            .client
+            .post("/api/rooms/general/messages")
+            .header(content_type)
+            .body(body);
         app.as_user(request, &token)
     };
     let response = raw("{not json", ContentType::JSON).dispatch().await;
@@ -193,11 +291,17 @@ async fn bad_messages_are_refused_and_nothing_is_stored() {
     assert!(error_of(response).await.contains("application/json"));
 
     let huge = format!(r#"{{"body": "{}"}}"#, "x".repeat(20_000));
-    let request = app.client.post("/api/rooms/general/messages").header(ContentType::JSON).body(huge);
+    let request = app
+        .client
+        .post("/api/rooms/general/messages")
+        .header(ContentType::JSON)
+        .body(huge);
     let response = app.as_user(request, &token).dispatch().await;
     assert_eq!(response.status(), Status::PayloadTooLarge);
 
-    let response = app.post_message(&token, "Not-Valid!", json!({"body": "hi"})).await;
+    let response = app
+        .post_message(&token, "Not-Valid!", json!({"body": "hi"}))
+        .await;
     assert_eq!(response.status(), Status::BadRequest);
     assert!(error_of(response).await.contains("not a room name"));
     assert_eq!(app.count("messages").await, 0);
@@ -207,11 +311,16 @@ async fn bad_messages_are_refused_and_nothing_is_stored() {
 async fn live_updates_carry_new_messages_of_the_room() {
     let app = TestApp::new().await;
     let token = app.login("ada").await;
-    let events = app.as_user(app.client.get("/api/rooms/general/events"), &token).dispatch().await;
+    let events = app
+        .as_user(app.client.get("/api/rooms/general/events"), &token)
+        .dispatch()
+        .await;
     assert_eq!(events.status(), Status::Ok);
     assert_eq!(events.content_type(), Some(ContentType::EventStream));
-    app.post_message(&token, "random", json!({"body": "elsewhere"})).await;
-    app.post_message(&token, "general", json!({"body": "live!"})).await;
+    app.post_message(&token, "random", json!({"body": "elsewhere"}))
+        .await;
+    app.post_message(&token, "general", json!({"body": "live!"}))
+        .await;
     // Shutting down ends the stream, so the body can be read to its end.
     app.client.rocket().shutdown().notify();
     let stream = events.into_string().await.unwrap();
@@ -227,9 +336,16 @@ async fn unknown_routes_explain_themselves() {
     let response = app.client.post("/api/me").dispatch().await;
     assert_eq!(response.status(), Status::MethodNotAllowed);
     assert!(error_of(response).await.contains("answers GET"));
-    let response = app.client.post("/api/nowhere").json(&json!({"username": "ada"})).dispatch().await;
+    let response = app
+        .client
+        .post("/api/nowhere")
+        .json(&json!({"username": "ada"}))
+        .dispatch()
+        .await;
     assert_eq!(response.status(), Status::NotFound);
-    assert!(error_of(response).await.contains("no route for POST /api/nowhere"));
+    assert!(error_of(response)
+        .await
+        .contains("no route for POST /api/nowhere"));
 }
 
 #[rocket::async_test]
@@ -237,20 +353,37 @@ async fn the_login_script_can_be_swapped() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("session.js");
     std::fs::write(&script, "// the solution's script\n").unwrap();
-    let student = StudentWork { routes: crate::controllers::routes(), session_js: script };
+    let student = StudentWork {
+        routes: crate::controllers::routes(),
+        session_js: script,
+    };
     let app = TestApp::with_student(student, dir).await;
     let response = app.client.get("/static/js/session.js").dispatch().await;
     assert_eq!(response.status(), Status::Ok);
-    assert_eq!(response.headers().get_one("Cache-Control"), Some("no-cache"));
-    assert_eq!(response.into_string().await.unwrap(), "// the solution's script\n");
-    assert_eq!(app.client.get("/static/js/chat.js").dispatch().await.status(), Status::Ok);
+    assert_eq!(
+        response.headers().get_one("Cache-Control"),
+        Some("no-cache")
+    );
+    assert_eq!(
+        response.into_string().await.unwrap(),
+        "// the solution's script\n"
+    );
+    assert_eq!(
+        app.client
+            .get("/static/js/chat.js")
+            .dispatch()
+            .await
+            .status(),
+        Status::Ok
+    );
 }
 
 #[rocket::async_test]
 async fn migrations_create_and_keep_the_database() {
     let app = TestApp::new().await;
     let token = app.login("ada").await;
-    app.post_message(&token, "general", json!({"body": "kept"})).await;
+    app.post_message(&token, "general", json!({"body": "kept"}))
+        .await;
     let path = app.dir.path().join("chat.sqlite3");
     app.client.terminate().await;
     // Opening an existing, already migrated database changes nothing.
@@ -262,9 +395,24 @@ async fn migrations_create_and_keep_the_database() {
     };
     let pool = crate::db::connect(&config).await.unwrap();
     let sessions = SessionManager::new(pool.clone(), Duration::from_secs(60));
-    assert_eq!(sessions.find(&token).await.unwrap().unwrap().username.as_str(), "ada");
-    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+    assert_eq!(
+        sessions
+            .find(&token)
+            .await
+            .unwrap()
+            .unwrap()
+            .username
+            .as_str(),
+        "ada"
+    );
+    let (journal,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(journal, "wal");
-    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&pool).await.unwrap();
+    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(sync, 1, "NORMAL");
 }

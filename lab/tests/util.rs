@@ -6,13 +6,20 @@ use std::process::{Command, Output};
 fn util(database: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_util"))
         .args(args)
-        .env("ROCKET_DATABASES", format!("{{chat={{url=\"{}\"}}}}", database.display()))
+        .env(
+            "ROCKET_DATABASES",
+            format!("{{chat={{url=\"{}\"}}}}", database.display()),
+        )
         .output()
         .expect("util runs")
 }
 
 fn stdout(output: &Output) -> String {
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -30,10 +37,16 @@ fn help_lists_every_command() {
 fn seed_and_clear_messages() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("chat.sqlite3");
-    assert_eq!(stdout(&util(&db, &["where"])).trim(), db.display().to_string());
-    assert!(stdout(&util(&db, &["seed", "5", "--room", "lab-6"])).contains("added 5 messages to #lab-6"));
+    assert_eq!(
+        stdout(&util(&db, &["where"])).trim(),
+        db.display().to_string()
+    );
+    assert!(stdout(&util(&db, &["seed", "5", "--room", "lab-6"]))
+        .contains("added 5 messages to #lab-6"));
     assert!(stdout(&util(&db, &["seed"])).contains("added 20 messages to #general"));
-    assert!(stdout(&util(&db, &["clear-messages", "--room", "lab-6"])).contains("deleted 5 messages"));
+    assert!(
+        stdout(&util(&db, &["clear-messages", "--room", "lab-6"])).contains("deleted 5 messages")
+    );
     assert!(stdout(&util(&db, &["clear-messages"])).contains("deleted 20 messages from every room"));
 }
 
@@ -74,7 +87,10 @@ fn sessions_are_listed_without_tokens_and_purged() {
     });
     let list = stdout(&util(&db, &["sessions", "list"]));
     assert!(list.contains("ada") && list.contains("expired"), "{list}");
-    assert!(list.contains("grace") && list.contains("expires in"), "{list}");
+    assert!(
+        list.contains("grace") && list.contains("expires in"),
+        "{list}"
+    );
     assert!(stdout(&util(&db, &["sessions", "purge"])).contains("deleted 1 expired sessions"));
     assert!(stdout(&util(&db, &["sessions", "purge", "--all"])).contains("deleted 1 sessions"));
     assert!(stdout(&util(&db, &["sessions", "list"])).contains("no sessions"));

@@ -1,51 +1,124 @@
 //! The browser stage: a real headless Chromium goes through the lab as a
 //! student would, and each step of the story is a check.
 
+use futures::future::BoxFuture;
 use serde_json::Value;
 
-use super::context::{BrowserChoice, BrowserSession, BrowserState, Context, Login};
-use super::{Findings, Verdict};
+use super::context::{BrowserSession, BrowserState};
+use super::facts::Login;
+use super::setup::SERVES_PAGES;
+use super::{Check, Context, Findings, Stage, Verdict};
 use crate::browser::{self, js_string, Captured, Driver, Tab};
+use crate::kit::kit;
 use crate::report::Exchange;
 use crate::script::{BodyValue, LoginRequest};
+use crate::settings::BrowserChoice;
 
 /// What a student reads when the stage cannot run on this machine.
 const NO_BROWSER_HINT: &str = "install Chromium or Chrome, or point --browser (or $GRADER_BROWSER) at one; \
      --no-browser skips these checks";
 
-/// Runs the browser check `id`.
-pub async fn run(id: &str, ctx: &mut Context, found: &mut Findings) -> Verdict {
+/// A browser check's run: the step in `$tab`, inside the stage's set-up and clean-up.
+macro_rules! step {
+    ($tab:expr, $step:ident) => {
+        |ctx, found| Box::pin(in_browser(ctx, found, $tab, |ctx, found| Box::pin($step(ctx, found))))
+    };
+}
+
+pub static LOGIN_FORM: Check = Check {
+    id: "browser-login-form",
+    title: "A fresh browser is shown the login form",
+    points: 0,
+    needs: &[&SERVES_PAGES],
+    stage: Stage::Browser,
+    run: step!(Which::Main, login_form),
+};
+
+pub static LOGIN: Check = Check {
+    id: "browser-login",
+    title: "Typing a username and submitting enters the chatroom",
+    points: 10,
+    needs: &[&LOGIN_FORM],
+    stage: Stage::Browser,
+    run: step!(Which::Main, login),
+};
+
+pub static RELOAD: Check = Check {
+    id: "browser-reload",
+    title: "Reloading keeps the user logged in",
+    points: 0,
+    needs: &[&LOGIN],
+    stage: Stage::Browser,
+    run: step!(Which::Main, reload),
+};
+
+pub static SECOND_TAB: Check = Check {
+    id: "browser-second-tab",
+    title: "A second tab is logged in as the same user",
+    points: 5,
+    needs: &[&LOGIN],
+    stage: Stage::Browser,
+    run: step!(Which::Second, second_tab),
+};
+
+pub static INCOGNITO: Check = Check {
+    id: "browser-incognito",
+    title: "An incognito window is asked for a username",
+    points: 5,
+    needs: &[&LOGIN],
+    stage: Stage::Browser,
+    run: step!(Which::Main, incognito),
+};
+
+pub static LIVE_MESSAGE: Check = Check {
+    id: "browser-live-message",
+    title: "A message sent in one tab appears in the other",
+    points: 0,
+    needs: &[&SECOND_TAB],
+    stage: Stage::Browser,
+    run: step!(Which::Second, live_message),
+};
+
+pub static HTML_ESCAPED: Check = Check {
+    id: "browser-html-escaped",
+    title: "A message with HTML shows as text and runs nothing",
+    points: 0,
+    needs: &[&LIVE_MESSAGE],
+    stage: Stage::Browser,
+    run: step!(Which::Second, html_escaped),
+};
+
+pub static LOGOUT: Check = Check {
+    id: "browser-logout",
+    title: "Log out returns to the login form and ends the token",
+    points: 0,
+    needs: &[&LOGIN],
+    stage: Stage::Browser,
+    run: step!(Which::Main, logout),
+};
+
+/// One step of the browser's story, as a check runs it.
+type Step = for<'a> fn(&'a mut Context, &'a mut Findings) -> BoxFuture<'a, Outcome>;
+
+/// Runs `step` with the browser started, then saves what the page showed:
+/// on a failure, or for every step with `--screenshots` (from `shown_in`).
+async fn in_browser(ctx: &mut Context, found: &mut Findings, shown_in: Which, step: Step) -> Verdict {
     if let Err(verdict) = start(ctx, found).await {
         return verdict;
     }
     // What an earlier run saved for this check is not about this run.
-    for stale in [format!("{id}.png"), format!("{id}.console.txt")] {
+    for stale in [format!("{}.png", found.check), format!("{}.console.txt", found.check)] {
         let _ = std::fs::remove_file(ctx.settings.artifacts_dir.join(stale));
     }
-    let verdict = match id {
-        "browser-login-form" => login_form(ctx).await,
-        "browser-login" => login(ctx, found).await,
-        "browser-reload" => reload(ctx).await,
-        "browser-second-tab" => second_tab(ctx).await,
-        "browser-incognito" => incognito(ctx).await,
-        "browser-live-message" => live_message(ctx, found).await,
-        "browser-html-escaped" => html_escaped(ctx, found).await,
-        "browser-logout" => logout(ctx, found).await,
-        other => Err(Verdict::error(format!("the grader has no code for check `{other}`")).into()),
-    };
-    match verdict {
+    match step(ctx, found).await {
         Ok(message) => {
             if ctx.settings.screenshots {
-                let shown_in = match id {
-                    "browser-second-tab" | "browser-live-message" | "browser-html-escaped" => Which::Second,
-                    _ => Which::Main,
-                };
-                save_what_the_page_showed(ctx, id, Some(shown_in), found).await;
+                save_what_the_page_showed(ctx, Some(shown_in), found).await;
             }
             Verdict::Pass(message)
         }
         Err((verdict, tab)) => {
-            save_what_the_page_showed(ctx, id, tab, found).await;
+            save_what_the_page_showed(ctx, tab, found).await;
             verdict
         }
     }
@@ -104,7 +177,7 @@ async fn open_session(mut driver: Driver) -> BrowserState {
     .await;
     match opened {
         Ok((profile, tab)) => {
-            BrowserState::Ready(Box::new(BrowserSession { driver, profile, tab, second: None, login: None }))
+            BrowserState::Ready(Box::new(BrowserSession { driver, profile, tab, second: None }))
         }
         Err(why) => {
             driver.close().await;
@@ -129,26 +202,33 @@ fn failed(
     (Verdict::fail(message, expected, hint), Some(tab))
 }
 
-/// JavaScript that is true when the page shows the chatroom for `username`.
-fn shows_chatroom_for(username: &str) -> String {
-    format!("document.querySelector('#current-user')?.textContent.trim() === {}", js_string(username))
+/// `document.querySelector(...)` of a selector of the kit manifest.
+fn query(selector: &str) -> String {
+    format!("document.querySelector({})", js_string(selector))
 }
 
-const SHOWS_LOGIN_FORM: &str =
-    "!!document.querySelector('#login-form') && !document.querySelector('#current-user')";
+/// JavaScript that is true when the page shows the chatroom for `username`.
+fn shows_chatroom_for(username: &str) -> String {
+    format!("{}?.textContent.trim() === {}", query(&kit().pages.current_user), js_string(username))
+}
 
-async fn login_form(ctx: &mut Context) -> Outcome {
-    let url = ctx.url("/");
+/// JavaScript that is true when the page shows the login form.
+fn shows_login_form() -> String {
+    format!("!!{} && !{}", query(&kit().pages.login_form), query(&kit().pages.current_user))
+}
+
+async fn login_form(ctx: &mut Context, _: &mut Findings) -> Outcome {
+    let url = ctx.url(&kit().server.home);
     let tab = &session(ctx)?.tab;
     tab.goto(&url)
         .await
         .map_err(|why| failed(why, "the login page", "is the server still running?", Which::Main))?;
-    if tab.wait_until(SHOWS_LOGIN_FORM).await {
+    if tab.wait_until(&shows_login_form()).await {
         return Ok("a fresh browser profile is shown the login form".into());
     }
     Err(failed(
         "a fresh browser profile is not shown the login form",
-        "the page with #login-form",
+        format!("the page with {}", kit().pages.login_form),
         "templates/login.html.tera is given code: compare it with the kit's",
         Which::Main,
     ))
@@ -157,16 +237,17 @@ async fn login_form(ctx: &mut Context) -> Outcome {
 async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let username = ctx.fresh_username();
     let base = ctx.url("");
-    let js_file = ctx.files.session_js.clone();
-    let rs_file = ctx.files.controllers.clone();
+    let js_file = ctx.files.script.clone();
+    let rs_file = ctx.files.route.clone();
+    let pages = &kit().pages;
     let session = session(ctx)?;
     let tab = &session.tab;
-    let typed = tab.type_into("#username", &username).await;
+    let typed = tab.type_into(&pages.username, &username).await;
     typed.map_err(|why| {
         failed(why, "the login form", "templates/login.html.tera is given code", Which::Main)
     })?;
     let captured = tab
-        .capture_fetch(|| tab.click("#login-form button[type=submit]"))
+        .capture_fetch(|| tab.click(&pages.login_submit))
         .await
         .map_err(|why| (Verdict::error(why), Some(Which::Main)))?;
     let Some(captured) = captured else {
@@ -178,7 +259,7 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
             "a fetch request to your route",
             format!(
                 "session.js must call fetch when the form is submitted ({}); the console may say why",
-                js_file.at_todo(1)
+                js_file.at_todo("TODO 1")
             ),
             Which::Main,
         ));
@@ -193,24 +274,22 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let request = login_request_from(&captured, &username, base.trim_end_matches('/'));
     // Done when the chatroom shows, or when the login page shows an error.
     let settled = format!(
-        "({}) || !!document.querySelector('#login-error:not([hidden])')?.textContent.trim()",
-        shows_chatroom_for(&username)
+        "({}) || !!{}?.textContent.trim()",
+        shows_chatroom_for(&username),
+        query(&format!("{}:not([hidden])", pages.login_error))
     );
     tab.wait_until(&settled).await;
     let arrived = tab.eval(&shows_chatroom_for(&username)).await == Value::Bool(true);
-    let page_error = tab.text_of("#login-error").await.filter(|t| !t.is_empty());
-    let token = tab.cookie("session").await;
+    let page_error = tab.text_of(&pages.login_error).await.filter(|t| !t.is_empty());
+    let token = tab.cookie(&kit().server.cookie).await;
     let sent = format!("{} {}", captured.method, path_of(&captured.url, base.trim_end_matches('/')));
     let answer = captured.status.map_or("no answer".to_string(), |s| s.to_string());
-    if arrived {
-        if let Some(token) = &token {
-            session.login = Some(Login { username: username.clone(), token: token.clone() });
-        }
+    if let (true, Some(token)) = (arrived, &token) {
+        ctx.facts.browser_login = Some(Login { username: username.clone(), token: token.clone() });
     }
     // Even a failed login shows what the page sends: the HTTP checks use it.
     if let Some(request) = request {
-        ctx.login_request = Some(request);
-        ctx.login_request_seen_by_browser = true;
+        ctx.facts.browser_request = Some(request);
     }
     if arrived && token.is_some() {
         return Ok(format!(
@@ -225,10 +304,17 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
         _ => format!("the page sent {sent}, got {answer}, and did not show the chatroom for {username}"),
     };
     let hint = match captured.status {
-        Some(501) => format!("not implemented yet: see {} and {}", rs_file.at_todo(1), js_file.at_todo(1)),
+        Some(501) => {
+            format!(
+                "not implemented yet: see {} and {}",
+                rs_file.at_todo("TODO 1"),
+                js_file.at_todo("TODO 1")
+            )
+        }
         Some(200..=299) if token.is_none() => {
             format!(
-                "session.js must keep the token in the `session` cookie before it reloads ({})",
+                "session.js must keep the token in the `{}` cookie before it reloads ({})",
+                kit().server.cookie,
                 js_file.display
             )
         }
@@ -277,13 +363,13 @@ fn exchange_of(captured: &Captured) -> Exchange {
     }
 }
 
-fn logged_in_user(ctx: &mut Context) -> Result<Login, (Verdict, Option<Which>)> {
-    session(ctx)?.login.clone().ok_or_else(|| Verdict::error("no browser login").into())
+fn logged_in_user(ctx: &Context) -> Result<Login, (Verdict, Option<Which>)> {
+    ctx.facts.browser_login().cloned().map_err(|missing| Verdict::error(missing.0).into())
 }
 
-async fn reload(ctx: &mut Context) -> Outcome {
+async fn reload(ctx: &mut Context, _: &mut Findings) -> Outcome {
     let login = logged_in_user(ctx)?;
-    let url = ctx.url("/");
+    let url = ctx.url(&kit().server.home);
     let tab = &session(ctx)?.tab;
     // The server may have restarted on another port: cookies go by host, not port.
     tab.goto(&url)
@@ -301,9 +387,9 @@ async fn reload(ctx: &mut Context) -> Outcome {
     ))
 }
 
-async fn second_tab(ctx: &mut Context) -> Outcome {
+async fn second_tab(ctx: &mut Context, _: &mut Findings) -> Outcome {
     let login = logged_in_user(ctx)?;
-    let url = ctx.url("/");
+    let url = ctx.url(&kit().server.home);
     let session = session(ctx)?;
     let tab = session.driver.new_tab(&session.profile).await.map_err(Verdict::error)?;
     session.second = Some(tab);
@@ -322,16 +408,16 @@ async fn second_tab(ctx: &mut Context) -> Outcome {
     ))
 }
 
-async fn incognito(ctx: &mut Context) -> Outcome {
-    let url = ctx.url("/");
+async fn incognito(ctx: &mut Context, _: &mut Findings) -> Outcome {
+    let url = ctx.url(&kit().server.home);
     let session = session(ctx)?;
     let context = session.driver.new_context().await.map_err(Verdict::error)?;
     let tab = session.driver.new_tab(&context).await.map_err(Verdict::error)?;
     tab.goto(&url).await.map_err(|why| Verdict::fail(why, "the login page", "is the server running?"))?;
-    if tab.wait_until(SHOWS_LOGIN_FORM).await {
+    if tab.wait_until(&shows_login_form()).await {
         return Ok("a new incognito window is asked for a username".into());
     }
-    let user = tab.text_of("#current-user").await.unwrap_or_default();
+    let user = tab.text_of(&kit().pages.current_user).await.unwrap_or_default();
     Err(Verdict::fail(
         format!("a new incognito window, with no cookie, is shown the chatroom for `{user}`"),
         "the login form",
@@ -342,7 +428,8 @@ async fn incognito(ctx: &mut Context) -> Outcome {
 
 /// Sends `text` from the main tab and waits for it to show in the second.
 async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), (Verdict, Option<Which>)> {
-    let url = ctx.url("/");
+    let url = ctx.url(&kit().server.home);
+    let pages = &kit().pages;
     let session = session(ctx)?;
     let (Some(second), main) = (session.second.as_ref(), &session.tab) else {
         return Err(Verdict::error("no second tab").into());
@@ -350,7 +437,7 @@ async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), (Verdict, O
     for (tab, which) in [(main, Which::Main), (second, Which::Second)] {
         tab.goto(&url).await.map_err(|why| failed(why, "the chat page", "is the server running?", which))?;
         // Wait for the live connection, or the message could come before it does.
-        if !tab.wait_until("document.querySelector('#chat')?.dataset.live === 'connected'").await {
+        if !tab.wait_until(&format!("{}?.dataset.live === 'connected'", query(&pages.chat))).await {
             return Err(failed(
                 "the chat page's live updates did not connect",
                 "an open EventSource on /api/rooms/<room>/events",
@@ -360,13 +447,14 @@ async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), (Verdict, O
         }
     }
     let given = "templates/chat.html.tera is given code: compare it with the kit's";
-    main.type_into("#message-input", text)
+    main.type_into(&pages.message_input, text)
         .await
         .map_err(|why| failed(why, "the message box", given, Which::Main))?;
-    let sent = main.click("#message-form button[type=submit]").await;
+    let sent = main.click(&pages.message_submit).await;
     sent.map_err(|why| failed(why, "the Send button", given, Which::Main))?;
     let arrived = format!(
-        "[...document.querySelectorAll('#messages .message .body')].some(b => b.textContent === {})",
+        "[...document.querySelectorAll({})].some(b => b.textContent === {})",
+        js_string(&pages.message_bodies),
         js_string(text)
     );
     if second.wait_until(&arrived).await {
@@ -404,7 +492,12 @@ async fn html_escaped(ctx: &mut Context, found: &mut Findings) -> Outcome {
     for (tab, which) in tabs {
         let ran = tab.eval("window.__graderRan === 1").await == Value::Bool(true);
         let elements = tab
-            .eval("document.querySelectorAll('#messages img, #messages script, #messages b').length")
+            .eval(&format!(
+                "document.querySelectorAll({}).length",
+                js_string(
+                    &["img", "script", "b"].map(|tag| format!("{} {tag}", kit().pages.messages)).join(", ")
+                )
+            ))
             .await;
         if ran || elements.as_u64().unwrap_or(0) > 0 {
             return Err(failed(
@@ -421,18 +514,16 @@ async fn html_escaped(ctx: &mut Context, found: &mut Findings) -> Outcome {
 
 async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let login = logged_in_user(ctx)?;
-    let url = ctx.url("/");
-    let me = ctx.url("/api/me");
-    let http = ctx.http_client();
+    let url = ctx.url(&kit().server.home);
     let tab = &session(ctx)?.tab;
     tab.goto(&url)
         .await
         .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
-    let clicked = tab.click("#logout").await;
+    let clicked = tab.click(&kit().pages.logout).await;
     clicked.map_err(|why| {
         failed(why, "a Log out button", "templates/chat.html.tera is given code", Which::Main)
     })?;
-    if !tab.wait_until(SHOWS_LOGIN_FORM).await {
+    if !tab.wait_until(&shows_login_form()).await {
         return Err(failed(
             "after Log out the page does not show the login form",
             "the login form",
@@ -440,8 +531,7 @@ async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
             Which::Main,
         ));
     }
-    http.store_session_cookie(&url, &login.token);
-    match http.send("GET", &me, None, &mut found.exchanges).await {
+    match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
         Ok(reply) if reply.status == 401 => {
             Ok("Log out returns to the login form, and the old token no longer works".into())
         }
@@ -451,14 +541,15 @@ async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
             "logout must delete the session on the server (SessionManager::delete)",
         )
         .into()),
-        Err(why) => Err(Verdict::fail(why, "401", "is the server running?").into()),
+        Err(why) => Err(super::diagnosis::no_answer(ctx, &why, "401").await.into()),
     }
 }
 
 /// Saves the tab's screenshot and console next to the report (on a failure,
 /// or always with `--screenshots`).
-async fn save_what_the_page_showed(ctx: &mut Context, id: &str, which: Option<Which>, found: &mut Findings) {
+async fn save_what_the_page_showed(ctx: &mut Context, which: Option<Which>, found: &mut Findings) {
     let Some(which) = which else { return };
+    let id = found.check;
     let folder = ctx.settings.artifacts_dir.clone();
     let BrowserState::Ready(session) = &ctx.browser else {
         return;

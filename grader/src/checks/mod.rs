@@ -1,10 +1,24 @@
-//! The checks, declared as data: what each one is called, what it is worth,
-//! and which checks it needs. The runner (`grade.rs`) walks this list in
-//! order; each check's code lives in the module of its stage.
+//! The checks. Each is declared once, where its code is (check50's
+//! `@check(dependency=...)` is the model): id, title, points, the checks it
+//! needs (by reference, so a misspelt one does not compile), its stage, and
+//! the function that runs it. [`CHECKS`] puts them in run order; the runner
+//! (`grade.rs`), `grader list` and the tests all walk that one table.
+//!
+//! By concern: `setup` builds, boots and fetches the pages; `script` reads the
+//! login request out of `session.js`; `session` checks the sessions over HTTP
+//! through the lab's verbs in `driver`; `browser` goes through the lab in a
+//! real browser; `diagnosis` turns what went wrong into a hint.
 
 pub mod browser;
 pub mod context;
-pub mod http;
+pub mod diagnosis;
+pub mod driver;
+pub mod facts;
+pub mod script;
+pub mod session;
+pub mod setup;
+
+use futures::future::BoxFuture;
 
 pub use context::{Context, Findings};
 
@@ -17,9 +31,22 @@ pub struct Check {
     /// Points for a pass (an instructor can change them with `--points ID=N`).
     pub points: u32,
     /// Checks that must pass first; if one did not, this one is skipped.
-    pub needs: &'static [&'static str],
+    pub needs: &'static [&'static Check],
     pub stage: Stage,
+    pub run: Run,
 }
+
+/// The code of a check: looks at the server, records what it did in the
+/// findings, and says how it went.
+pub type Run = for<'a> fn(&'a mut Context, &'a mut Findings) -> BoxFuture<'a, Verdict>;
+
+impl PartialEq for Check {
+    fn eq(&self, other: &Check) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Check {}
 
 /// Who runs a check: plain HTTP clients, or the real browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,54 +55,42 @@ pub enum Stage {
     Browser,
 }
 
-const fn check(
-    stage: Stage,
-    id: &'static str,
-    title: &'static str,
-    points: u32,
-    needs: &'static [&'static str],
-) -> Check {
-    Check { id, title, points, needs, stage }
-}
-
-use Stage::{Browser, Http};
-
-/// Every check, in the order they run. The browser logs in before the HTTP
-/// checks so that they can send the very request the page sent.
-#[rustfmt::skip]
-pub const CHECKS: &[Check] = &[
-    check(Http,    "builds",               "The crate builds",                                         0, &[]),
-    check(Http,    "boots",                "The server starts and answers",                            0, &["builds"]),
-    check(Http,    "serves-pages",         "The login page and session.js are served",                 0, &["boots"]),
-    check(Browser, "browser-login-form",   "A fresh browser is shown the login form",                  0, &["serves-pages"]),
-    check(Browser, "browser-login",        "Typing a username and submitting enters the chatroom",    10, &["browser-login-form"]),
-    check(Http,    "script-filled",        "session.js has its TODOs filled in",                       5, &["serves-pages"]),
-    // Not `script-filled`: the page's request, placeholders and all, shows what the server says to it.
-    check(Http,    "creates-session",      "The login request creates a session",                     15, &["serves-pages"]),
-    check(Http,    "fresh-tokens",         "Tokens are fresh and unguessable",                        10, &["creates-session"]),
-    check(Http,    "cookie-logs-in",       "The session cookie logs the user in",                     10, &["creates-session"]),
-    check(Http,    "token-only",           "A new client with only the token is the same user",        5, &["cookie-logs-in"]),
-    check(Http,    "no-token",             "A client without a valid token is not logged in",          5, &["boots"]),
-    check(Http,    "two-users",            "Two users in two browsers stay themselves",               10, &["cookie-logs-in"]),
-    check(Http,    "message-author",       "Messages carry the session's username",                    5, &["cookie-logs-in"]),
-    check(Http,    "bad-input",            "Bad usernames get a 4xx and the server keeps answering",   5, &["creates-session"]),
-    check(Browser, "browser-reload",       "Reloading keeps the user logged in",                       0, &["browser-login"]),
-    check(Browser, "browser-second-tab",   "A second tab is logged in as the same user",               5, &["browser-login"]),
-    check(Browser, "browser-incognito",    "An incognito window is asked for a username",              5, &["browser-login"]),
-    check(Browser, "browser-live-message", "A message sent in one tab appears in the other",           0, &["browser-second-tab"]),
-    check(Browser, "browser-html-escaped", "A message with HTML shows as text and runs nothing",       0, &["browser-live-message"]),
-    check(Browser, "browser-logout",       "Log out returns to the login form and ends the token",     0, &["browser-login"]),
-    // Last, so that a server that forgets its sessions fails only here.
-    check(Http,    "survives-restart",     "Sessions survive a server restart",                       10, &["cookie-logs-in"]),
-];
-
-/// Runs one check in its stage.
-pub async fn run(check: &Check, ctx: &mut Context, found: &mut Findings) -> Verdict {
-    match check.stage {
-        Stage::Http => http::run(check.id, ctx, found).await,
-        Stage::Browser => browser::run(check.id, ctx, found).await,
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Http => "http",
+            Stage::Browser => "browser",
+        }
     }
 }
+
+/// Every check, in the order they run. The browser logs in before the HTTP
+/// checks so that they can send the very request the page sent; restarting
+/// the server comes last, so that a server that forgets its sessions fails
+/// only there.
+pub static CHECKS: &[&Check] = &[
+    &setup::BUILDS,
+    &setup::BOOTS,
+    &setup::SERVES_PAGES,
+    &browser::LOGIN_FORM,
+    &browser::LOGIN,
+    &script::SCRIPT_FILLED,
+    &session::CREATES_SESSION,
+    &session::FRESH_TOKENS,
+    &session::COOKIE_LOGS_IN,
+    &session::TOKEN_ONLY,
+    &session::NO_TOKEN,
+    &session::TWO_USERS,
+    &session::MESSAGE_AUTHOR,
+    &session::BAD_INPUT,
+    &browser::RELOAD,
+    &browser::SECOND_TAB,
+    &browser::INCOGNITO,
+    &browser::LIVE_MESSAGE,
+    &browser::HTML_ESCAPED,
+    &browser::LOGOUT,
+    &session::SURVIVES_RESTART,
+];
 
 /// How a check ended, before it becomes a [`crate::report::CheckResult`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,30 +125,30 @@ impl Verdict {
 
 /// The checks `only` asks for, with everything they need, in run order.
 /// `Err` names an unknown id.
-pub fn plan(only: &[String]) -> Result<Vec<Check>, String> {
+pub fn plan(only: &[String]) -> Result<Vec<&'static Check>, String> {
     if only.is_empty() {
         return Ok(CHECKS.to_vec());
     }
-    let mut wanted: Vec<&str> = Vec::new();
-    let mut stack: Vec<&str> = Vec::new();
+    let mut wanted: Vec<&Check> = Vec::new();
+    let mut stack: Vec<&Check> = Vec::new();
     for id in only {
-        let check = find(id).ok_or_else(|| {
+        stack.push(find(id).ok_or_else(|| {
             let ids: Vec<&str> = CHECKS.iter().map(|c| c.id).collect();
             format!("there is no check `{id}`; the checks are: {}", ids.join(", "))
-        })?;
-        stack.push(check.id);
+        })?);
     }
-    while let Some(id) = stack.pop() {
-        if !wanted.contains(&id) {
-            wanted.push(id);
-            stack.extend(find(id).map_or(&[][..], |c| c.needs));
+    while let Some(check) = stack.pop() {
+        if !wanted.contains(&check) {
+            wanted.push(check);
+            stack.extend(check.needs.iter().copied());
         }
     }
-    Ok(CHECKS.iter().filter(|c| wanted.contains(&c.id)).copied().collect())
+    Ok(CHECKS.iter().copied().filter(|c| wanted.contains(c)).collect())
 }
 
+/// The check named `id` (as typed on the command line).
 pub fn find(id: &str) -> Option<&'static Check> {
-    CHECKS.iter().find(|c| c.id == id)
+    CHECKS.iter().copied().find(|c| c.id == id)
 }
 
 #[cfg(test)]
@@ -141,11 +156,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_dependency_is_declared_earlier() {
+    fn the_table_is_whole_and_in_order() {
         for (i, check) in CHECKS.iter().enumerate() {
+            assert_eq!(CHECKS.iter().filter(|c| c.id == check.id).count(), 1, "{} twice", check.id);
             for need in check.needs {
-                let at = CHECKS.iter().position(|c| c.id == *need).expect("a known check");
-                assert!(at < i, "{} needs {need}, which runs later", check.id);
+                let at = CHECKS.iter().position(|c| c == need);
+                let at =
+                    at.unwrap_or_else(|| panic!("{} needs {}, which is not in CHECKS", check.id, need.id));
+                assert!(at < i, "{} needs {}, which runs later", check.id, need.id);
             }
         }
         assert_eq!(CHECKS.iter().map(|c| c.points).sum::<u32>(), 100);

@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use grader::checks::context::BrowserChoice;
+use grader::checks::{Check, Stage};
+use grader::kit::kit as manifest;
+use grader::render::Style;
+use grader::settings::BrowserChoice;
 use grader::{Report, Settings, Status, Target};
-
-/// The files of the lab workspace a copy needs (everything but the other crates).
-const KIT_FILES: &[&str] = &["Cargo.lock", "Rocket.toml", "lab", "static", "templates"];
 
 /// A change to one file of the lab: `from` (which must be there) becomes `to`.
 pub struct Edit {
@@ -44,20 +44,23 @@ pub fn shared_target() -> PathBuf {
 pub fn lay_out(submission: &Submission) -> PathBuf {
     let root = shared_target().join("grader-fixtures").join(submission.name);
     let kit = kit();
-    for item in KIT_FILES {
-        copy_tree(&kit.join(item), &root.join(item));
+    // The given files and the student's: the lab workspace, less the other crates.
+    let student = manifest().student.all().map(|f| f.file.clone());
+    for file in manifest().given_files(&kit).iter().chain(&student) {
+        write_if_changed(&root.join(file), &std::fs::read_to_string(kit.join(file)).unwrap());
     }
-    let manifest = std::fs::read_to_string(kit.join("Cargo.toml")).unwrap();
-    let members_start = manifest.find("members = [").expect("the kit's Cargo.toml lists members");
-    let members_end = members_start + manifest[members_start..].find(']').unwrap() + 1;
-    let manifest = format!("{}members = [\"lab\"]{}", &manifest[..members_start], &manifest[members_end..]);
-    write_if_changed(&root.join("Cargo.toml"), &manifest);
+    let workspace = std::fs::read_to_string(kit.join("Cargo.toml")).unwrap();
+    let members_start = workspace.find("members = [").expect("the kit's Cargo.toml lists members");
+    let members_end = members_start + workspace[members_start..].find(']').unwrap() + 1;
+    let lab_only = format!("{}members = [\"lab\"]{}", &workspace[..members_start], &workspace[members_end..]);
+    write_if_changed(&root.join("Cargo.toml"), &lab_only);
 
     let mut files: HashMap<&str, String> = HashMap::new();
     let read = |path: &Path| std::fs::read_to_string(path).unwrap();
     if submission.solved {
-        files.insert("lab/src/controllers.rs", read(&kit.join("solution/src/controllers.rs")));
-        files.insert("static/js/session.js", read(&kit.join("solution/static/js/session.js")));
+        for student in manifest().student.all() {
+            files.insert(&student.file, read(&kit.join(&student.answer)));
+        }
     }
     for edit in &submission.edits {
         let text = files.entry(edit.file).or_insert_with(|| read(&root.join(edit.file)));
@@ -68,17 +71,6 @@ pub fn lay_out(submission: &Submission) -> PathBuf {
         write_if_changed(&root.join(file), &text);
     }
     root
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    if from.is_dir() {
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            copy_tree(&entry.path(), &to.join(entry.file_name()));
-        }
-    } else {
-        write_if_changed(to, &std::fs::read_to_string(from).unwrap());
-    }
 }
 
 fn write_if_changed(path: &Path, text: &str) {
@@ -124,9 +116,9 @@ pub fn browser_on() -> bool {
     matches!(browser_choice(), BrowserChoice::Find(_))
 }
 
-/// `ids`, less the browser checks when no browser runs.
-pub fn expected<'a>(ids: &[&'a str]) -> Vec<&'a str> {
-    ids.iter().copied().filter(|id| browser_on() || !id.starts_with("browser-")).collect()
+/// The ids of `checks`, less the browser checks when no browser runs.
+pub fn expected(checks: &[&Check]) -> Vec<&'static str> {
+    checks.iter().filter(|c| browser_on() || c.stage != Stage::Browser).map(|c| c.id).collect()
 }
 
 pub async fn grade(settings: Settings) -> Report {
@@ -139,8 +131,8 @@ pub fn ids(report: &Report, status: Status) -> Vec<&str> {
 }
 
 /// The message and hint of a check, for asserting on what a student reads.
-pub fn said(report: &Report, id: &str) -> String {
-    let check = report.check(id).unwrap_or_else(|| panic!("no check {id}"));
+pub fn said(report: &Report, check: &Check) -> String {
+    let check = report.check(check.id).unwrap_or_else(|| panic!("no check {}", check.id));
     format!("{}\n{}", check.message, check.hint.as_deref().unwrap_or(""))
 }
 
@@ -161,17 +153,17 @@ pub fn processes_running(binary: &Path) -> Vec<u32> {
         .collect()
 }
 
-/// Whether the kit's lab still has both TODOs as given (the kit itself, not a student's fork).
+/// Whether the kit's lab still has its placeholders as given (the kit itself, not a student's fork).
 pub fn lab_is_untouched() -> bool {
-    let read = |file: &str| std::fs::read_to_string(kit().join(file)).unwrap_or_default();
-    read("lab/src/controllers.rs").contains("#[post(\"/api/TODO\")]")
-        && read("static/js/session.js").contains("fetch(\"/api/TODO\"")
+    manifest().student.all().iter().all(|student| {
+        std::fs::read_to_string(kit().join(&student.file))
+            .is_ok_and(|text| text.contains(&student.placeholder))
+    })
 }
 
 /// The report as a person reads it, without colour: for assertion messages.
 pub fn human(report: &Report) -> String {
-    colored::control::set_override(false);
-    grader::render::human(report, false)
+    grader::render::human(report, false, Style::PLAIN)
 }
 
 /// What changes from run to run, replaced so that reports can be compared.

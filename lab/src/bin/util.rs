@@ -79,18 +79,26 @@ async fn run(command: Command) -> Result<(), String> {
     let db = |e: sqlx::Error| format!("database error: {e}");
     match command {
         Command::Where => println!("{}", lab::db::database_file(&figment)?.display()),
-        Command::Seed { count, room, author } => {
+        Command::Seed {
+            count,
+            room,
+            author,
+        } => {
             let room = RoomName::parse(&room).map_err(|e| e.0)?;
             let author = Username::parse(&author).map_err(|e| e.0)?;
             let messages = MessageManager::new(open().await?);
             for n in 1..=count {
-                let body = MessageBody::parse(&format!("Test message {n} of {count}")).map_err(|e| e.0)?;
+                let body =
+                    MessageBody::parse(&format!("Test message {n} of {count}")).map_err(|e| e.0)?;
                 messages.add(&room, &author, &body).await.map_err(db)?;
             }
             println!("added {count} messages to #{room} as {author}");
         }
         Command::ClearMessages { room } => {
-            let room = room.map(|r| RoomName::parse(&r)).transpose().map_err(|e| e.0)?;
+            let room = room
+                .map(|r| RoomName::parse(&r))
+                .transpose()
+                .map_err(|e| e.0)?;
             let messages = MessageManager::new(open().await?);
             let deleted = messages.delete_all(room.as_ref()).await.map_err(db)?;
             match room {
@@ -98,7 +106,9 @@ async fn run(command: Command) -> Result<(), String> {
                 None => println!("deleted {deleted} messages from every room"),
             }
         }
-        Command::Sessions { action: SessionsAction::List } => {
+        Command::Sessions {
+            action: SessionsAction::List,
+        } => {
             let now = unix_now();
             let list = sessions(open().await?).list().await.map_err(db)?;
             if list.is_empty() {
@@ -118,11 +128,20 @@ async fn run(command: Command) -> Result<(), String> {
                 );
             }
         }
-        Command::Sessions { action: SessionsAction::Purge { all } } => {
+        Command::Sessions {
+            action: SessionsAction::Purge { all },
+        } => {
             let sessions = sessions(open().await?);
-            let deleted =
-                if all { sessions.delete_all().await } else { sessions.purge_expired().await }.map_err(db)?;
-            println!("deleted {deleted} {}sessions", if all { "" } else { "expired " });
+            let deleted = if all {
+                sessions.delete_all().await
+            } else {
+                sessions.purge_expired().await
+            }
+            .map_err(db)?;
+            println!(
+                "deleted {deleted} {}sessions",
+                if all { "" } else { "expired " }
+            );
         }
     }
     Ok(())

@@ -1,0 +1,112 @@
+//! The lab's verbs over HTTP, for the session checks: log in, who am I, load
+//! the page, post a message, read a room. Each window is a fresh cookie jar,
+//! as a new browser window is to the server.
+
+use crate::client::{HttpClient, NoAnswer, Reply};
+use crate::kit::kit;
+use crate::report::Exchange;
+use crate::script::LoginRequest;
+
+use super::Context;
+
+/// The server under grade, as a user's browser windows see it.
+pub struct Lab<'a> {
+    ctx: &'a Context,
+}
+
+impl Context {
+    /// The lab's verbs, against the server being graded.
+    pub fn lab(&self) -> Lab<'_> {
+        Lab { ctx: self }
+    }
+}
+
+impl Lab<'_> {
+    /// A new window with no cookie.
+    pub fn window(&self) -> HttpClient {
+        HttpClient::new(self.ctx.settings.request_timeout)
+    }
+
+    /// A new window whose session cookie holds `token`, as `session.js` stores it.
+    pub fn window_with(&self, token: &str) -> HttpClient {
+        let window = self.window();
+        window.store_cookie(&self.ctx.url("/"), &kit().server.cookie, token);
+        window
+    }
+
+    /// Sends the page's login request for `username`, from a new window.
+    pub async fn log_in(
+        &self,
+        request: &LoginRequest,
+        username: &str,
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<Reply, NoAnswer> {
+        let body = request.body_for(username).to_string();
+        let url = self.ctx.url(&request.url);
+        self.window().send(&request.method, &url, Some((&request.content_type, body)), exchanges).await
+    }
+
+    /// `GET /api/me` (who am I?) from `window`.
+    pub async fn whoami(
+        &self,
+        window: &HttpClient,
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<Reply, NoAnswer> {
+        window.send("GET", &self.ctx.url(&kit().server.whoami), None, exchanges).await
+    }
+
+    /// Who a new window carrying `token` (or no cookie) is.
+    pub async fn whoami_with(
+        &self,
+        token: Option<&str>,
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<Reply, NoAnswer> {
+        let window = match token {
+            Some(token) => self.window_with(token),
+            None => self.window(),
+        };
+        self.whoami(&window, exchanges).await
+    }
+
+    /// The home page: the login form, or the chatroom for a session.
+    pub async fn home(&self, window: &HttpClient, exchanges: &mut Vec<Exchange>) -> Result<Reply, NoAnswer> {
+        window.send("GET", &self.ctx.url(&kit().server.home), None, exchanges).await
+    }
+
+    /// Posts `text` to `room` from `window`.
+    pub async fn post_message(
+        &self,
+        window: &HttpClient,
+        room: &str,
+        text: &str,
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<Reply, NoAnswer> {
+        let body = serde_json::json!({ "body": text }).to_string();
+        let url = self.ctx.url(&kit().server.messages_of(room));
+        window.send("POST", &url, Some(("application/json", body)), exchanges).await
+    }
+
+    /// The messages of `room`, as `window` reads them.
+    pub async fn history(
+        &self,
+        window: &HttpClient,
+        room: &str,
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<Reply, NoAnswer> {
+        window.send("GET", &self.ctx.url(&kit().server.messages_of(room)), None, exchanges).await
+    }
+}
+
+/// The username a "who am I" answer names, if any.
+pub fn username_in(reply: &Reply) -> Option<String> {
+    reply.json()?.get("username")?.as_str().map(str::to_owned)
+}
+
+/// Whether a page is the login form, or the chatroom for `username`.
+pub fn shows_login_form(page: &Reply) -> bool {
+    page.body.contains(&crate::kit::id_attribute(&kit().pages.login_form))
+}
+
+pub fn shows_chatroom_for(page: &Reply, username: &str) -> bool {
+    page.body.contains(&crate::kit::id_attribute(&kit().pages.current_user)) && page.body.contains(username)
+}

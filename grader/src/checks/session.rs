@@ -1,0 +1,471 @@
+//! The student's half of the lab, seen from the outside: sessions created by
+//! the page's own login request, and kept apart across fresh cookie jars
+//! standing in for browser windows.
+
+use super::diagnosis::{no_answer, token_of, unknown_token};
+use super::driver::{shows_chatroom_for, shows_login_form, username_in};
+use super::facts::Login;
+use super::setup::{did_not_boot, SERVES_PAGES};
+use super::{Check, Context, Findings, Stage, Verdict};
+use crate::client::quote;
+use crate::kit::kit;
+use crate::script::{BodyValue, LoginRequest};
+use crate::server::Server;
+
+pub static CREATES_SESSION: Check = Check {
+    id: "creates-session",
+    title: "The login request creates a session",
+    points: 15,
+    // Not `script-filled`: the page's request, placeholders and all, shows what the server says to it.
+    needs: &[&SERVES_PAGES],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(creates_session(ctx, found)),
+};
+
+pub static FRESH_TOKENS: Check = Check {
+    id: "fresh-tokens",
+    title: "Tokens are fresh and unguessable",
+    points: 10,
+    needs: &[&CREATES_SESSION],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(fresh_tokens(ctx, found)),
+};
+
+pub static COOKIE_LOGS_IN: Check = Check {
+    id: "cookie-logs-in",
+    title: "The session cookie logs the user in",
+    points: 10,
+    needs: &[&CREATES_SESSION],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(cookie_logs_in(ctx, found)),
+};
+
+pub static TOKEN_ONLY: Check = Check {
+    id: "token-only",
+    title: "A new client with only the token is the same user",
+    points: 5,
+    needs: &[&COOKIE_LOGS_IN],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(token_only(ctx, found)),
+};
+
+pub static NO_TOKEN: Check = Check {
+    id: "no-token",
+    title: "A client without a valid token is not logged in",
+    points: 5,
+    needs: &[&super::setup::BOOTS],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(no_token(ctx, found)),
+};
+
+pub static TWO_USERS: Check = Check {
+    id: "two-users",
+    title: "Two users in two browsers stay themselves",
+    points: 10,
+    needs: &[&COOKIE_LOGS_IN],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(two_users(ctx, found)),
+};
+
+pub static MESSAGE_AUTHOR: Check = Check {
+    id: "message-author",
+    title: "Messages carry the session's username",
+    points: 5,
+    needs: &[&COOKIE_LOGS_IN],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(message_author(ctx, found)),
+};
+
+pub static BAD_INPUT: Check = Check {
+    id: "bad-input",
+    title: "Bad usernames get a 4xx and the server keeps answering",
+    points: 5,
+    needs: &[&CREATES_SESSION],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(bad_input(ctx, found)),
+};
+
+pub static SURVIVES_RESTART: Check = Check {
+    id: "survives-restart",
+    title: "Sessions survive a server restart",
+    points: 10,
+    needs: &[&COOKIE_LOGS_IN],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(survives_restart(ctx, found)),
+};
+
+/// "POST /api/sessions": how a report names a request.
+fn request_line(request: &LoginRequest) -> String {
+    format!("{} {}", request.method, request.url)
+}
+
+/// The login request to send, or the verdict of a check that cannot do without it.
+fn login_request(ctx: &Context) -> Result<LoginRequest, Verdict> {
+    ctx.facts.login_request().map(|r| r.value.clone()).map_err(|missing| Verdict::error(missing.0))
+}
+
+/// The session `creates-session` started, for the checks that build on it.
+fn first_login(ctx: &Context) -> Result<Login, Verdict> {
+    ctx.facts.first_login().cloned().map_err(|missing| Verdict::error(missing.0))
+}
+
+/// Logs `username` in as the page would and returns the token, or the
+/// verdict that says what went wrong.
+async fn log_in_for_token(ctx: &Context, username: &str, found: &mut Findings) -> Result<String, Verdict> {
+    let request = login_request(ctx)?;
+    match ctx.lab().log_in(&request, username, &mut found.exchanges).await {
+        Ok(reply) => token_of(ctx, &request_line(&request), &reply).await,
+        Err(why) => Err(no_answer(ctx, &why, "an answer to the login").await),
+    }
+}
+
+async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let (request, source) = match ctx.facts.login_request() {
+        Ok(sourced) => (sourced.value.clone(), sourced.source),
+        Err(missing) => return Verdict::Skip(missing.0),
+    };
+    found.log.push(format!(
+        "the login request, {source}: {} with {}",
+        request_line(&request),
+        request.body_for("…")
+    ));
+    let username = ctx.fresh_username();
+    let reply = match ctx.lab().log_in(&request, &username, &mut found.exchanges).await {
+        Ok(reply) => reply,
+        Err(why) => return no_answer(ctx, &why, "an answer to the login request").await,
+    };
+    match token_of(ctx, &request_line(&request), &reply).await {
+        Ok(token) => {
+            let message = format!(
+                "logging in as {username} ({}, {source}) answered {} with a token",
+                request_line(&request),
+                reply.status
+            );
+            ctx.facts.first_login = Some(Login { username, token });
+            Verdict::Pass(message)
+        }
+        Err(verdict) => verdict,
+    }
+}
+
+async fn fresh_tokens(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let first = match first_login(ctx) {
+        Ok(login) => login,
+        Err(verdict) => return verdict,
+    };
+    let username = ctx.fresh_username();
+    let second = match log_in_for_token(ctx, &username, found).await {
+        Ok(token) => token,
+        Err(verdict) => return verdict,
+    };
+    let rs = &ctx.files.route.display;
+    if second == first.token {
+        return Verdict::fail(
+            format!("two different users got the same token `{second}`"),
+            "a new random token for every login",
+            format!("get each token from SessionManager::create ({rs}); never reuse one"),
+        );
+    }
+    for (login, token) in [(&first.username, &first.token), (&username, &second)] {
+        if token.to_lowercase().contains(&login.to_lowercase()) {
+            return Verdict::fail(
+                format!("the token `{token}` contains the username `{login}`"),
+                "a token that says nothing about its user",
+                format!("anyone could forge such a token: use SessionManager::create ({rs})"),
+            );
+        }
+    }
+    let bits = entropy_bits(&first.token).min(entropy_bits(&second));
+    if bits < 122 {
+        return Verdict::fail(
+            format!("the tokens `{}` and `{second}` look like at most {bits} random bits", first.token),
+            "at least 122 random bits, like a UUID v4",
+            format!("a short or predictable token can be guessed: use SessionManager::create ({rs})"),
+        );
+    }
+    Verdict::Pass(format!(
+        "two logins got two different tokens of about {bits} bits, neither naming its user"
+    ))
+}
+
+/// A generous upper bound on the randomness a token can hold, from its length
+/// and alphabet (a UUID: 32 hex digits, 128 bits).
+fn entropy_bits(token: &str) -> u32 {
+    let symbols: Vec<char> = token.chars().filter(|c| *c != '-').collect();
+    let per_symbol = if symbols.iter().all(|c| c.is_ascii_digit()) {
+        3.32
+    } else if symbols.iter().all(|c| c.is_ascii_hexdigit()) {
+        4.0
+    } else if symbols.iter().all(|c| c.is_ascii_alphanumeric() || "_+/=".contains(*c)) {
+        6.0
+    } else {
+        7.0
+    };
+    (symbols.len() as f64 * per_symbol) as u32
+}
+
+async fn cookie_logs_in(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let login = match first_login(ctx) {
+        Ok(login) => login,
+        Err(verdict) => return verdict,
+    };
+    let lab = ctx.lab();
+    let window = lab.window_with(&login.token);
+    let me = match lab.whoami(&window, &mut found.exchanges).await {
+        Ok(reply) => reply,
+        Err(why) => return no_answer(ctx, &why, "an answer to GET /api/me").await,
+    };
+    if username_in(&me).as_deref() != Some(login.username.as_str()) {
+        return unknown_token(ctx, &login, &me, "with the cookie session.js stores");
+    }
+    match lab.home(&window, &mut found.exchanges).await {
+        Ok(page) if shows_chatroom_for(&page, &login.username) => {
+            Verdict::Pass(format!("the cookie makes /api/me and the chat page say {}", login.username))
+        }
+        Ok(page) => Verdict::fail(
+            format!(
+                "GET / with the cookie answered {} without the chatroom for {}",
+                page.status, login.username
+            ),
+            "the chat page, showing the username",
+            "the templates are given code: compare them with the kit's",
+        ),
+        Err(why) => no_answer(ctx, &why, "the chat page").await,
+    }
+}
+
+async fn token_only(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let login = match first_login(ctx) {
+        Ok(login) => login,
+        Err(verdict) => return verdict,
+    };
+    match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
+        Ok(reply) if username_in(&reply).as_deref() == Some(login.username.as_str()) => {
+            Verdict::Pass("a brand-new client carrying only the token is the same user".into())
+        }
+        Ok(reply) => unknown_token(ctx, &login, &reply, "from a new client with only the token"),
+        Err(why) => no_answer(ctx, &why, "an answer to GET /api/me").await,
+    }
+}
+
+async fn no_token(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let made_up = uuid::Uuid::new_v4().to_string();
+    let lab = ctx.lab();
+    for (token, who) in [
+        (None, "a client with no cookie"),
+        (Some(made_up.as_str()), "a made-up token"),
+        (Some("admin"), "the token `admin`"),
+    ] {
+        match lab.whoami_with(token, &mut found.exchanges).await {
+            Ok(reply) if reply.status == 401 => {}
+            Ok(reply) => {
+                return Verdict::fail(
+                    format!("{who}: GET /api/me answered {} {}", reply.status, quote(&reply.body)),
+                    "401: not logged in",
+                    "the guard in auth.rs is given code: compare it with the kit's",
+                )
+            }
+            Err(why) => return no_answer(ctx, &why, "401").await,
+        }
+    }
+    match lab.home(&lab.window(), &mut found.exchanges).await {
+        Ok(reply) if shows_login_form(&reply) => {
+            Verdict::Pass("no cookie or a made-up token is not logged in, and is shown the login form".into())
+        }
+        Ok(reply) => Verdict::fail(
+            format!("GET / without a cookie answered {} without the login form", reply.status),
+            "the login form",
+            "the templates are given code: compare them with the kit's",
+        ),
+        Err(why) => no_answer(ctx, &why, "the login page").await,
+    }
+}
+
+async fn two_users(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let mut logins = Vec::new();
+    for _ in 0..2 {
+        let username = ctx.fresh_username();
+        match log_in_for_token(ctx, &username, found).await {
+            Ok(token) => logins.push(Login { username, token }),
+            Err(verdict) => return verdict,
+        }
+    }
+    // Ask in an order that catches a server remembering only the last login.
+    for login in [&logins[0], &logins[1], &logins[0]] {
+        match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
+            Ok(reply) if username_in(&reply).as_deref() == Some(login.username.as_str()) => {}
+            Ok(reply) => {
+                let mut verdict = unknown_token(ctx, login, &reply, "with two users logged in");
+                if let Verdict::Fail { hint, .. } = &mut verdict {
+                    *hint = Some(format!(
+                        "each session belongs to its own token: keep no \"current user\" in the server ({})",
+                        ctx.files.route.display
+                    ));
+                }
+                return verdict;
+            }
+            Err(why) => return no_answer(ctx, &why, "an answer to GET /api/me").await,
+        }
+    }
+    Verdict::Pass(format!(
+        "{} and {} stay themselves in two cookie jars",
+        logins[0].username, logins[1].username
+    ))
+}
+
+async fn message_author(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let login = match first_login(ctx) {
+        Ok(login) => login,
+        Err(verdict) => return verdict,
+    };
+    let room = format!("grader-{}", ctx.run_tag);
+    let text = format!("hello from the grader, run {}", ctx.run_tag);
+    let lab = ctx.lab();
+    let window = lab.window_with(&login.token);
+    match lab.post_message(&window, &room, &text, &mut found.exchanges).await {
+        Ok(reply) if reply.is_success() => {}
+        Ok(reply) => {
+            return Verdict::fail(
+                format!("posting a message answered {} {}", reply.status, quote(&reply.body)),
+                "201 and the stored message",
+                "api.rs is given code: compare it with the kit's",
+            )
+        }
+        Err(why) => return no_answer(ctx, &why, "an answer").await,
+    }
+    let history = match lab.history(&window, &room, &mut found.exchanges).await {
+        Ok(reply) => reply.json(),
+        Err(why) => return no_answer(ctx, &why, "the room's history").await,
+    };
+    let stored = history.as_ref().and_then(|h| {
+        h.get("messages")?.as_array()?.iter().rev().find(|m| m["body"] == text.as_str()).cloned()
+    });
+    match stored {
+        Some(message) if message["author"] == login.username.as_str() => {
+            Verdict::Pass(format!("the message is stored under {}", login.username))
+        }
+        Some(message) => Verdict::fail(
+            format!("the message is stored under `{}`", message["author"]),
+            format!("the author {}", login.username),
+            format!("create the session for the username in the request ({})", ctx.files.route.display),
+        ),
+        None => Verdict::fail(
+            "the message posted is not in the room's history",
+            format!("the message in GET {}", kit().server.messages),
+            "api.rs and models.rs are given code: compare them with the kit's",
+        ),
+    }
+}
+
+async fn survives_restart(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let login = match first_login(ctx) {
+        Ok(login) => login,
+        Err(verdict) => return verdict,
+    };
+    let spec = ctx.server_spec();
+    let (Some(server), Some(spec)) = (ctx.server.as_mut(), spec) else {
+        return Verdict::NotApplicable(
+            "the grader does not own the server (--url), so it cannot restart it".into(),
+        );
+    };
+    let clean = server.stop().await;
+    found.log.push(format!(
+        "stopped the server ({})",
+        if clean { "SIGTERM" } else { "SIGKILL after the grace period" }
+    ));
+    ctx.server = None;
+    match Server::start(&spec).await {
+        Ok(server) => {
+            found.log.push(format!("started it again on the same database, at {}", server.base_url));
+            ctx.base_url = Some(server.base_url.clone());
+            ctx.server = Some(server);
+        }
+        Err(failure) => {
+            // It booted once on this database: failing now is the submission's doing.
+            return match did_not_boot(failure) {
+                Verdict::Fail { message, expected, hint } => Verdict::Fail {
+                    message: format!("after a restart on the same database: {message}"),
+                    expected,
+                    hint,
+                },
+                other => other,
+            };
+        }
+    }
+    match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
+        Ok(reply) if username_in(&reply).as_deref() == Some(login.username.as_str()) => {
+            Verdict::Pass("after a restart on the same database the token still logs the user in".into())
+        }
+        Ok(reply) if reply.status == 401 => Verdict::fail(
+            "after a restart the token no longer works: the session was lost",
+            format!("200 {{\"username\": \"{}\"}}", login.username),
+            format!(
+                "keep sessions in the database with SessionManager::create, not in the server's memory ({})",
+                ctx.files.route.display
+            ),
+        ),
+        Ok(reply) => unknown_token(ctx, &login, &reply, "after a restart"),
+        Err(why) => no_answer(ctx, &why, "an answer after the restart").await,
+    }
+}
+
+async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let request = match login_request(ctx) {
+        Ok(request) => request,
+        Err(verdict) => return verdict,
+    };
+    let field = request
+        .body
+        .iter()
+        .find(|(_, v)| *v == BodyValue::Username)
+        .map(|(k, _)| k.clone())
+        .unwrap_or_else(|| "username".into());
+    let cases: Vec<(&str, String)> = vec![
+        ("an empty username", serde_json::json!({ &field: "" }).to_string()),
+        ("a username of spaces", serde_json::json!({ &field: "   " }).to_string()),
+        ("a 200-character username", serde_json::json!({ &field: "x".repeat(200) }).to_string()),
+        ("a username with a control character", serde_json::json!({ &field: "ada\u{7}" }).to_string()),
+        ("no username at all", "{}".to_owned()),
+        ("a body that is not JSON", format!("{field}=ada")),
+    ];
+    let lab = ctx.lab();
+    let url = ctx.url(&request.url);
+    let window = lab.window();
+    let mut problems = Vec::new();
+    for (what, body) in cases {
+        match window
+            .send(&request.method, &url, Some((&request.content_type, body)), &mut found.exchanges)
+            .await
+        {
+            Ok(reply) if (400..500).contains(&reply.status) => {}
+            Ok(reply) => problems.push(format!("{what} got {}", reply.status)),
+            Err(why) => problems.push(format!("{what}: {why}")),
+        }
+    }
+    if let Err(why) = lab.whoami(&window, &mut found.exchanges).await {
+        problems.push(format!("afterwards the server did not answer: {why}"));
+    }
+    if problems.is_empty() {
+        return Verdict::Pass("every bad login got a 4xx, and the server kept answering".into());
+    }
+    Verdict::fail(
+        problems.join("; "),
+        "a 4xx JSON error for each, no session, and a server that keeps answering",
+        format!(
+            "check the username with Username::parse (domain.rs) before creating a session ({})",
+            ctx.files.route.display
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_of_common_tokens() {
+        assert!(entropy_bits("6f1c7f36-2a55-4b53-9d0b-6c1f0b3c8a11") >= 122);
+        assert!(entropy_bits("12") < 122);
+        assert!(entropy_bits("ada-session-1") < 122);
+    }
+}

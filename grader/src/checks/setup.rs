@@ -1,0 +1,167 @@
+//! Getting a server to grade: build it, boot it on a fresh database, and
+//! fetch the pages every later check relies on.
+
+use super::diagnosis::{error_location, first_lines, no_answer};
+use super::{Check, Context, Findings, Stage, Verdict};
+use crate::compile::{self, BuildFailure, BuildRequest};
+use crate::kit::kit;
+use crate::server::{BootFailure, Server};
+use crate::settings::Target;
+
+pub static BUILDS: Check = Check {
+    id: "builds",
+    title: "The crate builds",
+    points: 0,
+    needs: &[],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(builds(ctx, found)),
+};
+
+pub static BOOTS: Check = Check {
+    id: "boots",
+    title: "The server starts and answers",
+    points: 0,
+    needs: &[&BUILDS],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(boots(ctx, found)),
+};
+
+pub static SERVES_PAGES: Check = Check {
+    id: "serves-pages",
+    title: "The login page and session.js are served",
+    points: 0,
+    needs: &[&BOOTS],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(serves_pages(ctx, found)),
+};
+
+async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let Target::Workspace { path, package, target_dir } = &ctx.settings.target else {
+        return Verdict::NotApplicable("grading a running server (--url): nothing to build".into());
+    };
+    let request = BuildRequest {
+        workspace: path.clone(),
+        package: package.clone(),
+        target_dir: target_dir.clone(),
+        timeout: ctx.settings.build_timeout,
+    };
+    match compile::build(&request, ctx.scratch.path(), &mut found.log).await {
+        Ok(executable) => {
+            found.log.push(format!("built {}", executable.display()));
+            ctx.facts.executable = Some(executable);
+            Verdict::Pass(format!("`{package}` builds"))
+        }
+        Err(BuildFailure::Compile { errors, total }) => {
+            let at = errors.first().and_then(|e| error_location(e));
+            let mut message =
+                format!("`{package}` does not compile: {total} error{}", if total == 1 { "" } else { "s" });
+            for error in &errors {
+                message.push_str("\n\n");
+                message.push_str(&first_lines(error, 14));
+            }
+            if total > errors.len() {
+                message.push_str(&format!("\n\n… and {} more", total - errors.len()));
+            }
+            let hint = match at {
+                Some(at) => {
+                    format!("fix the first error first, at {at}; `cargo build -p {package}` shows them all")
+                }
+                None => format!("`cargo build -p {package}` shows the errors"),
+            };
+            Verdict::fail(message, "the crate compiles", hint)
+        }
+        Err(BuildFailure::Cargo(why)) => Verdict::Error {
+            message: why,
+            hint: Some(
+                "the grader needs cargo and the crates of Cargo.lock (run `cargo build` once online)".into(),
+            ),
+        },
+        Err(BuildFailure::Timeout(limit)) => Verdict::Error {
+            message: format!("the build did not finish within {} s", limit.as_secs()),
+            hint: Some("a cold build takes a few minutes; raise the limit with --build-timeout".into()),
+        },
+    }
+}
+
+async fn boots(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    if let Some(spec) = ctx.server_spec() {
+        found.log.push(format!("starting {} with a fresh database", spec.executable.display()));
+        match Server::start(&spec).await {
+            Ok(server) => {
+                ctx.base_url = Some(server.base_url.clone());
+                ctx.server = Some(server);
+            }
+            Err(failure) => return did_not_boot(failure),
+        }
+    }
+    let home = ctx.url(&kit().server.home);
+    match ctx.lab().home(&ctx.lab().window(), &mut found.exchanges).await {
+        Ok(reply) if reply.status < 500 => Verdict::Pass(format!("answers on {home}")),
+        Ok(reply) => Verdict::fail(
+            format!("GET {} answered {}", kit().server.home, reply.status),
+            "the home page",
+            "read the server's log for the error",
+        ),
+        Err(why) => no_answer(ctx, &why, "an answer to GET /").await,
+    }
+}
+
+/// Why the server is not up, as the student's finding or the grader's trouble.
+pub fn did_not_boot(failure: BootFailure) -> Verdict {
+    let ready = &kit().server.ready_line;
+    match failure {
+        BootFailure::Spawn(why) => Verdict::error(why),
+        BootFailure::Exited { status, log_tail } => {
+            let panic = log_tail.iter().find(|l| l.contains("panicked")).cloned();
+            Verdict::fail(
+                format!(
+                    "the server stopped before it was ready ({status}); its last lines:\n{}",
+                    log_tail.join("\n")
+                ),
+                format!("a line \"{ready}…\" on standard output"),
+                match panic {
+                    Some(line) => format!("it panicked at start-up: {}", line.trim()),
+                    None => "run it with `cargo run` and read its output".into(),
+                },
+            )
+        }
+        BootFailure::Timeout { limit, log_tail } => Verdict::fail(
+            format!(
+                "the server did not say it was listening within {} s; its last lines:\n{}",
+                limit.as_secs(),
+                log_tail.join("\n")
+            ),
+            format!("a line \"{ready}PORT/\" once it listens"),
+            "does something block before Rocket launches? Run it with `cargo run` and watch",
+        ),
+    }
+}
+
+async fn serves_pages(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let lab = ctx.lab();
+    let window = lab.window();
+    match lab.home(&window, &mut found.exchanges).await {
+        Ok(reply) if reply.status == 200 && super::driver::shows_login_form(&reply) => {}
+        Ok(reply) => {
+            return Verdict::fail(
+                format!("GET / without a cookie answered {} without the login form", reply.status),
+                format!("200 and the page with {}", crate::kit::id_attribute(&kit().pages.login_form)),
+                "the templates/ folder is given code: compare it with the kit's",
+            )
+        }
+        Err(why) => return no_answer(ctx, &why, "the login page").await,
+    }
+    let script_path = &kit().server.script;
+    match window.send("GET", &ctx.url(script_path), None, &mut found.exchanges).await {
+        Ok(reply) if reply.status == 200 => {
+            ctx.facts.script = Some(crate::script::parse(&reply.body));
+            Verdict::Pass(format!("the login page and {script_path} are served"))
+        }
+        Ok(reply) => Verdict::fail(
+            format!("GET {script_path} answered {}", reply.status),
+            "200 and the script",
+            format!("is {} still there?", ctx.files.script.display),
+        ),
+        Err(why) => no_answer(ctx, &why, "the script").await,
+    }
+}

@@ -1,0 +1,250 @@
+//! The kit manifest (`kit.toml` at the workspace root): what makes this lab
+//! *this* lab. The grader compiles in its own copy, so a student's clone can
+//! edit its `kit.toml` without changing how it is graded; `self_check` reads
+//! a workspace's own copy, for instructors adapting the lab.
+
+pub mod self_check;
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+/// The manifest this grader was built with.
+const EMBEDDED: &str = include_str!("../../../kit.toml");
+
+static KIT: LazyLock<Kit> = LazyLock::new(|| {
+    // The tests parse the same text, so a broken manifest fails them first.
+    Kit::parse(EMBEDDED).unwrap_or_else(|why| panic!("the grader's own kit.toml: {why}"))
+});
+
+/// The manifest the grader was built with: the one to grade by.
+pub fn kit() -> &'static Kit {
+    &KIT
+}
+
+/// The whole manifest. Every field is documented in `kit.toml` itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Kit {
+    pub lab: Lab,
+    pub server: ServerFacts,
+    pub student: StudentFiles,
+    pub pages: Pages,
+    pub given: Given,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lab {
+    pub title: String,
+    pub package: String,
+    pub solution: String,
+    pub handout: String,
+}
+
+/// What the grader relies on about the running server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFacts {
+    pub ready_line: String,
+    pub cookie: String,
+    pub home: String,
+    pub script: String,
+    pub whoami: String,
+    pub messages: String,
+}
+
+impl ServerFacts {
+    /// The path of a room's messages.
+    pub fn messages_of(&self, room: &str) -> String {
+        self.messages.replace("{room}", room)
+    }
+}
+
+/// The two files a student edits, by the part they play.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudentFiles {
+    /// The server side: the session route.
+    pub route: StudentFile,
+    /// The page side: the script that sends the login request.
+    pub script: StudentFile,
+}
+
+impl StudentFiles {
+    pub fn all(&self) -> [&StudentFile; 2] {
+        [&self.route, &self.script]
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StudentFile {
+    pub file: String,
+    pub answer: String,
+    pub todos: Vec<String>,
+    pub placeholder: String,
+    pub region: Region,
+    pub steps: Option<String>,
+    pub url_placeholder: Option<String>,
+}
+
+impl StudentFile {
+    /// Where this file is in a workspace that builds `package`: the answer's
+    /// copy for the reference answer's package, the student's otherwise.
+    pub fn path_for(&self, package: &str) -> &str {
+        if package == kit().lab.solution {
+            &self.answer
+        } else {
+            &self.file
+        }
+    }
+}
+
+/// Lines of a file: from the first holding `from` up to, not including, the
+/// first after it holding `until`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    pub from: String,
+    pub until: String,
+}
+
+impl Region {
+    /// The region's line range in `text`, if both ends are there.
+    pub fn lines_in(&self, text: &str) -> Option<std::ops::Range<usize>> {
+        let lines: Vec<&str> = text.lines().collect();
+        let start = lines.iter().position(|l| l.contains(&self.from))?;
+        let end = start + 1 + lines[start + 1..].iter().position(|l| l.contains(&self.until))?;
+        Some(start..end)
+    }
+}
+
+/// CSS selectors of the page elements the browser stage uses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pages {
+    pub login_form: String,
+    pub username: String,
+    pub login_submit: String,
+    pub login_error: String,
+    pub current_user: String,
+    pub chat: String,
+    pub message_input: String,
+    pub message_submit: String,
+    pub message_bodies: String,
+    pub messages: String,
+    pub logout: String,
+}
+
+impl Pages {
+    /// Every selector, named as in `kit.toml`.
+    pub fn all(&self) -> [(&'static str, &str); 11] {
+        [
+            ("login_form", &self.login_form),
+            ("username", &self.username),
+            ("login_submit", &self.login_submit),
+            ("login_error", &self.login_error),
+            ("current_user", &self.current_user),
+            ("chat", &self.chat),
+            ("message_input", &self.message_input),
+            ("message_submit", &self.message_submit),
+            ("message_bodies", &self.message_bodies),
+            ("messages", &self.messages),
+            ("logout", &self.logout),
+        ]
+    }
+}
+
+/// `id="login-form"` for the selector `#login-form`: how the element shows
+/// in the HTML the server sends, for checks that read pages without a browser.
+pub fn id_attribute(selector: &str) -> String {
+    let id = selector.trim_start_matches('#');
+    let id = id.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_')).next().unwrap_or(id);
+    format!("id=\"{id}\"")
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Given {
+    pub paths: Vec<String>,
+}
+
+impl Kit {
+    /// Reads a manifest, saying what is wrong with a bad one.
+    pub fn parse(text: &str) -> Result<Kit, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The manifest of the workspace at `root`.
+    pub fn load(root: &Path) -> Result<Kit, String> {
+        let path = root.join("kit.toml");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Kit::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Every given file under `root`, relative to it with `/` separators,
+    /// sorted; the student files are never among them.
+    pub fn given_files(&self, root: &Path) -> Vec<String> {
+        let student: Vec<&str> = self.student.all().iter().map(|f| f.file.as_str()).collect();
+        let mut found = Vec::new();
+        for given in &self.given.paths {
+            collect_files(root, Path::new(given), &mut found);
+        }
+        found.retain(|f| !student.contains(&f.as_str()));
+        found.sort();
+        found.dedup();
+        found
+    }
+}
+
+fn collect_files(root: &Path, relative: &Path, into: &mut Vec<String>) {
+    let full: PathBuf = root.join(relative);
+    if full.is_dir() {
+        let Ok(entries) = std::fs::read_dir(&full) else { return };
+        for entry in entries.flatten() {
+            collect_files(root, &relative.join(entry.file_name()), into);
+        }
+    } else if full.is_file() {
+        let parts: Vec<String> =
+            relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        into.push(parts.join("/"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_manifest_parses() {
+        let kit = Kit::parse(EMBEDDED).unwrap();
+        assert_eq!(kit.lab.package, "lab");
+        assert_eq!(kit.student.script.url_placeholder.as_deref(), Some("/api/TODO"));
+    }
+
+    #[test]
+    fn a_misspelt_field_is_an_error() {
+        let broken = EMBEDDED.replace("ready_line =", "ready_lines =");
+        assert!(Kit::parse(&broken).unwrap_err().contains("ready_lines"));
+    }
+
+    #[test]
+    fn regions_and_ids() {
+        let region = Region { from: "B".into(), until: "}".into() };
+        assert_eq!(region.lines_in("}\nA\nB\nC\n}\nD"), Some(2..4));
+        assert_eq!(region.lines_in("A\nB"), None);
+        assert_eq!(id_attribute("#login-form button[type=submit]"), "id=\"login-form\"");
+    }
+
+    #[test]
+    fn given_files_leave_out_the_student_files() {
+        let given = kit().given_files(&crate::kit_root());
+        assert!(given.contains(&"lab/src/models.rs".to_owned()));
+        assert!(given.contains(&"Cargo.lock".to_owned()));
+        assert!(!given.contains(&kit().student.route.file));
+        assert!(!given.contains(&kit().student.script.file));
+    }
+}
