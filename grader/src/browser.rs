@@ -12,13 +12,13 @@ use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::fetch::{self, EventRequestPaused, RequestPattern, RequestStage};
 use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::cdp::browser_protocol::network::{GetRequestPostDataParams, ResourceType};
-use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, EventFrameNavigated};
 use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
 use chromiumoxide::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown, RemoteObject};
 use chromiumoxide::error::CdpError;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Browser, BrowserConfig, Page};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
@@ -298,13 +298,14 @@ impl Tab {
         }
     }
 
-    /// Runs `action`, then returns the first `fetch` (or XHR) request the page
-    /// sends, with its answer; `None` if none comes within the time limit.
+    /// Runs `action`, then returns every `fetch` (or XHR) request the page
+    /// sends, with its answer, until the page navigates away or has sent
+    /// nothing for a second (empty if it sends none within the time limit).
     ///
-    /// The answer is read while the browser holds it back from the page
+    /// Each answer is read while the browser holds it back from the page
     /// (DevTools' Fetch domain): read afterwards, it may already be gone with
     /// the page that asked for it, when the page reloads at once.
-    pub async fn capture_fetch<F, Fut>(&self, action: F) -> Result<Option<Captured>, String>
+    pub async fn capture_requests<F, Fut>(&self, action: F) -> Result<Vec<Captured>, String>
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<(), String>>,
@@ -315,16 +316,30 @@ impl Tab {
         });
         self.page.execute(fetch::EnableParams::builder().patterns(patterns).build()).await.map_err(cdp)?;
         let mut paused = self.page.event_listener::<EventRequestPaused>().await.map_err(cdp)?;
+        let mut navigated = self.page.event_listener::<EventFrameNavigated>().await.map_err(cdp)?;
         let acted = action().await;
-        let held = match acted {
-            Ok(()) => tokio::time::timeout(self.timeout, paused.next()).await.ok().flatten(),
-            Err(_) => None,
-        };
-        let captured = match &held {
-            Some(held) => Some(self.read_held(held).await),
-            None => None,
-        };
+        let mut captured = Vec::new();
+        if acted.is_ok() {
+            let deadline = tokio::time::Instant::now() + self.timeout;
+            loop {
+                // After the first request, a quiet second means the page is done sending.
+                let quiet = if captured.is_empty() { self.timeout } else { Duration::from_secs(1) };
+                let wait_until = deadline.min(tokio::time::Instant::now() + quiet);
+                tokio::select! {
+                    held = paused.next() => match held {
+                        Some(held) => captured.push(self.read_held(&held).await),
+                        None => break,
+                    },
+                    _ = navigated.next() => break,
+                    _ = tokio::time::sleep_until(wait_until) => break,
+                }
+            }
+        }
         let _ = self.page.execute(fetch::DisableParams::default()).await;
+        // Whatever was held back after the wait ended goes on its way too.
+        while let Some(Some(held)) = paused.next().now_or_never() {
+            let _ = self.page.execute(fetch::ContinueRequestParams::new(held.request_id.clone())).await;
+        }
         acted?;
         Ok(captured)
     }

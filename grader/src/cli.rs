@@ -191,8 +191,8 @@ async fn check(args: CheckArgs) -> ExitCode {
 
     let report = tokio::select! {
         report = crate::grade(settings, &args.only, &points) => report,
-        // Dropping the grade stops the server it started.
-        _ = tokio::signal::ctrl_c() => return trouble("interrupted; the server the grader started is stopped"),
+        // Dropping the grade stops the server and the build it started.
+        signal = stop_signal() => return trouble(&format!("{signal}: stopped; the server the grader started is stopped too")),
     };
     let report = match report {
         Ok(report) => report,
@@ -233,6 +233,30 @@ fn settings_of(args: &CheckArgs, target: Target) -> Settings {
         settings.artifacts_dir = dir;
     }
     settings
+}
+
+/// Waits for Ctrl-C, SIGTERM or SIGHUP (a closed terminal, a CI job cancelled),
+/// and names it.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return "interrupted";
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "interrupted",
+            _ = term.recv() => "terminated (SIGTERM)",
+            _ = hangup.recv() => "hung up (SIGHUP)",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupted"
+    }
 }
 
 /// The grader's own trouble: said on stderr, exit status 2.

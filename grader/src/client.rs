@@ -159,6 +159,17 @@ impl HttpClient {
         result
     }
 
+    /// Sends a body with no `Content-Type` header at all, and records it.
+    pub async fn send_untyped(
+        &self,
+        method: &str,
+        url: &str,
+        body: String,
+        exchanges: &mut Vec<Exchange>,
+    ) -> Result<Reply, NoAnswer> {
+        self.send(method, url, Some(("", body)), exchanges).await
+    }
+
     async fn send_unrecorded(
         &self,
         method: &str,
@@ -169,7 +180,11 @@ impl HttpClient {
             .map_err(|_| NoAnswer::Unsendable(format!("`{method}` is not an HTTP method")))?;
         let mut request = self.client.request(method, url);
         if let Some((content_type, body)) = body {
-            request = request.header("Content-Type", content_type).body(body);
+            // An empty content type sends none: what a bare `fetch` with a Blob body does.
+            if !content_type.is_empty() {
+                request = request.header("Content-Type", content_type);
+            }
+            request = request.body(body);
         }
         let classify = |e| classify(e, url, self.timeout);
         let mut response = request.send().await.map_err(classify)?;

@@ -32,6 +32,10 @@ pub enum BuildFailure {
     /// Cargo could not build for a reason that is not a compiler error
     /// (missing crates offline, a bad `--package`...): the grader cannot grade.
     Cargo(String),
+    /// The student's project cannot be built for a reason that is not a
+    /// compiler error (a broken `Cargo.toml`, a build script that fails):
+    /// cargo's own first lines.
+    Project(String),
     /// The build took longer than the limit.
     Timeout(Duration),
 }
@@ -46,36 +50,74 @@ pub async fn build(
     request: &BuildRequest,
     into: &Path,
     log: &mut Vec<String>,
-) -> Result<PathBuf, BuildFailure> {
+) -> Result<Built, BuildFailure> {
     let target_dir = request
         .target_dir
         .clone()
         .or_else(|| std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from))
         .unwrap_or_else(|| request.workspace.join("target"));
-    let _lock = TargetLock::acquire(&target_dir)
-        .await
-        .map_err(|e| BuildFailure::Cargo(format!("cannot lock {}: {e}", target_dir.display())))?;
-    let marker = target_dir.join(".grader").join(format!("{}.workspace", request.package));
+    // Cargo runs in the workspace: a relative folder must mean the same to both.
+    let target_dir = std::path::absolute(&target_dir).unwrap_or(target_dir);
+    let request = &BuildRequest { target_dir: Some(target_dir.clone()), ..request.clone() };
+    let _lock = TargetLock::acquire(&target_dir, request.timeout, log).await.map_err(BuildFailure::Cargo)?;
     let workspace = request.workspace.canonicalize().unwrap_or_else(|_| request.workspace.clone());
-    if !last_built_here(&marker, &workspace, &target_dir, &request.package) {
-        let forgotten = forget_builds(&target_dir, &request.package);
-        log.push(format!(
-            "another workspace built `{}` here last: forgot {forgotten} builds",
-            request.package
-        ));
+    // The package and the workspace's own packages it uses (`solution` uses `lab`):
+    // each must be built from this workspace's sources, not another's.
+    let packages = local_packages(&workspace, &request.package);
+    let marker = |package: &str| target_dir.join(".grader").join(format!("{package}.workspace"));
+    for package in &packages {
+        if !last_built_here(&marker(package), &workspace, &target_dir, package) {
+            let forgotten = forget_builds(&target_dir, package);
+            log.push(format!("another workspace built `{package}` here last: forgot {forgotten} builds"));
+        }
     }
-    let built = build_locked(request, log).await?;
-    if let Some(folder) = marker.parent() {
-        let _ = std::fs::create_dir_all(folder);
+    let Built { executable: built, unused_functions } = build_locked(request, log).await?;
+    let _ = std::fs::create_dir_all(target_dir.join(".grader"));
+    for package in &packages {
+        let _ = std::fs::write(marker(package), workspace.to_string_lossy().as_bytes());
     }
-    let _ = std::fs::write(&marker, workspace.to_string_lossy().as_bytes());
     let private = into.join(built.file_name().unwrap_or_default());
     if std::fs::hard_link(&built, &private).is_err() {
         std::fs::copy(&built, &private)
             .map_err(|e| BuildFailure::Cargo(format!("cannot copy {}: {e}", built.display())))?;
     }
     log.push(format!("copied {} to {}", built.display(), private.display()));
-    Ok(private)
+    Ok(Built { executable: private, unused_functions })
+}
+
+/// `package` and the packages of the same workspace it depends on by path,
+/// from `cargo metadata` (just `package` if that cannot be read: the build
+/// will then say why).
+fn local_packages(workspace: &Path, package: &str) -> Vec<String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = std::process::Command::new(cargo)
+        .current_dir(workspace)
+        .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output();
+    let metadata: Option<serde_json::Value> =
+        output.ok().filter(|o| o.status.success()).and_then(|o| serde_json::from_slice(&o.stdout).ok());
+    let members: Vec<&serde_json::Value> = metadata
+        .as_ref()
+        .and_then(|m| m["packages"].as_array())
+        .map(|p| p.iter().collect())
+        .unwrap_or_default();
+    let mut found = vec![package.to_owned()];
+    let mut next = 0;
+    while let Some(name) = found.get(next).cloned() {
+        next += 1;
+        let Some(member) = members.iter().find(|m| m["name"] == name.as_str()) else { continue };
+        for dependency in member["dependencies"].as_array().into_iter().flatten() {
+            let is_path = dependency.get("path").is_some_and(|p| p.is_string());
+            if let (true, Some(dep)) = (is_path, dependency["name"].as_str()) {
+                if !found.iter().any(|f| f == dep) {
+                    found.push(dep.to_owned());
+                }
+            }
+        }
+    }
+    found
 }
 
 /// Whether the last build of `package` in this target folder was the grader's
@@ -130,36 +172,85 @@ fn forget_builds(target_dir: &Path, package: &str) -> usize {
 }
 
 /// An exclusive lock on `<target>/.grader.lock`, held while it lives (Unix;
-/// elsewhere grades sharing a target folder must not run at once).
-struct TargetLock {
+/// elsewhere grades sharing a target folder must not run at once). The file
+/// holds the pid of the grade that has it.
+pub struct TargetLock {
     _file: std::fs::File,
 }
 
 impl TargetLock {
-    async fn acquire(target_dir: &Path) -> std::io::Result<TargetLock> {
-        std::fs::create_dir_all(target_dir)?;
-        let file = std::fs::OpenOptions::new()
+    /// Takes the lock, waiting at most `limit` for another grade to let it
+    /// go; the wait can be cancelled (Ctrl-C drops it). `Err` says why, and
+    /// which process holds it.
+    pub async fn acquire(
+        target_dir: &Path,
+        limit: Duration,
+        log: &mut Vec<String>,
+    ) -> Result<TargetLock, String> {
+        let path = target_dir.join(".grader.lock");
+        let cannot = |e: std::io::Error| format!("cannot lock {}: {e}", path.display());
+        std::fs::create_dir_all(target_dir).map_err(cannot)?;
+        let mut file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
-            .open(target_dir.join(".grader.lock"))?;
-        tokio::task::spawn_blocking(move || {
-            #[cfg(unix)]
-            {
-                use std::os::fd::AsRawFd;
-                // SAFETY: flock(2) on a descriptor this function owns.
-                if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
+            .open(&path)
+            .map_err(cannot)?;
+        let deadline = tokio::time::Instant::now() + limit;
+        let mut said = false;
+        loop {
+            match try_lock(&file) {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(e) => return Err(cannot(e)),
             }
-            Ok(TargetLock { _file: file })
-        })
-        .await
-        .map_err(std::io::Error::other)?
+            let holder = std::fs::read_to_string(&path).ok().filter(|p| !p.trim().is_empty());
+            let holder =
+                holder.map_or_else(|| "another process".to_owned(), |pid| format!("process {}", pid.trim()));
+            if tokio::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "{holder} has held {} for more than {} s: is another grade stuck? Stop it, or wait and try again",
+                    path.display(),
+                    limit.as_secs()
+                ));
+            }
+            if !said {
+                log.push(format!("waiting for {holder}, which is building in {}", target_dir.display()));
+                said = true;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        use std::io::{Seek, Write};
+        let _ =
+            file.set_len(0).and_then(|_| file.rewind()).and_then(|_| write!(file, "{}", std::process::id()));
+        Ok(TargetLock { _file: file })
     }
 }
 
-async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<PathBuf, BuildFailure> {
+/// Takes the lock without waiting: `Ok(false)` when another process has it.
+fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock(2) on a descriptor the caller owns.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(true);
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() == std::io::ErrorKind::WouldBlock {
+            return Ok(false);
+        }
+        Err(error)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(true)
+    }
+}
+
+async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<Built, BuildFailure> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(&cargo);
     command
@@ -179,15 +270,23 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<P
     let child = process::isolate(&mut command).spawn().map_err(|e| {
         BuildFailure::Cargo(format!("cannot run cargo ({}): {e}", Path::new(&cargo).display()))
     })?;
+    let group = child.id();
     let output = match tokio::time::timeout(request.timeout, child.wait_with_output()).await {
         Ok(output) => output.map_err(|e| BuildFailure::Cargo(format!("cargo failed to run: {e}")))?,
-        Err(_) => return Err(BuildFailure::Timeout(request.timeout)), // dropping the child kills it
+        Err(_) => {
+            // Cargo's build scripts and compilers are in its group: they go too.
+            if let Some(group) = group {
+                process::kill_group(group);
+            }
+            return Err(BuildFailure::Timeout(request.timeout));
+        }
     };
     let messages = parse_messages(&String::from_utf8_lossy(&output.stdout), &request.package);
     if output.status.success() {
-        return messages.executable.ok_or_else(|| {
+        let executable = messages.executable.ok_or_else(|| {
             BuildFailure::Cargo(format!("package `{}` built, but it has no binary to run", request.package))
-        });
+        })?;
+        return Ok(Built { executable, unused_functions: messages.unused });
     }
     if !messages.errors.is_empty() {
         let total = messages.errors.len();
@@ -195,15 +294,43 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<P
         return Err(BuildFailure::Compile { errors, total });
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let tail: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    let tail = tail[tail.len().saturating_sub(12)..].join("\n");
-    Err(BuildFailure::Cargo(format!("cargo build failed without a compiler error:\n{tail}")))
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    // From cargo's first error on: what the student would see running cargo themselves.
+    let first_error = lines.iter().position(|l| l.starts_with("error")).unwrap_or(0);
+    let said = lines[first_error..].iter().take(14).copied().collect::<Vec<_>>().join("\n");
+    if PROJECT_MISTAKES.iter().any(|m| stderr.contains(m)) {
+        return Err(BuildFailure::Project(said));
+    }
+    Err(BuildFailure::Cargo(format!("cargo build failed without a compiler error:\n{said}")))
 }
+
+/// What cargo says when the project itself is broken, not the machine.
+const PROJECT_MISTAKES: &[&str] = &[
+    "failed to parse manifest",
+    "failed to load manifest",
+    "failed to run custom build command",
+    "could not parse input as TOML",
+    "error: invalid table header",
+    "error: unused manifest key",
+    "current package believes it's in a workspace when it's not",
+];
 
 #[derive(Debug, Default)]
 struct Messages {
     errors: Vec<String>,
     executable: Option<PathBuf>,
+    /// Functions rustc warned are never used, as `name (file:line:col)`.
+    unused: Vec<String>,
+}
+
+/// What a successful build made.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// A private copy of the server binary.
+    pub executable: PathBuf,
+    /// Functions the compiler says are never used: `create_session (lab/src/controllers.rs:33:10)`;
+    /// a handler among them is missing from `routes![...]`.
+    pub unused_functions: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -235,6 +362,9 @@ fn parse_messages(stdout: &str, package: &str) -> Messages {
         match line.reason.as_str() {
             "compiler-message" => {
                 if let Some(Diagnostic { level, rendered: Some(text) }) = line.message {
+                    if let Some(name) = unused_function(&text) {
+                        messages.unused.push(name);
+                    }
                     if level == "error"
                         && !text.starts_with("error: aborting")
                         && !text.starts_with("error: could not compile")
@@ -263,6 +393,15 @@ fn parse_messages(stdout: &str, package: &str) -> Messages {
     messages
 }
 
+/// `create_session (lab/src/controllers.rs:33:10)` from rustc's "function
+/// `create_session` is never used" warning.
+fn unused_function(rendered: &str) -> Option<String> {
+    let name = rendered.strip_prefix("warning: function `")?.split('`').next()?;
+    rendered.lines().next()?.ends_with("is never used").then_some(())?;
+    let at = rendered.lines().find_map(|l| l.trim_start().strip_prefix("--> ")).unwrap_or_default();
+    Some(format!("{name} ({})", at.trim()))
+}
+
 /// Whether a cargo package id (`path+file:///x/lab#0.1.0` or the older
 /// `lab 0.1.0 (path+file:///x/lab)`) is the package `name`.
 fn belongs_to(package_id: &str, name: &str) -> bool {
@@ -288,6 +427,29 @@ not json"#;
         assert_eq!(messages.executable, Some(PathBuf::from("/t/lab")));
         assert_eq!(messages.errors.len(), 1);
         assert!(messages.errors[0].contains("controllers.rs:3:5"));
+        let unused = "warning: function `create_session` is never used\n  --> lab/src/controllers.rs:33:10\n";
+        assert_eq!(unused_function(unused).as_deref(), Some("create_session (lab/src/controllers.rs:33:10)"));
+    }
+
+    #[tokio::test]
+    async fn a_held_lock_names_its_holder_and_times_out() {
+        let target = tempfile::tempdir().unwrap();
+        let mut log = Vec::new();
+        let held = TargetLock::acquire(target.path(), Duration::from_secs(1), &mut log).await.unwrap();
+        let pid = std::process::id().to_string();
+        // flock locks belong to the open file, so a second open in this process waits like another process.
+        let waited = TargetLock::acquire(target.path(), Duration::from_millis(500), &mut log).await;
+        let why = waited.err().expect("the lock is held");
+        assert!(why.contains(&format!("process {pid} has held")), "{why}");
+        assert!(log.iter().any(|l| l.contains(&format!("waiting for process {pid}"))), "{log:?}");
+        drop(held);
+        assert!(TargetLock::acquire(target.path(), Duration::from_millis(500), &mut log).await.is_ok());
+    }
+
+    #[test]
+    fn the_solution_builds_with_the_lab_of_its_workspace() {
+        assert_eq!(local_packages(&crate::kit_root(), "solution"), ["solution", "lab"]);
+        assert_eq!(local_packages(Path::new("/nonexistent"), "lab"), ["lab"]);
     }
 
     #[test]

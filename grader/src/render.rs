@@ -103,7 +103,7 @@ fn details(out: &mut String, check: &CheckResult, verbose: bool, style: Style) {
     let pad = "        ";
     let label = |name: &str| style.dimmed(&format!("{name:<9}"));
     for line in check.message.lines() {
-        let _ = writeln!(out, "{pad}{line}");
+        let _ = writeln!(out, "{pad}{}", inert(line));
     }
     let shown: Vec<&Exchange> = if verbose {
         check.exchanges.iter().collect()
@@ -113,39 +113,81 @@ fn details(out: &mut String, check: &CheckResult, verbose: bool, style: Style) {
         Vec::new()
     };
     for exchange in shown {
-        let body = exchange.request_body.as_deref().map(|b| format!("  {b}")).unwrap_or_default();
+        let body = exchange.request_body.as_deref().map(|b| format!("  {}", inert(b))).unwrap_or_default();
         let cookies =
             if exchange.cookies.is_empty() { "none".to_string() } else { exchange.cookies.join("; ") };
-        let _ = writeln!(out, "{pad}{} {} {}{body}", label("sent"), exchange.method, exchange.url);
-        let _ = writeln!(out, "{pad}{} {cookies}", label("cookies"));
+        let _ = writeln!(
+            out,
+            "{pad}{} {} {}{body}",
+            label("sent"),
+            inert(&exchange.method),
+            inert(&exchange.url)
+        );
+        let _ = writeln!(out, "{pad}{} {}", label("cookies"), inert(&cookies));
         match (&exchange.status, &exchange.error) {
             (Some(status), _) => {
                 let kind = exchange.content_type.as_deref().unwrap_or("no content type");
                 let body = exchange.response_body.as_deref().unwrap_or("");
-                let _ = writeln!(out, "{pad}{} {status} ({kind})  {}", label("got"), body.replace('\n', " "));
+                let _ = writeln!(
+                    out,
+                    "{pad}{} {status} ({})  {}",
+                    label("got"),
+                    inert(kind),
+                    inert(&body.replace('\n', " "))
+                );
             }
             (None, Some(error)) => {
-                let _ = writeln!(out, "{pad}{} {error}", label("got"));
+                let _ = writeln!(out, "{pad}{} {}", label("got"), inert(error));
             }
             (None, None) => {}
         }
     }
     if let Some(expected) = &check.expected {
         if check.status == Status::Fail {
-            let _ = writeln!(out, "{pad}{} {expected}", label("expected"));
+            let _ = writeln!(out, "{pad}{} {}", label("expected"), inert(expected));
+        }
+    }
+    if let (Status::Fail | Status::Error, 0) = (check.status, check.max_points) {
+        if let Some(why) = crate::checks::find(&check.id).map(|c| c.why_no_points).filter(|w| !w.is_empty()) {
+            let _ = writeln!(out, "{pad}{} {why}", label("no points"));
         }
     }
     if let Some(hint) = &check.hint {
-        let _ = writeln!(out, "{pad}{} {}", style.cyan(&label("hint")), style.cyan(hint));
+        let _ = writeln!(out, "{pad}{} {}", style.cyan(&label("hint")), style.cyan(&inert(hint)));
     }
     for artifact in &check.artifacts {
-        let _ = writeln!(out, "{pad}{} {artifact}", label("saved"));
+        let _ = writeln!(out, "{pad}{} {}", label("saved"), inert(artifact));
     }
     if verbose {
         for line in &check.log {
-            let _ = writeln!(out, "{pad}{} {line}", label("log"));
+            let _ = writeln!(out, "{pad}{} {}", label("log"), inert(line));
         }
     }
+}
+
+/// Text that came from the submission, made inert for a terminal or a CI log:
+/// control characters (escape sequences, carriage returns, bells) are shown
+/// as escapes, and no line can start a CI workflow command (`::error::`).
+pub fn inert(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' => shown.push(c),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
+                shown.push_str(&c.escape_default().to_string())
+            }
+            c => shown.push(c),
+        }
+    }
+    shown
+        .split('\n')
+        .map(|line| match line.trim_start().strip_prefix("::") {
+            // A zero-width space keeps "::" from being read as a command.
+            Some(rest) => format!("{}:\u{200B}:{rest}", &line[..line.len() - line.trim_start().len()]),
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// "Score: 45/100 · 6 passed, 1 failed, 6 skipped", coloured by the outcome.
@@ -171,6 +213,34 @@ pub fn summary(report: &Report, style: Style) -> String {
 mod tests {
     use super::*;
     use crate::report::Report;
+
+    #[test]
+    fn submission_text_is_inert() {
+        let hostile = "\x1b[31mred\x1b]0;title\x07 and \r::error::forged\n  ::set-output name=x::y";
+        let shown = inert(hostile);
+        assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
+        assert!(shown.contains("\\u{1b}[31mred"), "{shown}");
+        assert!(shown.lines().all(|l| !l.trim_start().starts_with("::")), "{shown}");
+        let mut check = crate::report::CheckResult {
+            id: "x".into(),
+            title: "t".into(),
+            status: Status::Fail,
+            points: 0,
+            max_points: 1,
+            message: hostile.into(),
+            hint: Some(hostile.into()),
+            expected: None,
+            exchanges: Vec::new(),
+            artifacts: Vec::new(),
+            log: Vec::new(),
+            duration_ms: 0,
+        };
+        check.log.push(hostile.into());
+        let report = Report::new("here".into(), vec![check]);
+        let text = human(&report, true, Style::PLAIN);
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(text.lines().all(|l| !l.trim_start().starts_with("::")), "{text}");
+    }
 
     #[test]
     fn plain_has_no_escapes_and_colour_has_them() {

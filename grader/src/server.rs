@@ -29,19 +29,26 @@ pub struct ServerSpec {
 /// A running server.
 pub struct Server {
     child: Child,
+    group: Option<process::Group>,
     /// `http://127.0.0.1:PORT`, no trailing slash.
     pub base_url: String,
     log: ServerLog,
     stop_grace: Duration,
 }
 
-/// Everything the server printed, shared with the tasks that read its pipes.
+/// Everything the server printed, shared with the tasks that read its pipes,
+/// and whether its output has ended (it has stopped).
 #[derive(Clone, Default)]
-pub struct ServerLog(Arc<Mutex<Vec<String>>>);
+pub struct ServerLog(Arc<Mutex<Vec<String>>>, Arc<std::sync::atomic::AtomicBool>);
 
 impl ServerLog {
     fn push(&self, line: String) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+    }
+
+    /// Whether the server's standard output has ended: the process is gone.
+    pub fn ended(&self) -> bool {
+        self.1.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many lines there are so far: a mark for [`ServerLog::since`].
@@ -59,10 +66,49 @@ impl ServerLog {
         lines.get(mark..).unwrap_or_default().to_vec()
     }
 
+    /// The routes the server mounted, as Rocket lists them at launch
+    /// (`>> (create_session) POST /api/sessions application/json`).
+    pub fn routes(&self) -> Vec<Route> {
+        let lines = self.since(0);
+        let Some(start) = lines.iter().position(|l| l.trim_end() == "Routes:") else {
+            return Vec::new();
+        };
+        lines[start + 1..]
+            .iter()
+            .map_while(|l| l.trim_start().strip_prefix(">> "))
+            .filter_map(Route::parse)
+            .collect()
+    }
+
     /// The last `n` lines.
     pub fn tail(&self, n: usize) -> Vec<String> {
         let len = self.len();
         self.since(len.saturating_sub(n))
+    }
+}
+
+/// A route the server mounted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The handler's name: `create_session`.
+    pub handler: String,
+    pub method: String,
+    /// The path without its query: `/api/rooms/<room>/messages`.
+    pub path: String,
+}
+
+impl Route {
+    /// From Rocket's `(handler) METHOD /path?<query> format` (file servers and the like are left out).
+    fn parse(line: &str) -> Option<Route> {
+        let rest = line.strip_prefix('(')?;
+        let (handler, rest) = rest.split_once(") ")?;
+        let mut words = rest.split_whitespace();
+        let (method, path) = (words.next()?, words.next()?);
+        if !path.starts_with('/') || !method.chars().all(|c| c.is_ascii_uppercase()) {
+            return None;
+        }
+        let path = path.split('?').next().unwrap_or(path).to_owned();
+        Some(Route { handler: handler.to_owned(), method: method.to_owned(), path })
     }
 }
 
@@ -81,9 +127,20 @@ impl Server {
     /// Starts the server and waits for its "ready" line.
     pub async fn start(spec: &ServerSpec) -> Result<Server, BootFailure> {
         let database = spec.database.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
+        // The server sees none of the grader's environment (no tokens, no stray
+        // ROCKET_* that would change the grade): only what a program needs to run.
+        let home = spec.database.with_file_name("server-home");
+        let _ = std::fs::create_dir_all(&home);
         let mut command = Command::new(&spec.executable);
+        command.env_clear();
+        for name in ["PATH", "LANG", "LC_ALL", "TZ"] {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
         command
             .current_dir(&spec.working_dir)
+            .env("HOME", &home)
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_PORT", "0") // the system picks a free port: no races, no collisions
             .env("ROCKET_DATABASES", format!("{{chat={{url=\"{database}\"}}}}"))
@@ -91,13 +148,13 @@ impl Server {
             .env("ROCKET_LOG_LEVEL", "normal")
             .env("ROCKET_SHUTDOWN", "{grace=1,mercy=1}")
             .env("RUST_BACKTRACE", "0") // a report quotes the panic message, not 70 frames
-            .env_remove("ROCKET_PROFILE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = process::isolate(&mut command)
             .spawn()
             .map_err(|e| BootFailure::Spawn(format!("cannot start {}: {e}", spec.executable.display())))?;
+        let group = process::Group::of(&child);
         let log = ServerLog::default();
         let (ready_tx, mut ready_rx) = mpsc::channel::<String>(1);
         if let Some(stdout) = child.stdout.take() {
@@ -114,15 +171,19 @@ impl Server {
         })
         .await;
         match waited {
-            Ok(Ok(base_url)) => Ok(Server { child, base_url, log, stop_grace: spec.stop_grace }),
+            Ok(Ok(base_url)) => Ok(Server { child, group, base_url, log, stop_grace: spec.stop_grace }),
             Ok(Err(status)) => {
                 // Let the readers drain the pipes so the panic message is in the log.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+                // Whatever it started before it exited does not outlive it.
+                if let Some(group) = group {
+                    group.kill();
+                }
                 Err(BootFailure::Exited { status, log_tail: log.tail(15) })
             }
             Err(_) => {
-                process::stop(&mut child, spec.stop_grace).await;
+                process::stop(&mut child, group, spec.stop_grace).await;
                 Err(BootFailure::Timeout { limit: spec.boot_timeout, log_tail: log.tail(15) })
             }
         }
@@ -130,7 +191,7 @@ impl Server {
 
     /// Stops the server (SIGTERM, then SIGKILL after the grace period) and reaps it.
     pub async fn stop(&mut self) -> bool {
-        process::stop(&mut self.child, self.stop_grace).await
+        process::stop(&mut self.child, self.group, self.stop_grace).await
     }
 
     pub fn log(&self) -> &ServerLog {
@@ -145,7 +206,10 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        process::kill_now(&mut self.child);
+        if let Some(group) = self.group {
+            group.kill();
+        }
+        let _ = self.child.start_kill();
     }
 }
 
@@ -157,6 +221,9 @@ async fn read_lines(pipe: impl AsyncRead + Unpin, log: ServerLog, ready: Option<
             let _ = ready.try_send(address);
         }
         log.push(line);
+    }
+    if ready.is_some() {
+        log.1.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -174,6 +241,59 @@ fn ready_address(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::ready_address;
+
+    /// A stand-in server: a script that writes down its environment and says it is ready.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_server_sees_no_secrets_and_no_stray_settings() {
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = tempfile::tempdir().unwrap();
+        let script = scratch.path().join("server.sh");
+        let seen = scratch.path().join("env.txt");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nenv > '{}'\necho 'Chatroom ready at http://127.0.0.1:4242/'\nexec sleep 30\n",
+                seen.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::env::set_var("GRADER_TEST_SECRET_TOKEN", "hunter2");
+        std::env::set_var("ROCKET_SESSION_LIFETIME", "1");
+        let spec = super::ServerSpec {
+            executable: script,
+            database: scratch.path().join("db.sqlite3"),
+            working_dir: scratch.path().to_path_buf(),
+            boot_timeout: std::time::Duration::from_secs(10),
+            stop_grace: std::time::Duration::from_secs(1),
+        };
+        let mut server = super::Server::start(&spec).await.unwrap_or_else(|e| panic!("{e:?}"));
+        server.stop().await;
+        let env = std::fs::read_to_string(&seen).unwrap();
+        assert!(!env.contains("hunter2") && !env.contains("ROCKET_SESSION_LIFETIME"), "{env}");
+        assert!(env.contains("ROCKET_PORT=0") && env.contains("PATH="), "{env}");
+        assert!(env.contains(&format!("HOME={}", scratch.path().join("server-home").display())), "{env}");
+    }
+
+    #[test]
+    fn reads_the_route_table() {
+        let log = super::ServerLog::default();
+        for line in [
+            "Routes:",
+            "   >> (index) GET /?<room>",
+            "   >> (create_session) POST /api/sessions application/json",
+            "   >> (FileServer: static) GET /static/<path..> [10]",
+            "Catchers:",
+            "   >> (json_error) default",
+        ] {
+            log.push(line.to_owned());
+        }
+        let routes = log.routes();
+        assert_eq!(routes.len(), 3);
+        assert_eq!((routes[1].handler.as_str(), routes[1].method.as_str()), ("create_session", "POST"));
+        assert_eq!(routes[0].path, "/");
+    }
 
     #[test]
     fn reads_the_address_from_the_ready_line() {

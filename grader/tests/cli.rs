@@ -130,7 +130,8 @@ async fn a_running_server_is_graded_at_its_url() {
         target_dir: Some(common::shared_target()),
         timeout: Duration::from_secs(1800),
     };
-    let executable = grader::compile::build(&request, scratch.path(), &mut Vec::new()).await.unwrap();
+    let executable =
+        grader::compile::build(&request, scratch.path(), &mut Vec::new()).await.unwrap().executable;
     let spec = grader::server::ServerSpec {
         executable,
         database: scratch.path().join("db.sqlite3"),
@@ -158,11 +159,22 @@ async fn a_running_server_is_graded_at_its_url() {
     assert_eq!(report["max_score"], 70, "the skipped checks are not graded");
 }
 
-/// Ctrl-C while a check waits on a hanging handler: the grader stops the
-/// server it started before it exits. (Linux: it reads /proc.)
+/// Ctrl-C, SIGTERM or SIGHUP while a check waits on a hanging handler: the
+/// grader stops the server it started before it exits. (Linux: it reads /proc.)
 #[cfg(target_os = "linux")]
 #[test]
-fn ctrl_c_leaves_no_server_behind() {
+fn being_stopped_leaves_no_server_behind() {
+    for (signal, said) in [
+        (libc::SIGINT, "interrupted"),
+        (libc::SIGTERM, "terminated (SIGTERM)"),
+        (libc::SIGHUP, "hung up (SIGHUP)"),
+    ] {
+        stop_the_grader_mid_grade(signal, said);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn stop_the_grader_mid_grade(signal: libc::c_int, said: &str) {
     let edits = vec![Edit {
         file: "lab/src/controllers.rs",
         from: "let token = sessions.create(&username).await?;",
@@ -190,12 +202,12 @@ fn ctrl_c_leaves_no_server_behind() {
     };
     std::thread::sleep(Duration::from_millis(500)); // let the hanging request go out
                                                     // SAFETY: kill(2) on the grader this test started.
-    unsafe { libc::kill(grader_pid as i32, libc::SIGINT) };
+    unsafe { libc::kill(grader_pid as i32, signal) };
     let status = child.wait().unwrap();
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert_eq!(status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(stderr.contains(said), "{stderr}");
     let started = Instant::now();
     while is_running(server) {
         assert!(started.elapsed() < Duration::from_secs(10), "the server {server} is still running");

@@ -108,6 +108,14 @@ fn every_command_in_the_docs_works() {
                         String::from_utf8_lossy(&output.stderr)
                     );
                 }
+                ("cargo", ["test", "-p", "lab"]) => {
+                    let output = cargo().args(["test", "-q", "-p", "lab"]).output().unwrap();
+                    assert!(
+                        output.status.success(),
+                        "{doc}: `{command}`: {}",
+                        String::from_utf8_lossy(&output.stdout)
+                    );
+                }
                 // Quick and harmless: run for real.
                 ("cargo", ["run", "-p", "grader", "--", "list" | "self-check"]) => {
                     let output = cargo().args(["run", "-q"]).args(&args[1..]).output().unwrap();

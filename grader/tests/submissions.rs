@@ -1,35 +1,234 @@
-//! The grader against real submissions: the reference solution, the
-//! untouched lab, and realistic wrong answers, each built and booted for real.
-//! Every wrong answer must fail exactly the checks its mistake breaks.
+//! The grader against real submissions, each built and booted for real.
+//!
+//! Every folder of `grader/tests/submissions/` is a submission: the files a
+//! student changed (laid over the lab, or over the solved lab) and an
+//! `expected.toml` that says how it must grade, with and without a browser
+//! (the exercism test runner's `expected_results.json` is the model):
+//!
+//! ```toml
+//! about = "what this submission is"
+//! start = "solution"                  # or "lab": what its files are laid over
+//! snapshot = true                     # also compare the reports with snapshots
+//! [limits]                            # seconds: boot, request, build, browser
+//! [expect]                            # both modes
+//! exit = 1
+//! fail = ["creates-session"]          # exactly the checks that fail
+//! error = []                          # exactly the checks that cannot be graded
+//! said."creates-session" = ["words its message or hint must contain"]
+//! unsaid."creates-session" = ["words they must not"]
+//! [with_browser]                      # where the browser changes the outcome
+//! [without_browser]
+//! ```
+//!
+//! Without a browser, browser checks are left out of `fail`, `error` and `said`.
+//! `GRADER_FIXTURES=name,name cargo test -p grader --test submissions` grades only those.
 
 mod common;
 
-use common::{grade, ids, lay_out, said, settings, Edit, Submission};
-use grader::checks::{browser, script, session, setup, Check, Stage, CHECKS};
-use grader::report::Outcome;
-use grader::Status;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// Lays out and grades a correct lab with `edits`, and checks which checks fail.
-async fn grade_broken(name: &'static str, edits: Vec<Edit>, failing: &[&Check]) -> grader::Report {
-    let root = lay_out(&Submission { name, solved: true, edits });
-    let report = grade(settings(root, "lab")).await;
-    let shown = common::human(&report);
-    assert_eq!(ids(&report, Status::Fail), common::expected(failing), "{name}:\n{shown}");
-    assert_eq!(ids(&report, Status::Error), Vec::<&str>::new(), "{name}:\n{shown}");
-    assert_eq!(report.exit_code(), 1);
-    report
+use common::{grade, ids, said, settings};
+use grader::checks::{self, Stage, CHECKS};
+use grader::report::Outcome as ReportOutcome;
+use grader::settings::BrowserChoice;
+use grader::{Report, Status};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    about: String,
+    start: String,
+    #[serde(default)]
+    snapshot: bool,
+    #[serde(default)]
+    limits: Limits,
+    #[serde(default)]
+    expect: Outcome,
+    #[serde(default)]
+    with_browser: Outcome,
+    #[serde(default)]
+    without_browser: Outcome,
 }
 
-fn js(from: &'static str, to: &'static str) -> Edit {
-    Edit { file: "static/js/session.js", from, to }
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Limits {
+    boot: Option<u64>,
+    request: Option<u64>,
+    build: Option<u64>,
+    browser: Option<u64>,
 }
 
-fn rs(from: &'static str, to: &'static str) -> Edit {
-    Edit { file: "lab/src/controllers.rs", from, to }
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct Outcome {
+    exit: Option<u8>,
+    fail: Option<Vec<String>>,
+    error: Option<Vec<String>>,
+    #[serde(default)]
+    said: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    unsaid: BTreeMap<String, Vec<String>>,
 }
 
-const CREATE: &str = "let token = sessions.create(&username).await?;";
-const ANSWER: &str = "Ok((Status::Created, Json(NewSession { token })))";
+impl Outcome {
+    /// `self` with what `mode` says instead, or adds.
+    fn with(&self, mode: &Outcome) -> Outcome {
+        let mut merged = self.clone();
+        merged.exit = mode.exit.or(self.exit);
+        merged.fail = mode.fail.clone().or_else(|| self.fail.clone());
+        merged.error = mode.error.clone().or_else(|| self.error.clone());
+        for (id, words) in &mode.said {
+            merged.said.entry(id.clone()).or_default().extend(words.iter().cloned());
+        }
+        for (id, words) in &mode.unsaid {
+            merged.unsaid.entry(id.clone()).or_default().extend(words.iter().cloned());
+        }
+        merged
+    }
+}
+
+/// Every fixture folder, by name.
+fn fixtures() -> Vec<(String, PathBuf)> {
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(common::fixtures_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("expected.toml").is_file())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .collect();
+    found.sort();
+    found
+}
+
+fn expected_of(folder: &Path) -> Expected {
+    let text = std::fs::read_to_string(folder.join("expected.toml")).unwrap();
+    toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+}
+
+/// What is wrong with `report` against `outcome`, one line each.
+fn mismatches(report: &Report, outcome: &Outcome, browser: bool) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let in_mode = |ids: &[String]| -> Vec<String> {
+        let stage = |id: &str| checks::find(id).map(|c| c.stage);
+        ids.iter().filter(|id| browser || stage(id) != Some(Stage::Browser)).cloned().collect()
+    };
+    for named in outcome.said.keys().chain(outcome.unsaid.keys()).chain(outcome.fail.iter().flatten()) {
+        if checks::find(named).is_none() {
+            wrong.push(format!("expected.toml names `{named}`, which is not a check"));
+        }
+    }
+    match outcome.exit {
+        Some(exit) if exit != report.exit_code() => {
+            wrong.push(format!("exit {} instead of {exit}", report.exit_code()))
+        }
+        Some(_) => {}
+        None => wrong.push("expected.toml gives no exit status for this mode".into()),
+    }
+    for (status, listed) in [(Status::Fail, &outcome.fail), (Status::Error, &outcome.error)] {
+        let want = in_mode(listed.as_deref().unwrap_or_default());
+        let got: Vec<String> = ids(report, status).into_iter().map(str::to_owned).collect();
+        if got != want {
+            wrong.push(format!("{status:?}: {got:?} instead of {want:?}"));
+        }
+    }
+    for (id, words) in &outcome.said {
+        let Some(check) = checks::find(id).filter(|c| browser || c.stage != Stage::Browser) else { continue };
+        let told = said(report, check);
+        wrong.extend(
+            words.iter().filter(|w| !told.contains(w.as_str())).map(|w| format!("{id} does not say {w:?}")),
+        );
+    }
+    for (id, words) in &outcome.unsaid {
+        let Some(check) = checks::find(id).filter(|c| browser || c.stage != Stage::Browser) else { continue };
+        let told = said(report, check);
+        wrong.extend(words.iter().filter(|w| told.contains(w.as_str())).map(|w| format!("{id} says {w:?}")));
+    }
+    // Whatever the grade did, the server it built is not running any more.
+    let built = report.check("builds").and_then(|c| c.log.iter().find_map(|l| l.split(" to ").nth(1)));
+    if let Some(built) = built {
+        let left = common::processes_running(Path::new(built));
+        if !left.is_empty() {
+            wrong.push(format!("the grader left {built} running (pids {left:?})"));
+        }
+    }
+    wrong
+}
+
+/// Each fixture, laid over one copy of the lab, graded with the browser (when
+/// one is installed) and without: exactly as its `expected.toml` says.
+#[tokio::test]
+async fn every_submission_grades_as_its_expected_toml_says() {
+    let with_browser = common::browser_on();
+    let mut failures = Vec::new();
+    let mut all = fixtures();
+    assert!(all.len() >= 30, "only {} fixtures", all.len());
+    if let Ok(only) = std::env::var("GRADER_FIXTURES") {
+        all.retain(|(name, _)| only.split(',').any(|o| o.trim() == name));
+    }
+    for (name, folder) in &all {
+        let expected = expected_of(folder);
+        assert!(!expected.about.is_empty(), "{name}: say what it is");
+        let root = common::overlay(folder, &expected.start);
+        let modes: &[bool] = if with_browser { &[true, false] } else { &[false] };
+        for &browser in modes {
+            let mut settings = settings(root.clone(), "lab");
+            let limits = &expected.limits;
+            let seconds = |limit: Option<u64>, default: Duration| limit.map_or(default, Duration::from_secs);
+            settings.boot_timeout = seconds(limits.boot, settings.boot_timeout);
+            settings.request_timeout = seconds(limits.request, settings.request_timeout);
+            settings.build_timeout = seconds(limits.build, settings.build_timeout);
+            settings.browser_timeout = seconds(limits.browser, settings.browser_timeout);
+            settings.artifacts_dir =
+                common::shared_target().join("grader-fixtures").join("artifacts").join(name);
+            if !browser {
+                settings.browser = BrowserChoice::Off;
+            }
+            let report = grade(settings).await;
+            let mode = if browser { &expected.with_browser } else { &expected.without_browser };
+            let outcome = expected.expect.with(mode);
+            let wrong = mismatches(&report, &outcome, browser);
+            let mode_name = if browser { "with a browser" } else { "without a browser" };
+            eprintln!(
+                "{name} ({mode_name}): {}",
+                if wrong.is_empty() { "as expected" } else { "NOT as expected" }
+            );
+            if !wrong.is_empty() {
+                failures.push(format!(
+                    "{name} ({mode_name}):\n  {}\n{}",
+                    wrong.join("\n  "),
+                    common::human(&report)
+                ));
+            }
+            if browser && expected.snapshot {
+                common::assert_report_snapshots(name, &report);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} grades not as expected:\n\n{}",
+        failures.len(),
+        all.len(),
+        failures.join("\n")
+    );
+}
+
+/// Without a browser, a correct submission is never failed: the worst it gets
+/// is "cannot be graded here" (exit 2), for a script only a browser can read.
+#[test]
+fn no_correct_fixture_expects_a_fail_without_a_browser() {
+    for (name, folder) in fixtures() {
+        let expected = expected_of(&folder);
+        let with = expected.expect.with(&expected.with_browser);
+        let without = expected.expect.with(&expected.without_browser);
+        if with.exit == Some(0) {
+            assert_ne!(without.exit, Some(1), "{name}: a correct submission must not fail without a browser");
+        }
+    }
+}
 
 #[tokio::test]
 async fn the_solution_passes_every_check() {
@@ -48,33 +247,46 @@ async fn the_solution_passes_every_check() {
 #[tokio::test]
 async fn a_missing_browser_is_reported_not_graded() {
     let mut settings = settings(common::kit(), "solution");
-    settings.browser = grader::settings::BrowserChoice::Find(Some("/nonexistent/chromium".into()));
+    settings.browser = BrowserChoice::Find(Some("/nonexistent/chromium".into()));
     let report = grade(settings).await;
     let browser_checks: Vec<&str> =
         CHECKS.iter().filter(|c| c.stage == Stage::Browser).map(|c| c.id).collect();
     assert_eq!(ids(&report, Status::Error), browser_checks, "{}", common::human(&report));
     assert_eq!(ids(&report, Status::Fail), Vec::<&str>::new());
-    assert!(said(&report, &browser::LOGIN).contains("not gradable here: no browser at /nonexistent/chromium"));
-    assert_eq!(report.outcome, Outcome::Incomplete);
+    let told = said(&report, &checks::browser::LOGIN);
+    assert!(told.contains("not gradable here: no browser at /nonexistent/chromium"), "{told}");
+    assert_eq!(report.outcome, ReportOutcome::Incomplete);
     assert_eq!(report.exit_code(), 2);
 }
 
 /// In the kit the lab is untouched, and fails exactly the checks of its TODOs.
-/// On a student's fork, where the TODOs are done, this same test grades the
-/// student's lab, so `cargo test --workspace` in CI is the autograder.
+/// On a student's fork this same test grades the student's lab: untouched, it
+/// says so plainly ("not graded yet"); touched, it passes only when every
+/// check does. It is a self-check for the student: real grades come from the
+/// instructor's own grader.
 #[tokio::test]
 async fn the_lab_of_this_workspace() {
+    use std::io::Write;
     let report = grade(settings(common::kit(), "lab")).await;
     let shown = common::human(&report);
     if !common::lab_is_untouched() {
         assert_eq!(report.exit_code(), 0, "{shown}");
         return;
     }
-    let passing: &[&Check] =
-        &[&setup::BUILDS, &setup::BOOTS, &setup::SERVES_PAGES, &browser::LOGIN_FORM, &session::NO_TOKEN];
-    assert_eq!(ids(&report, Status::Pass), common::expected(passing), "{shown}");
-    let failing: &[&Check] = &[&browser::LOGIN, &script::SCRIPT_FILLED, &session::CREATES_SESSION];
-    assert_eq!(ids(&report, Status::Fail), common::expected(failing), "{shown}");
+    // Past the test harness's capture: a student running `cargo test` sees this.
+    let _ = writeln!(
+        std::io::stderr(),
+        "\nnote: the lab's TODOs are untouched, so the lab is not graded yet \
+         (score {}/{}): `cargo run -p grader` says what to do first\n",
+        report.score,
+        report.max_score
+    );
+    use checks::{browser, script, session, setup};
+    let passing =
+        [&setup::BUILDS, &setup::BOOTS, &setup::SERVES_PAGES, &browser::LOGIN_FORM, &session::NO_TOKEN];
+    assert_eq!(ids(&report, Status::Pass), common::expected(&passing), "{shown}");
+    let failing = [&browser::LOGIN, &script::SCRIPT_FILLED, &session::CREATES_SESSION];
+    assert_eq!(ids(&report, Status::Fail), common::expected(&failing), "{shown}");
     let said_js = said(&report, &script::SCRIPT_FILLED);
     assert!(
         said_js.contains("TODO 1 is not done yet") && said_js.contains("TODO 2 is not done yet"),
@@ -88,236 +300,9 @@ async fn the_lab_of_this_workspace() {
         assert!(page.contains("shows: creating a session is not implemented yet"), "{page}");
         let saved = &report.check(browser::LOGIN.id).unwrap().artifacts;
         assert!(saved.iter().any(|a| a.ends_with("browser-login.png")), "{saved:?}");
-        assert!(saved.iter().all(|a| std::path::Path::new(a).is_file()), "{saved:?}");
+        assert!(saved.iter().all(|a| Path::new(a).is_file()), "{saved:?}");
     }
-    assert_eq!(report.outcome, Outcome::Failed);
+    assert_eq!(report.outcome, ReportOutcome::Failed);
     assert_eq!(report.score, 5);
     common::assert_report_snapshots("untouched-lab", &report);
-}
-
-#[tokio::test]
-async fn a_script_that_forgets_the_cookie() {
-    let store = "document.cookie = \"session=\" + token + \"; Path=/; SameSite=Lax; Max-Age=\" + maxAge;";
-    let report =
-        grade_broken("no-cookie", vec![js(store, "// (the token is not stored)")], &[&browser::LOGIN]).await;
-    if common::browser_on() {
-        assert!(said(&report, &browser::LOGIN).contains("no `session` cookie was stored"));
-    }
-}
-
-#[tokio::test]
-async fn a_url_the_server_does_not_serve() {
-    let report = grade_broken(
-        "wrong-url",
-        vec![js("fetch(\"/api/sessions\"", "fetch(\"/api/login\"")],
-        &[&browser::LOGIN, &session::CREATES_SESSION],
-    )
-    .await;
-    assert!(said(&report, &session::CREATES_SESSION).contains("no route has this URL"));
-    if common::browser_on() {
-        let page = said(&report, &browser::LOGIN);
-        assert!(
-            page.contains("the page sent POST /api/login, got 404, and shows: there is no route"),
-            "{page}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn the_wrong_http_method() {
-    let edits = vec![
-        rs("use rocket::{post, routes, Route, State};", "use rocket::{put, routes, Route, State};"),
-        rs("#[post(\"/api/sessions\"", "#[put(\"/api/sessions\""),
-    ];
-    let report = grade_broken("wrong-method", edits, &[&browser::LOGIN, &session::CREATES_SESSION]).await;
-    let said = said(&report, &session::CREATES_SESSION);
-    assert!(said.contains("answered 405") && said.contains("another method"), "{said}");
-}
-
-#[tokio::test]
-async fn a_body_key_the_route_does_not_read() {
-    let report = grade_broken(
-        "wrong-body-key",
-        vec![js("{ username: username }", "{ name: username }")],
-        &[&browser::LOGIN, &session::CREATES_SESSION],
-    )
-    .await;
-    let told = said(&report, &session::CREATES_SESSION);
-    assert!(told.contains("answered 422") && told.contains("must match your struct's field name"), "{told}");
-    if common::browser_on() {
-        let page = said(&report, &browser::LOGIN);
-        assert!(page.contains("got 422, and shows: the JSON body does not have the fields"), "{page}");
-    }
-    common::assert_report_snapshots("wrong-body-key", &report);
-}
-
-#[tokio::test]
-async fn a_token_sent_as_plain_text() {
-    let edits = vec![
-        rs(") -> Result<(Status, Json<NewSession>), ApiError> {", ") -> Result<String, ApiError> {"),
-        rs(ANSWER, "Ok(token)"),
-    ];
-    let report = grade_broken("plain-text-token", edits, &[&browser::LOGIN, &session::CREATES_SESSION]).await;
-    assert!(said(&report, &session::CREATES_SESSION).contains("is not JSON"));
-}
-
-#[tokio::test]
-async fn the_username_as_the_token() {
-    let edits = vec![rs(ANSWER, "Ok((Status::Created, Json(NewSession { token: username.to_string() })))")];
-    let report = grade_broken(
-        "username-as-token",
-        edits,
-        &[&browser::LOGIN, &session::FRESH_TOKENS, &session::COOKIE_LOGS_IN],
-    )
-    .await;
-    assert!(said(&report, &session::FRESH_TOKENS).contains("contains the username"));
-}
-
-#[tokio::test]
-async fn the_same_token_for_everyone() {
-    let same = "static FIRST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    if FIRST.get().is_none() {
-        let _ = FIRST.set(sessions.create(&username).await?);
-    }
-    let token = FIRST.get().cloned().unwrap_or_default();";
-    // The browser's login comes first: with it on, the grader's own first
-    // login already gets the browser user's token.
-    let with_browser: &[&Check] = &[&session::FRESH_TOKENS, &session::COOKIE_LOGS_IN];
-    let without: &[&Check] = &[&session::FRESH_TOKENS, &session::TWO_USERS];
-    let failing = if common::browser_on() { with_browser } else { without };
-    let report = grade_broken("same-token", vec![rs(CREATE, same)], failing).await;
-    assert!(said(&report, &session::FRESH_TOKENS).contains("got the same token"));
-}
-
-#[tokio::test]
-async fn sessions_kept_in_memory() {
-    // The guard reads sessions through SessionManager, so keeping them in
-    // memory means changing models.rs: the mistake of rewriting the manager.
-    let models = "lab/src/models.rs";
-    let edits = vec![
-        Edit {
-            file: models,
-            from: "impl SessionManager {",
-            to: "static MEMORY: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Username>>> =
-    std::sync::LazyLock::new(Default::default);
-
-impl SessionManager {",
-        },
-        Edit {
-            file: models,
-            from: "pub async fn create(&self, username: &Username) -> Result<String, sqlx::Error> {",
-            to: "pub async fn create(&self, username: &Username) -> Result<String, sqlx::Error> {
-        if true {
-            let token = Uuid::new_v4().to_string();
-            MEMORY.lock().unwrap().insert(token.clone(), username.clone());
-            return Ok(token);
-        }",
-        },
-        Edit {
-            file: models,
-            from: "pub async fn find(&self, token: &str) -> Result<Option<Session>, sqlx::Error> {",
-            to: "pub async fn find(&self, token: &str) -> Result<Option<Session>, sqlx::Error> {
-        if true {
-            let found = MEMORY.lock().unwrap().get(token).cloned();
-            return Ok(found.map(|username| Session { username, expires_at: i64::MAX }));
-        }",
-        },
-        Edit {
-            file: models,
-            from: "pub async fn delete(&self, token: &str) -> Result<bool, sqlx::Error> {",
-            to: "pub async fn delete(&self, token: &str) -> Result<bool, sqlx::Error> {
-        if true {
-            return Ok(MEMORY.lock().unwrap().remove(token).is_some());
-        }",
-        },
-    ];
-    let report = grade_broken("in-memory-sessions", edits, &[&session::SURVIVES_RESTART]).await;
-    assert!(said(&report, &session::SURVIVES_RESTART).contains("in the database"));
-}
-
-#[tokio::test]
-async fn a_global_current_user() {
-    let global = "static CURRENT_USER: std::sync::Mutex<Option<Username>> = std::sync::Mutex::new(None);
-    let typed = Username::parse(&login.username)?;
-    let username = CURRENT_USER.lock().unwrap().get_or_insert(typed).clone();";
-    let edits = vec![rs("let username = Username::parse(&login.username)?;", global)];
-    // The browser's login comes first: with it on, the grader's own first
-    // login is already the second user, and is given the first one's name.
-    let (with_browser, without): (&[&Check], &[&Check]) =
-        (&[&session::COOKIE_LOGS_IN], &[&session::TWO_USERS]);
-    let failing = if common::browser_on() { with_browser } else { without };
-    let report = grade_broken("global-current-user", edits, failing).await;
-    let failed = if common::browser_on() { &session::COOKIE_LOGS_IN } else { &session::TWO_USERS };
-    assert!(said(&report, failed).contains("logs in as"), "{}", said(&report, failed));
-}
-
-#[tokio::test]
-async fn a_token_made_up_without_the_session_manager() {
-    let invented = "let _ = (&username, sessions);
-    let token = uuid::Uuid::new_v4().to_string();";
-    let report = grade_broken(
-        "invents-token",
-        vec![rs(CREATE, invented)],
-        &[&browser::LOGIN, &session::COOKIE_LOGS_IN],
-    )
-    .await;
-    let said = said(&report, &session::COOKIE_LOGS_IN);
-    assert!(said.contains("answered 401") && said.contains("SessionManager::create"), "{said}");
-}
-
-#[tokio::test]
-async fn a_compile_error() {
-    let edits = vec![rs(CREATE, "let token = sessions.create(username).await?;")];
-    let report = grade_broken("compile-error", edits, &[&setup::BUILDS]).await;
-    let said = said(&report, &setup::BUILDS);
-    assert!(said.contains("does not compile: 1 error"), "{said}");
-    assert!(said.contains("fix the first error first, at lab/src/controllers.rs:39"), "{said}");
-    assert_eq!(ids(&report, Status::Skip).len(), report.checks.len() - 1);
-    common::assert_report_snapshots("compile-error", &report);
-}
-
-#[tokio::test]
-async fn a_handler_that_panics() {
-    let edits =
-        vec![rs(CREATE, "let token: String = todo!(\"call SessionManager::create for {username}\");")];
-    let report = grade_broken("handler-panics", edits, &[&browser::LOGIN, &session::CREATES_SESSION]).await;
-    let said = said(&report, &session::CREATES_SESSION);
-    assert!(said.contains("answered 500") && said.contains("call SessionManager::create"), "{said}");
-}
-
-#[tokio::test]
-async fn a_handler_that_hangs() {
-    let edits = vec![rs(
-        CREATE,
-        "std::future::pending::<()>().await;\n    let token = sessions.create(&username).await?;",
-    )];
-    let report = grade_broken("handler-hangs", edits, &[&browser::LOGIN, &session::CREATES_SESSION]).await;
-    let said = said(&report, &session::CREATES_SESSION);
-    assert!(said.contains("within 10 s") && said.contains("never comes"), "{said}");
-}
-
-#[tokio::test]
-async fn a_server_that_never_listens() {
-    let edits = vec![rs(
-        "pub fn routes() -> Vec<Route> {",
-        "pub fn routes() -> Vec<Route> {\n    std::thread::sleep(std::time::Duration::from_secs(3600));",
-    )];
-    let root = lay_out(&Submission { name: "never-listens", solved: true, edits });
-    let mut settings = settings(root, "lab");
-    settings.boot_timeout = std::time::Duration::from_secs(3);
-    let report = grade(settings).await;
-    assert_eq!(ids(&report, Status::Fail), ["boots"]);
-    assert!(said(&report, &setup::BOOTS).contains("did not say it was listening within 3 s"));
-    let built = report
-        .check(setup::BUILDS.id)
-        .unwrap()
-        .log
-        .iter()
-        .find_map(|l| l.split(" to ").nth(1))
-        .unwrap()
-        .to_owned();
-    assert!(
-        common::processes_running(std::path::Path::new(&built)).is_empty(),
-        "the grader left {built} running"
-    );
 }

@@ -10,7 +10,8 @@ use std::fmt;
 use rocket::request::FromParam;
 use serde::Serialize;
 
-/// A chat user's name: 1 to 32 characters after trimming, no control characters.
+/// A chat user's name: 1 to 32 characters after trimming, something visible
+/// in it, and no control characters (bidirectional controls included).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Username(String);
@@ -44,9 +45,19 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Username, Invalid> {
         let name = raw.trim();
         check_length("username", name, Self::MAX_CHARS)?;
+        // A name of zero-width characters only looks empty, so it is.
+        if name.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+            return Err(Invalid("username must not be empty".into()));
+        }
         if name.chars().any(char::is_control) {
             return Err(Invalid(
                 "username must not contain control characters".into(),
+            ));
+        }
+        // These reorder the text around them: "ada\u{202E}nimda" shows as "adaadmin".
+        if name.chars().any(is_bidi_control) {
+            return Err(Invalid(
+                "username must not contain bidirectional control characters".into(),
             ));
         }
         Ok(Username(name.to_owned()))
@@ -119,6 +130,35 @@ impl<'a> FromParam<'a> for RoomName {
     }
 }
 
+/// Characters that take no space on screen (zero-width spaces and joiners,
+/// the byte-order mark, the soft hyphen, Hangul fillers).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200D}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+    )
+}
+
+/// Unicode's bidirectional formatting characters.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
 fn check_length(what: &str, text: &str, max: usize) -> Result<(), Invalid> {
     match text.chars().count() {
         0 => Err(Invalid(format!("{what} must not be empty"))),
@@ -161,6 +201,17 @@ mod tests {
         assert!(Username::parse("").is_err());
         assert!(Username::parse("ada\u{7}").is_err());
         assert!(Username::parse("a\nb").is_err());
+    }
+
+    #[test]
+    fn invisible_and_bidirectional_names_are_refused() {
+        let empty = Username::parse("\u{200B}\u{2060} \u{FEFF}").unwrap_err();
+        assert_eq!(empty.0, "username must not be empty");
+        let bidi = Username::parse("ada\u{202E}nimda").unwrap_err();
+        assert!(bidi.0.contains("bidirectional"), "{bidi}");
+        assert!(Username::parse("\u{2066}ada").is_err());
+        // Visible text with a joiner inside is a real name (emoji sequences use them).
+        assert!(Username::parse("ada\u{200D}lovelace").is_ok());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::{Check, Context, Findings, Stage, Verdict};
 use crate::browser::{self, js_string, Captured, Driver, Tab};
 use crate::kit::kit;
 use crate::report::Exchange;
-use crate::script::{BodyValue, LoginRequest};
+use crate::script::{Body, LoginRequest};
 use crate::settings::BrowserChoice;
 
 /// What a student reads when the stage cannot run on this machine.
@@ -29,6 +29,7 @@ pub static LOGIN_FORM: Check = Check {
     id: "browser-login-form",
     title: "A fresh browser is shown the login form",
     points: 0,
+    why_no_points: "a step on the way: browser-login counts the login",
     needs: &[&SERVES_PAGES],
     stage: Stage::Browser,
     run: step!(Which::Main, login_form),
@@ -38,6 +39,7 @@ pub static LOGIN: Check = Check {
     id: "browser-login",
     title: "Typing a username and submitting enters the chatroom",
     points: 10,
+    why_no_points: "",
     needs: &[&LOGIN_FORM],
     stage: Stage::Browser,
     run: step!(Which::Main, login),
@@ -47,6 +49,7 @@ pub static RELOAD: Check = Check {
     id: "browser-reload",
     title: "Reloading keeps the user logged in",
     points: 0,
+    why_no_points: "counted by browser-second-tab: the cookie that logs a second tab in logs a reload in too",
     needs: &[&LOGIN],
     stage: Stage::Browser,
     run: step!(Which::Main, reload),
@@ -56,6 +59,7 @@ pub static SECOND_TAB: Check = Check {
     id: "browser-second-tab",
     title: "A second tab is logged in as the same user",
     points: 5,
+    why_no_points: "",
     needs: &[&LOGIN],
     stage: Stage::Browser,
     run: step!(Which::Second, second_tab),
@@ -65,6 +69,7 @@ pub static INCOGNITO: Check = Check {
     id: "browser-incognito",
     title: "An incognito window is asked for a username",
     points: 5,
+    why_no_points: "",
     needs: &[&LOGIN],
     stage: Stage::Browser,
     run: step!(Which::Main, incognito),
@@ -74,6 +79,7 @@ pub static LIVE_MESSAGE: Check = Check {
     id: "browser-live-message",
     title: "A message sent in one tab appears in the other",
     points: 0,
+    why_no_points: "given code (chat.js, events.rs): it shows the whole lab still works",
     needs: &[&SECOND_TAB],
     stage: Stage::Browser,
     run: step!(Which::Second, live_message),
@@ -83,6 +89,7 @@ pub static HTML_ESCAPED: Check = Check {
     id: "browser-html-escaped",
     title: "A message with HTML shows as text and runs nothing",
     points: 0,
+    why_no_points: "given code (chat.js): it shows messages still show as text",
     needs: &[&LIVE_MESSAGE],
     stage: Stage::Browser,
     run: step!(Which::Second, html_escaped),
@@ -92,6 +99,7 @@ pub static LOGOUT: Check = Check {
     id: "browser-logout",
     title: "Log out returns to the login form and ends the token",
     points: 0,
+    why_no_points: "given code (the logout route): it shows logging out still ends the session",
     needs: &[&LOGIN],
     stage: Stage::Browser,
     run: step!(Which::Main, logout),
@@ -246,14 +254,29 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
     typed.map_err(|why| {
         failed(why, "the login form", "templates/login.html.tera is given code", Which::Main)
     })?;
-    let captured = tab
-        .capture_fetch(|| tab.click(&pages.login_submit))
+    let all = tab
+        .capture_requests(|| tab.click(&pages.login_submit))
         .await
         .map_err(|why| (Verdict::error(why), Some(Which::Main)))?;
-    let Some(captured) = captured else {
+    for request in &all {
+        found.log.push(format!(
+            "the page sent {} {} {} and got {}",
+            request.method,
+            request.url,
+            request.body.clone().unwrap_or_default(),
+            request.status.map_or("no answer".into(), |s| s.to_string())
+        ));
+    }
+    let Some(captured) = the_login(&all, &username).cloned() else {
+        let others: Vec<String> = all
+            .iter()
+            .map(|r| format!("{} {}", r.method, path_of(&r.url, base.trim_end_matches('/'))))
+            .collect();
+        let sent =
+            if others.is_empty() { "no request".to_owned() } else { format!("only {}", others.join(", ")) };
         return Err(failed(
             format!(
-                "submitting the form as {username} sent no request within {} s",
+                "submitting the form as {username} sent {sent} within {} s: no request to log in",
                 session.driver.timeout.as_secs()
             ),
             "a fetch request to your route",
@@ -264,13 +287,7 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
             Which::Main,
         ));
     };
-    found.exchanges.push(exchange_of(&captured));
-    found.log.push(format!(
-        "the page sent {} {} {}",
-        captured.method,
-        captured.url,
-        captured.body.clone().unwrap_or_default()
-    ));
+    found.exchanges.extend(all.iter().map(exchange_of));
     let request = login_request_from(&captured, &username, base.trim_end_matches('/'));
     // Done when the chatroom shows, or when the login page shows an error.
     let settled = format!(
@@ -288,9 +305,7 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
         ctx.facts.browser_login = Some(Login { username: username.clone(), token: token.clone() });
     }
     // Even a failed login shows what the page sends: the HTTP checks use it.
-    if let Some(request) = request {
-        ctx.facts.browser_request = Some(request);
-    }
+    ctx.facts.browser_request = Some(request);
     if arrived && token.is_some() {
         return Ok(format!(
             "typing {username} and submitting sent {sent} ({answer}) and entered the chatroom"
@@ -303,6 +318,11 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
         }
         _ => format!("the page sent {sent}, got {answer}, and did not show the chatroom for {username}"),
     };
+    let answer_has_token = captured
+        .response_body
+        .as_deref()
+        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        .is_some_and(|json| json.get("token").and_then(Value::as_str).is_some_and(|t| !t.is_empty()));
     let hint = match captured.status {
         Some(501) => {
             format!(
@@ -311,6 +331,11 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
                 js_file.at_todo("TODO 1")
             )
         }
+        // The page had nothing to store: the route's answer is the thing to change.
+        Some(200..=299) if !answer_has_token => format!(
+            "the page needs JSON like {{\"token\": \"…\"}}: answer `Json(...)` of a struct with a `token` field ({})",
+            rs_file.display
+        ),
         Some(200..=299) if token.is_none() => {
             format!(
                 "session.js must keep the token in the `{}` cookie before it reloads ({})",
@@ -326,24 +351,23 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
     Err(failed(message, format!("the chatroom, showing {username}"), hint, Which::Main))
 }
 
-/// The login request as the browser sent it, in the form the HTTP checks use.
-fn login_request_from(captured: &Captured, username: &str, base: &str) -> Option<LoginRequest> {
-    let Ok(Value::Object(fields)) = serde_json::from_str(captured.body.as_deref()?) else {
-        return None;
-    };
-    let body = fields
-        .into_iter()
-        .map(|(key, value)| {
-            let value = if value == username { BodyValue::Username } else { BodyValue::Literal(value) };
-            (key, value)
-        })
-        .collect();
-    Some(LoginRequest {
-        method: captured.method.clone(),
-        url: path_of(&captured.url, base),
-        content_type: captured.content_type.clone().unwrap_or_else(|| "text/plain;charset=UTF-8".into()),
-        body,
-    })
+/// Which of the requests the page sent is the login: the last one whose body
+/// carries the typed name (a page may ask `/api/me` first, or fetch anything
+/// else), else the last POST.
+fn the_login<'c>(all: &'c [Captured], typed: &str) -> Option<&'c Captured> {
+    let carries_name = |c: &&Captured| c.body.as_deref().is_some_and(|b| b.contains(typed));
+    all.iter()
+        .rev()
+        .find(carries_name)
+        .or_else(|| all.iter().rev().find(|c| c.method.eq_ignore_ascii_case("POST")))
+}
+
+/// The login request as the browser sent it, with the typed name marked
+/// wherever it appears, for the HTTP checks to send for other users.
+fn login_request_from(captured: &Captured, typed: &str, base: &str) -> LoginRequest {
+    let content_type = captured.content_type.clone().unwrap_or_else(|| "text/plain;charset=UTF-8".into());
+    let body = Body::from_sent(captured.body.as_deref().unwrap_or_default(), &content_type, typed);
+    LoginRequest { method: captured.method.clone(), url: path_of(&captured.url, base), content_type, body }
 }
 
 fn path_of(url: &str, base: &str) -> String {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::facts::Login;
 use super::{Context, Verdict};
 use crate::client::{quote, NoAnswer, Reply};
+use crate::server::Route;
 
 /// No answer at all: the kind of silence says where to look.
 pub async fn no_answer(ctx: &Context, error: &NoAnswer, expected: &str) -> Verdict {
@@ -14,9 +15,30 @@ pub async fn no_answer(ctx: &Context, error: &NoAnswer, expected: &str) -> Verdi
     if let NoAnswer::Refused { .. } | NoAnswer::NotHttp { .. } = error {
         if let Some(line) = panic_line(ctx).await {
             hint = format!("the server crashed; its log says: {line}");
+        } else if let Some(log) = ctx.server.as_ref().map(|s| s.log()) {
+            if stopped(log).await {
+                let last = log.tail(1).join("");
+                hint = format!(
+                    "the server stopped while it answered: it is no longer running (its last line: {}); does your \
+                     route end the process ({})?",
+                    if last.is_empty() { "none" } else { last.trim() },
+                    ctx.files.route.display
+                );
+            }
         }
     }
     Verdict::fail(error.to_string(), expected, hint)
+}
+
+/// Whether the server's output has ended, after a moment for the pipe to close.
+async fn stopped(log: &crate::server::ServerLog) -> bool {
+    for _ in 0..10 {
+        if log.ended() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    false
 }
 
 /// The token in a login answer, or a verdict that says what is wrong with it.
@@ -75,7 +97,37 @@ pub async fn explain_refusal(ctx: &Context, request_line: &str, reply: &Reply) -
     let message = format!("{request_line} answered {}: {server_said}", reply.status);
     let expected = "2xx with JSON {\"token\": \"…\"}";
     let body_sent = ctx.facts.login_request().map(|r| r.value.body_for("…").to_string()).unwrap_or_default();
-    let hint = match reply.status {
+    let routes = ctx.server.as_ref().map(|s| s.log().routes()).unwrap_or_default();
+    let nearest =
+        request_line.split_once(' ').and_then(|(method, path)| nearest_route(method, path, &routes));
+    let route_file = rs.display.as_str();
+    let unused = ctx.facts.unused_functions.iter().find(|f| f.contains(route_file));
+    let hint = match (reply.status, nearest) {
+        (404 | 405, _) if unused.is_some() => format!(
+            "the compiler says `{}` is never used: list your handler in `routes![...]` at the end of {} (LAB.md step 4g)",
+            unused.map(String::as_str).unwrap_or_default(),
+            rs.display
+        ),
+        (404 | 405, Some(route)) if route.path_matches(request_line) => format!(
+            "the page sent {request_line}; your route is {} {}: make the method in {} and in your route's attribute ({}) the same",
+            route.method, route.path, js.display, rs.display
+        ),
+        (404 | 405, Some(route)) => format!(
+            "the page sent {request_line}; your route is {} {}: use the same URL in {} and in your route's attribute ({})",
+            route.method,
+            route.path,
+            js.at_todo("TODO 1"),
+            rs.display
+        ),
+        (status, _) => refusal_hint(ctx, status, &body_sent).await,
+    };
+    Verdict::fail(message, expected, hint)
+}
+
+/// The hint for a refused login when no route table says more.
+async fn refusal_hint(ctx: &Context, status: u16, body_sent: &str) -> String {
+    let (js, rs) = (&ctx.files.script, &ctx.files.route);
+    match status {
         501 => format!("not implemented yet: see {} and {}", rs.at_todo("TODO 1"), js.at_todo("TODO 1")),
         404 => format!(
             "no route has this URL: the URL in {} must be the one in your route's attribute in {}",
@@ -87,21 +139,93 @@ pub async fn explain_refusal(ctx: &Context, request_line: &str, reply: &Reply) -
             js.display
         ),
         415 => {
-            format!("your route takes JSON (`format = \"json\"`): keep the Content-Type header in {}", js.display)
+            format!(
+                "your route takes JSON (`format = \"json\"`): keep the Content-Type header in {}",
+                js.display
+            )
         }
-        422 => format!(
-            "the route could not read the body {body_sent}: the key in {} must match your struct's field name in {}",
-            js.at_todo("TODO 2"),
-            rs.display
-        ),
+        422 => {
+            let body_at = body_line(ctx).unwrap_or_else(|| js.at_todo("TODO 2"));
+            match wanted_by_route(ctx) {
+                Some(wanted) => format!(
+                    "the route could not read the body {body_sent}: it {wanted}; make the key the page sends ({body_at}) \
+                     and your struct's field name in {} the same",
+                    rs.display
+                ),
+                None => format!(
+                    "the route could not read the body {body_sent}: the key in {body_at} must match your struct's field name in {}",
+                    rs.display
+                ),
+            }
+        }
         400 => format!("the body is not the JSON the route expects: see {}", js.at_todo("TODO 2")),
         500..=599 => match panic_line(ctx).await {
             Some(line) => format!("your route failed; the server's log says: {line}"),
             None => format!("your route failed: read the server's log and {}", rs.display),
         },
         _ => format!("see {} and {}", rs.display, js.display),
+    }
+}
+
+/// The route nearest to what the page sent: a route of the same method one
+/// or two characters away (a typo), else the same path under another method,
+/// else the closest path, the same method first.
+fn nearest_route<'r>(method: &str, path: &str, routes: &'r [Route]) -> Option<&'r Route> {
+    let path = path.split('?').next().unwrap_or(path);
+    let distance = |r: &&Route| edit_distance(&r.path, path);
+    let others = || routes.iter().filter(|r| r.path != path || r.method != method);
+    let typo = others().filter(|r| r.method == method && distance(r) <= 2).min_by_key(distance);
+    let same_path = || others().find(|r| r.path == path);
+    let close = |r: &&Route| distance(r) <= path.len().max(4) / 3;
+    let closest = || {
+        others()
+            .filter(|r| r.method == method)
+            .filter(close)
+            .min_by_key(distance)
+            .or_else(|| others().filter(close).min_by_key(distance))
     };
-    Verdict::fail(message, expected, hint)
+    typo.or_else(same_path).or_else(closest)
+}
+
+impl Route {
+    /// Whether `request_line` ("POST /x") names this route's path.
+    fn path_matches(&self, request_line: &str) -> bool {
+        request_line.split_once(' ').is_some_and(|(_, p)| p.split('?').next() == Some(self.path.as_str()))
+    }
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// What the route's JSON guard wanted, from Rocket's log of the last refused
+/// body: "wanted the key `username`", or serde's own words.
+fn wanted_by_route(ctx: &Context) -> Option<String> {
+    let lines = ctx.server.as_ref()?.log().since(0);
+    let line = lines.iter().rev().find(|l| l.contains("Data guard") && l.contains("failed"))?;
+    if let Some(key) = line.split("missing field `").nth(1).and_then(|r| r.split('`').next()) {
+        return Some(format!("wanted the key `{key}`"));
+    }
+    let said = line.split("Error(\"").nth(1)?.split("\", line").next()?;
+    Some(format!("said: {said}"))
+}
+
+/// "static/js/session.js:93", where the script builds the login body.
+fn body_line(ctx: &Context) -> Option<String> {
+    let line = ctx.facts.script.as_ref()?.body_line?;
+    Some(format!("{}:{line}", ctx.files.script.display))
 }
 
 /// The panic message the server printed, if a request made it panic.
@@ -125,6 +249,18 @@ pub fn unknown_token(ctx: &Context, login: &Login, reply: &Reply, what: &str) ->
     let rs = &ctx.files.route.display;
     let whoami = &crate::kit::kit().server.whoami;
     match (reply.status, super::driver::username_in(reply)) {
+        // It worked at its login: something since ended it.
+        (401, _) if ctx.facts.first_login_worked && ctx.facts.first_login.as_ref() == Some(login) => {
+            Verdict::fail(
+                format!(
+                "{what}: GET {whoami} answered 401: the token `{}` worked right after its login, and stopped \
+                 working once other users logged in",
+                login.token
+            ),
+                format!("200 {{\"username\": \"{}\"}}", login.username),
+                format!("a login must not end other users' sessions: only create one ({rs})"),
+            )
+        }
         (401, _) => Verdict::fail(
             format!(
                 "{what}: GET {whoami} answered 401, the server does not know the token `{}`",
@@ -146,6 +282,57 @@ pub fn unknown_token(ctx: &Context, login: &Login, reply: &Reply, what: &str) ->
     }
 }
 
+/// The usual compiler errors of a first Rocket route, each with the one-line
+/// fix and the handout's step it comes from: (what the error says, the fix).
+const ROUTE_FIXES: &[(&[&str], &str)] = &[
+    (
+        &["Json<", "FromRequest"],
+        "a `Json<...>` argument is the request's body: add `data = \"<name>\"` to the route's attribute, naming that argument (LAB.md step 4b)",
+    ),
+    (
+        &["Deserialize<"],
+        "the struct the body is read into needs `#[derive(Deserialize)]` (`use serde::Deserialize;`) (LAB.md step 4b)",
+    ),
+    (
+        &["Serialize"],
+        "the struct you answer with needs `#[derive(Serialize)]` (`use serde::Serialize;`) (LAB.md step 4e)",
+    ),
+    (
+        &["Responder"],
+        "a route answers with something Rocket can send: `Json(...)`, or a `(Status, Json(...))` pair (LAB.md step 4e)",
+    ),
+    (
+        &["`?` operator"],
+        "`?` needs the handler to return a `Result`: return `Result<..., ApiError>` (LAB.md step 4f)",
+    ),
+];
+
+/// Names a first route uses, and the `use` that brings each in.
+const IMPORTS: &[(&str, &str)] = &[
+    ("State", "use rocket::State;"),
+    ("SessionManager", "use lab::models::SessionManager;"),
+    ("Username", "use lab::domain::Username;"),
+    ("Json", "use rocket::serde::json::Json;"),
+    ("Status", "use rocket::http::Status;"),
+];
+
+/// The one-line fix for a compiler error a first route often meets.
+pub fn route_fix(rendered: &str) -> Option<String> {
+    let first = rendered.lines().next().unwrap_or_default();
+    // Only "cannot find" / "undeclared" errors are about a missing `use`.
+    let missing = |name: &str| {
+        (first.contains("cannot find") || first.contains("undeclared"))
+            && first.contains(&format!("`{name}`"))
+    };
+    if let Some((_, import)) = IMPORTS.iter().find(|(name, _)| missing(name)) {
+        return Some(format!("bring it in: `{import}` (the tips under LAB.md step 4)"));
+    }
+    ROUTE_FIXES
+        .iter()
+        .find(|(says, _)| says.iter().all(|s| rendered.contains(s)))
+        .map(|(_, fix)| (*fix).to_owned())
+}
+
 /// `file:line:col` of a rendered rustc error (`--> lab/src/controllers.rs:3:5`).
 pub fn error_location(rendered: &str) -> Option<String> {
     rendered.lines().find_map(|l| l.trim_start().strip_prefix("--> ")).map(|at| at.trim().to_owned())
@@ -164,6 +351,32 @@ pub fn first_lines(text: &str, n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn route(method: &str, path: &str) -> Route {
+        Route { handler: "h".into(), method: method.into(), path: path.into() }
+    }
+
+    #[test]
+    fn compiler_errors_of_a_first_route() {
+        let no_data = "error[E0277]: the trait bound `Json<Login>: FromRequest<'_>` is not satisfied";
+        assert!(route_fix(no_data).unwrap().contains("data = \"<name>\""));
+        let no_derive = "error[E0277]: the trait bound `NewSession: Serialize` is not satisfied";
+        assert!(route_fix(no_derive).unwrap().contains("#[derive(Serialize)]"));
+        let mismatch = "error[E0308]: mismatched types\n  expected `&Username`, found `Username`";
+        assert_eq!(route_fix(mismatch), None);
+        let undeclared = "error[E0433]: failed to resolve: use of undeclared type `Username`";
+        assert!(route_fix(undeclared).unwrap().contains("use lab::domain::Username;"));
+    }
+
+    #[test]
+    fn the_nearest_route() {
+        let routes =
+            [route("DELETE", "/api/session"), route("POST", "/api/sessions"), route("GET", "/api/me")];
+        assert_eq!(nearest_route("POST", "/api/session", &routes), Some(&routes[1]));
+        assert_eq!(nearest_route("PUT", "/api/sessions", &routes), Some(&routes[1]));
+        assert_eq!(nearest_route("POST", "/login", &routes), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn finds_the_error_location() {

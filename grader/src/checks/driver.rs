@@ -86,6 +86,23 @@ impl Lab<'_> {
         window.send("POST", &url, Some(("application/json", body)), exchanges).await
     }
 
+    /// How many rows the sessions table holds now, read through a read-only
+    /// connection to the database the grader gave the server.
+    pub async fn session_rows(&self) -> Result<i64, String> {
+        use sqlx::sqlite::SqliteConnectOptions;
+        use sqlx::{ConnectOptions, Connection};
+        let spec = self.ctx.server_spec().ok_or("the grader does not own this server's database (--url)")?;
+        let options = SqliteConnectOptions::new().filename(&spec.database).read_only(true);
+        let mut connection = options.connect().await.map_err(|e| format!("cannot open the database: {e}"))?;
+        let table = &kit().server.sessions_table;
+        let count = sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM \"{table}\""))
+            .fetch_one(&mut connection)
+            .await
+            .map_err(|e| format!("cannot count the rows of `{table}`: {e}"));
+        let _ = connection.close().await;
+        count
+    }
+
     /// The messages of `room`, as `window` reads them.
     pub async fn history(
         &self,

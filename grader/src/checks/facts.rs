@@ -44,9 +44,15 @@ pub struct Sourced<T> {
 pub struct Facts {
     /// The server binary `builds` made (a private copy).
     pub executable: Option<PathBuf>,
+    /// Functions the compiler said are never used (`builds`): a handler
+    /// missing from `routes![...]` is one.
+    pub unused_functions: Vec<String>,
+    /// Whether the first session's token worked right after its login
+    /// (`creates-session`), so that a later 401 means it was ended since.
+    pub first_login_worked: bool,
     /// What the reader made of `session.js`, as served (`serves-pages`).
     pub script: Option<ParsedScript>,
-    /// The request the browser sent when the form was submitted (`browser-login`).
+    /// The login request the browser sent when the form was submitted (`browser-login`).
     pub browser_request: Option<LoginRequest>,
     /// Who the browser logged in as, with the token its cookie holds (`browser-login`).
     pub browser_login: Option<Login>,
@@ -64,17 +70,26 @@ impl Facts {
     /// A full run and a run with `--only` send the same request whenever the
     /// reader and the browser agree, and the source is always said.
     pub fn login_request(&self) -> Result<Sourced<&LoginRequest>, Missing> {
-        if let Some(request) = &self.browser_request {
-            return Ok(Sourced { value: request, source: Source::Browser });
-        }
-        match self.script.as_ref().map(|s| s.request.as_ref()) {
-            Some(Some(request)) => Ok(Sourced { value: request, source: Source::Script }),
-            Some(None) => Err(Missing(
+        let read = self.script.as_ref().and_then(|s| s.request.as_ref());
+        match (&self.browser_request, read) {
+            // The browser's body holds the name in a form the grader cannot
+            // find (say, upper-cased); the script's reading of the very same
+            // request can.
+            (Some(sent), Some(read))
+                if sent.body.places() == 0
+                    && read.body.places() > 0
+                    && (&sent.method, &sent.url) == (&read.method, &read.url) =>
+            {
+                Ok(Sourced { value: read, source: Source::Script })
+            }
+            (Some(sent), _) => Ok(Sourced { value: sent, source: Source::Browser }),
+            (None, Some(read)) => Ok(Sourced { value: read, source: Source::Script }),
+            (None, None) if self.script.is_some() => Err(Missing(
                 "the grader could not read the login request from session.js (see script-filled), \
                  and no browser sent one"
                     .into(),
             )),
-            None => Err(Missing("session.js was not fetched (see serves-pages)".into())),
+            (None, None) => Err(Missing("session.js was not fetched (see serves-pages)".into())),
         }
     }
 
@@ -92,14 +107,14 @@ impl Facts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::script::BodyValue;
+    use crate::script::Body;
 
     fn request(url: &str) -> LoginRequest {
         LoginRequest {
             method: "POST".into(),
             url: url.into(),
             content_type: "application/json".into(),
-            body: vec![("username".into(), BodyValue::Username)],
+            body: Body::json(serde_json::json!({ "username": Body::username() })),
         }
     }
 
@@ -107,14 +122,23 @@ mod tests {
     fn the_browser_request_wins_and_says_so() {
         let mut facts = Facts::default();
         assert!(facts.login_request().unwrap_err().0.contains("serves-pages"));
-        facts.script = Some(ParsedScript { request: None, problems: Vec::new() });
+        facts.script = Some(ParsedScript { request: None, problems: Vec::new(), body_line: None });
         assert!(facts.login_request().unwrap_err().0.contains("script-filled"));
-        facts.script = Some(ParsedScript { request: Some(request("/from-script")), problems: Vec::new() });
+        facts.script = Some(ParsedScript {
+            request: Some(request("/from-script")),
+            problems: Vec::new(),
+            body_line: None,
+        });
         let sent = facts.login_request().unwrap();
         assert_eq!((sent.value.url.as_str(), sent.source), ("/from-script", Source::Script));
         facts.browser_request = Some(request("/from-browser"));
         let sent = facts.login_request().unwrap();
         assert_eq!((sent.value.url.as_str(), sent.source), ("/from-browser", Source::Browser));
         assert_eq!(sent.source.to_string(), "as the browser sent it");
+        // The browser's body has no name the grader can find: the script's reading of the same request can.
+        let mut unplaced = request("/from-script");
+        unplaced.body = Body::json(serde_json::json!({ "username": "ADA" }));
+        facts.browser_request = Some(unplaced);
+        assert_eq!(facts.login_request().unwrap().source, Source::Script);
     }
 }

@@ -6,8 +6,9 @@
 //!
 //! By concern: `setup` builds, boots and fetches the pages; `script` reads the
 //! login request out of `session.js`; `session` checks the sessions over HTTP
-//! through the lab's verbs in `driver`; `browser` goes through the lab in a
-//! real browser; `diagnosis` turns what went wrong into a hint.
+//! through the lab's verbs in `driver` (`tokens` says when a token could be
+//! guessed); `browser` goes through the lab in a real browser; `diagnosis`
+//! turns what went wrong into a hint.
 
 pub mod browser;
 pub mod context;
@@ -17,6 +18,7 @@ pub mod facts;
 pub mod script;
 pub mod session;
 pub mod setup;
+pub mod tokens;
 
 use futures::future::BoxFuture;
 
@@ -30,6 +32,8 @@ pub struct Check {
     pub title: &'static str,
     /// Points for a pass (an instructor can change them with `--points ID=N`).
     pub points: u32,
+    /// Why a check worth nothing is there at all ("" for the others).
+    pub why_no_points: &'static str,
     /// Checks that must pass first; if one did not, this one is skipped.
     pub needs: &'static [&'static Check],
     pub stage: Stage,
@@ -167,6 +171,14 @@ mod tests {
             }
         }
         assert_eq!(CHECKS.iter().map(|c| c.points).sum::<u32>(), 100);
+        for check in CHECKS {
+            assert_eq!(
+                check.points == 0,
+                !check.why_no_points.is_empty(),
+                "{}: say why it has no points",
+                check.id
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub static SCRIPT_FILLED: Check = Check {
     id: "script-filled",
     title: "session.js has its TODOs filled in",
     points: 5,
+    why_no_points: "",
     needs: &[&super::setup::SERVES_PAGES],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(async move { script_filled(ctx, found) }),
@@ -16,7 +17,7 @@ pub static SCRIPT_FILLED: Check = Check {
 fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
     // A script this reader cannot follow is fine if the browser saw it send a real request.
     if let Some(request) = &ctx.facts.browser_request {
-        if request.url != crate::script::url_placeholder() && !request.body.is_empty() {
+        if request.url != crate::script::url_placeholder() && !request.body.is_empty_object() {
             found.log.push("using the request the browser sent".into());
             return Verdict::Pass(format!(
                 "the page sends {} {} with {} (seen in the browser)",
@@ -40,10 +41,27 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
         ));
     }
     let said: Vec<String> = parsed.problems.iter().map(|p| describe(p, &script.display)).collect();
-    let todo = match parsed.problems[0] {
-        ScriptProblem::BodyPlaceholder { .. } | ScriptProblem::UnreadableBody { .. } => "TODO 2",
+    // Only a browser can tell what a script computes at run time: not a mistake, and not gradable here.
+    if parsed.problems.iter().all(ScriptProblem::needs_browser) {
+        return Verdict::Error {
+            message: format!("{}\nthe grader needs a browser to read this script", said.join("\n")),
+            hint: Some(
+                "install Chromium or Chrome (or point --browser at one) and grade again: the browser stage sees the real request"
+                    .into(),
+            ),
+        };
+    }
+    let todo = match parsed.problems.iter().find(|p| !p.needs_browser()) {
+        Some(ScriptProblem::BodyPlaceholder { .. }) => "TODO 2",
         _ => "TODO 1",
     };
+    if let Some(ScriptProblem::Syntax { line, .. }) = parsed.problems.first() {
+        return Verdict::fail(
+            said.join("\n"),
+            "a script that parses",
+            format!("fix {}:{line} first: a browser stops reading the script there too, and the page does nothing", script.display),
+        );
+    }
     Verdict::fail(
         said.join("\n"),
         "fetch(\"<your route's URL>\", { method: \"POST\", …, body: JSON.stringify({ <key>: username }) })",
@@ -53,6 +71,9 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
 
 fn describe(problem: &ScriptProblem, file: &str) -> String {
     match problem {
+        ScriptProblem::Syntax { line, message } => {
+            format!("{file}:{line} is not valid JavaScript: {message}")
+        }
         ScriptProblem::NoFetch => format!("{file} has no fetch(...) call any more"),
         ScriptProblem::UrlPlaceholder { line } => {
             format!(
@@ -64,10 +85,12 @@ fn describe(problem: &ScriptProblem, file: &str) -> String {
             format!("TODO 2 is not done yet: {file}:{line} still sends an empty body, JSON.stringify({{}})")
         }
         ScriptProblem::UnreadableUrl { line } => {
-            format!("{file}:{line}: the grader cannot read the URL; write it as a string, \"/api/...\"")
+            format!("{file}:{line}: the URL is computed when the page runs, so only a browser can tell what it is")
         }
         ScriptProblem::UnreadableBody { line } => {
-            format!("{file}:{line}: the grader cannot read the body; write it as JSON.stringify({{ key: username }})")
+            format!(
+                "{file}:{line}: the body is built when the page runs, so only a browser can tell what it is"
+            )
         }
     }
 }

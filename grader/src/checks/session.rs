@@ -6,16 +6,18 @@ use super::diagnosis::{no_answer, token_of, unknown_token};
 use super::driver::{shows_chatroom_for, shows_login_form, username_in};
 use super::facts::Login;
 use super::setup::{did_not_boot, SERVES_PAGES};
+use super::tokens::{entropy_bits, predictable, Issued};
 use super::{Check, Context, Findings, Stage, Verdict};
 use crate::client::quote;
 use crate::kit::kit;
-use crate::script::{BodyValue, LoginRequest};
+use crate::script::{BodyKind, LoginRequest};
 use crate::server::Server;
 
 pub static CREATES_SESSION: Check = Check {
     id: "creates-session",
     title: "The login request creates a session",
     points: 15,
+    why_no_points: "",
     // Not `script-filled`: the page's request, placeholders and all, shows what the server says to it.
     needs: &[&SERVES_PAGES],
     stage: Stage::Http,
@@ -26,6 +28,7 @@ pub static FRESH_TOKENS: Check = Check {
     id: "fresh-tokens",
     title: "Tokens are fresh and unguessable",
     points: 10,
+    why_no_points: "",
     needs: &[&CREATES_SESSION],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(fresh_tokens(ctx, found)),
@@ -35,6 +38,7 @@ pub static COOKIE_LOGS_IN: Check = Check {
     id: "cookie-logs-in",
     title: "The session cookie logs the user in",
     points: 10,
+    why_no_points: "",
     needs: &[&CREATES_SESSION],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(cookie_logs_in(ctx, found)),
@@ -44,6 +48,7 @@ pub static TOKEN_ONLY: Check = Check {
     id: "token-only",
     title: "A new client with only the token is the same user",
     points: 5,
+    why_no_points: "",
     needs: &[&COOKIE_LOGS_IN],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(token_only(ctx, found)),
@@ -53,6 +58,7 @@ pub static NO_TOKEN: Check = Check {
     id: "no-token",
     title: "A client without a valid token is not logged in",
     points: 5,
+    why_no_points: "",
     needs: &[&super::setup::BOOTS],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(no_token(ctx, found)),
@@ -62,6 +68,7 @@ pub static TWO_USERS: Check = Check {
     id: "two-users",
     title: "Two users in two browsers stay themselves",
     points: 10,
+    why_no_points: "",
     needs: &[&COOKIE_LOGS_IN],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(two_users(ctx, found)),
@@ -71,6 +78,7 @@ pub static MESSAGE_AUTHOR: Check = Check {
     id: "message-author",
     title: "Messages carry the session's username",
     points: 5,
+    why_no_points: "",
     needs: &[&COOKIE_LOGS_IN],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(message_author(ctx, found)),
@@ -80,6 +88,7 @@ pub static BAD_INPUT: Check = Check {
     id: "bad-input",
     title: "Bad usernames get a 4xx and the server keeps answering",
     points: 5,
+    why_no_points: "",
     needs: &[&CREATES_SESSION],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(bad_input(ctx, found)),
@@ -89,6 +98,7 @@ pub static SURVIVES_RESTART: Check = Check {
     id: "survives-restart",
     title: "Sessions survive a server restart",
     points: 10,
+    why_no_points: "",
     needs: &[&COOKIE_LOGS_IN],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(survives_restart(ctx, found)),
@@ -122,7 +132,8 @@ async fn log_in_for_token(ctx: &Context, username: &str, found: &mut Findings) -
 async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let (request, source) = match ctx.facts.login_request() {
         Ok(sourced) => (sourced.value.clone(), sourced.source),
-        Err(missing) => return Verdict::Skip(missing.0),
+        // The script could not be read and no browser sent the request: not gradable here.
+        Err(missing) => return Verdict::error(missing.0),
     };
     found.log.push(format!(
         "the login request, {source}: {} with {}",
@@ -135,7 +146,21 @@ async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
         Err(why) => return no_answer(ctx, &why, "an answer to the login request").await,
     };
     match token_of(ctx, &request_line(&request), &reply).await {
+        // It worked, but for one name only: other users cannot be simulated with it.
+        Ok(_) if request.body.places() == 0 => Verdict::Error {
+            message: format!(
+                "{} with the body {} logged {username} in, but the typed name is nowhere in that body: the grader \
+                 cannot log other users in the same way",
+                request_line(&request),
+                quote(&request.body_for(&username))
+            ),
+            hint: Some("does session.js change the name before it sends it? Send it as typed".into()),
+        },
         Ok(token) => {
+            // Does the token work at once? Then a later 401 means something ended it.
+            let check = ctx.lab().whoami_with(Some(&token), &mut found.exchanges).await;
+            ctx.facts.first_login_worked =
+                check.as_ref().is_ok_and(|reply| username_in(reply).as_deref() == Some(username.as_str()));
             let message = format!(
                 "logging in as {username} ({}, {source}) answered {} with a token",
                 request_line(&request),
@@ -153,55 +178,56 @@ async fn fresh_tokens(ctx: &mut Context, found: &mut Findings) -> Verdict {
         Ok(login) => login,
         Err(verdict) => return verdict,
     };
-    let username = ctx.fresh_username();
-    let second = match log_in_for_token(ctx, &username, found).await {
+    let predictable_tokens = |why: String, ctx: &Context| {
+        Verdict::fail(
+            why,
+            "a new random token for every login, like a version-4 UUID",
+            format!(
+                "anyone who can guess a token is logged in as its user: get each token from \
+                 SessionManager::create ({}); never make one up or reuse one",
+                ctx.files.route.display
+            ),
+        )
+    };
+    // Another user: are the two tokens derived from their users, or from each other?
+    let other = ctx.fresh_username();
+    let other_token = match log_in_for_token(ctx, &other, found).await {
         Ok(token) => token,
         Err(verdict) => return verdict,
     };
-    let rs = &ctx.files.route.display;
-    if second == first.token {
-        return Verdict::fail(
-            format!("two different users got the same token `{second}`"),
-            "a new random token for every login",
-            format!("get each token from SessionManager::create ({rs}); never reuse one"),
-        );
+    let two = [
+        Issued { username: &first.username, token: &first.token },
+        Issued { username: &other, token: &other_token },
+    ];
+    if let Some(why) = predictable(None, &two) {
+        return predictable_tokens(why, ctx);
     }
-    for (login, token) in [(&first.username, &first.token), (&username, &second)] {
-        if token.to_lowercase().contains(&login.to_lowercase()) {
-            return Verdict::fail(
-                format!("the token `{token}` contains the username `{login}`"),
-                "a token that says nothing about its user",
-                format!("anyone could forge such a token: use SessionManager::create ({rs})"),
-            );
+    // The first user again: a token must be new every time.
+    let mark = ctx.server.as_ref().map_or(0, |s| s.log().len());
+    let again = match log_in_for_token(ctx, &first.username, found).await {
+        Ok(token) => token,
+        Err(verdict) => {
+            let said = ctx.server.as_ref().map(|s| s.log().since(mark)).unwrap_or_default();
+            // The database refuses a second session with the same token.
+            if said.iter().any(|line| line.contains("UNIQUE constraint failed")) {
+                let why = format!(
+                    "logging `{}` in a second time failed: the database refused a second session with the same \
+                     token (UNIQUE constraint failed), so the token is the same at every login of a user",
+                    first.username
+                );
+                return predictable_tokens(why, ctx);
+            }
+            return verdict;
         }
-    }
-    let bits = entropy_bits(&first.token).min(entropy_bits(&second));
-    if bits < 122 {
-        return Verdict::fail(
-            format!("the tokens `{}` and `{second}` look like at most {bits} random bits", first.token),
-            "at least 122 random bits, like a UUID v4",
-            format!("a short or predictable token can be guessed: use SessionManager::create ({rs})"),
-        );
-    }
-    Verdict::Pass(format!(
-        "two logins got two different tokens of about {bits} bits, neither naming its user"
-    ))
-}
-
-/// A generous upper bound on the randomness a token can hold, from its length
-/// and alphabet (a UUID: 32 hex digits, 128 bits).
-fn entropy_bits(token: &str) -> u32 {
-    let symbols: Vec<char> = token.chars().filter(|c| *c != '-').collect();
-    let per_symbol = if symbols.iter().all(|c| c.is_ascii_digit()) {
-        3.32
-    } else if symbols.iter().all(|c| c.is_ascii_hexdigit()) {
-        4.0
-    } else if symbols.iter().all(|c| c.is_ascii_alphanumeric() || "_+/=".contains(*c)) {
-        6.0
-    } else {
-        7.0
     };
-    (symbols.len() as f64 * per_symbol) as u32
+    let all = [two[0].clone(), two[1].clone(), Issued { username: &first.username, token: &again }];
+    match predictable(Some((&all[0], &all[2])), &all) {
+        None => Verdict::Pass(format!(
+            "three logins (one user twice) got three different tokens of about {} random bits, none derived from its user",
+            all.iter().map(|t| entropy_bits(t.token)).min().unwrap_or(0)
+        )),
+        Some(why) => predictable_tokens(why, ctx),
+    }
 }
 
 async fn cookie_logs_in(ctx: &mut Context, found: &mut Findings) -> Verdict {
@@ -296,11 +322,23 @@ async fn two_users(ctx: &mut Context, found: &mut Findings) -> Verdict {
             Ok(reply) if username_in(&reply).as_deref() == Some(login.username.as_str()) => {}
             Ok(reply) => {
                 let mut verdict = unknown_token(ctx, login, &reply, "with two users logged in");
-                if let Verdict::Fail { hint, .. } = &mut verdict {
-                    *hint = Some(format!(
-                        "each session belongs to its own token: keep no \"current user\" in the server ({})",
-                        ctx.files.route.display
-                    ));
+                let ended = reply.status == 401;
+                if let Verdict::Fail { hint, message, .. } = &mut verdict {
+                    *hint = Some(if ended {
+                        *message = format!(
+                            "{message}: logging {} in ended the session of {}",
+                            logins[1].username, logins[0].username
+                        );
+                        format!(
+                            "a login must not end other users' sessions: only create one ({})",
+                            ctx.files.route.display
+                        )
+                    } else {
+                        format!(
+                            "each session belongs to its own token: keep no \"current user\" in the server ({})",
+                            ctx.files.route.display
+                        )
+                    });
                 }
                 return verdict;
             }
@@ -414,29 +452,49 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
         Ok(request) => request,
         Err(verdict) => return verdict,
     };
-    let field = request
-        .body
-        .iter()
-        .find(|(_, v)| *v == BodyValue::Username)
-        .map(|(k, _)| k.clone())
-        .unwrap_or_else(|| "username".into());
-    let cases: Vec<(&str, String)> = vec![
-        ("an empty username", serde_json::json!({ &field: "" }).to_string()),
-        ("a username of spaces", serde_json::json!({ &field: "   " }).to_string()),
-        ("a 200-character username", serde_json::json!({ &field: "x".repeat(200) }).to_string()),
-        ("a username with a control character", serde_json::json!({ &field: "ada\u{7}" }).to_string()),
-        ("no username at all", "{}".to_owned()),
-        ("a body that is not JSON", format!("{field}=ada")),
+    let body = &request.body;
+    let valid = ctx.fresh_username();
+    let mut cases: Vec<(&str, &str, String)> = vec![
+        ("an empty username", &request.content_type, body.render("")),
+        ("a username of spaces", &request.content_type, body.render("   ")),
+        ("a 200-character username", &request.content_type, body.render(&"x".repeat(200))),
+        ("a username with a control character", &request.content_type, body.render("ada\u{7}")),
+        (
+            "a username of invisible characters",
+            &request.content_type,
+            body.render("\u{200B}\u{2060}\u{FEFF}"),
+        ),
+        ("a username with a bidirectional control", &request.content_type, body.render("ada\u{202E}nimda")),
+        ("no username at all", &request.content_type, body.render_without_username()),
     ];
+    if body.kind == BodyKind::Json {
+        cases.push(("a body that is not JSON", &request.content_type, "username=ada".to_owned()));
+    }
+    // What a page on another site can make a browser send without asking: a
+    // route that reads JSON only as JSON refuses it. Only when the page itself
+    // sends JSON as JSON, or the student's own page would be refused too.
+    if request.content_type.starts_with("application/json") {
+        let forged = body.render(&valid);
+        cases.push((
+            "a JSON body sent as text/plain (from another site)",
+            "text/plain;charset=UTF-8",
+            forged.clone(),
+        ));
+        cases.push(("a form post (from another site)", "application/x-www-form-urlencoded", forged.clone()));
+        cases.push(("a body with no Content-Type", "", forged));
+    }
     let lab = ctx.lab();
     let url = ctx.url(&request.url);
     let window = lab.window();
+    let rows_before = lab.session_rows().await;
     let mut problems = Vec::new();
-    for (what, body) in cases {
-        match window
-            .send(&request.method, &url, Some((&request.content_type, body)), &mut found.exchanges)
-            .await
-        {
+    for (what, content_type, body) in cases {
+        let sent = if content_type.is_empty() {
+            window.send_untyped(&request.method, &url, body, &mut found.exchanges).await
+        } else {
+            window.send(&request.method, &url, Some((content_type, body)), &mut found.exchanges).await
+        };
+        match sent {
             Ok(reply) if (400..500).contains(&reply.status) => {}
             Ok(reply) => problems.push(format!("{what} got {}", reply.status)),
             Err(why) => problems.push(format!("{what}: {why}")),
@@ -445,27 +503,28 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
     if let Err(why) = lab.whoami(&window, &mut found.exchanges).await {
         problems.push(format!("afterwards the server did not answer: {why}"));
     }
+    // The grader owns the database: a refused login must have stored nothing.
+    let table = &kit().server.sessions_table;
+    match (rows_before, lab.session_rows().await) {
+        (Ok(before), Ok(after)) if after > before => problems.push(format!(
+            "the `{table}` table has {} more row(s) than before these refused logins",
+            after - before
+        )),
+        (Ok(before), Ok(_)) => found.log.push(format!("the `{table}` table kept its {before} row(s)")),
+        (Err(why), _) | (_, Err(why)) => found.log.push(format!("rows not counted: {why}")),
+    }
     if problems.is_empty() {
-        return Verdict::Pass("every bad login got a 4xx, and the server kept answering".into());
+        return Verdict::Pass(
+            "every bad login got a 4xx and stored no session, and the server kept answering".into(),
+        );
     }
     Verdict::fail(
         problems.join("; "),
-        "a 4xx JSON error for each, no session, and a server that keeps answering",
+        "a 4xx JSON error for each, no session stored, and a server that keeps answering",
         format!(
-            "check the username with Username::parse (domain.rs) before creating a session ({})",
+            "check the username with Username::parse (domain.rs) before creating a session, and keep \
+             `format = \"json\"` on the route ({})",
             ctx.files.route.display
         ),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn entropy_of_common_tokens() {
-        assert!(entropy_bits("6f1c7f36-2a55-4b53-9d0b-6c1f0b3c8a11") >= 122);
-        assert!(entropy_bits("12") < 122);
-        assert!(entropy_bits("ada-session-1") < 122);
-    }
 }

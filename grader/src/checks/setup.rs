@@ -12,6 +12,7 @@ pub static BUILDS: Check = Check {
     id: "builds",
     title: "The crate builds",
     points: 0,
+    why_no_points: "a step on the way: every other check needs it",
     needs: &[],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(builds(ctx, found)),
@@ -21,6 +22,7 @@ pub static BOOTS: Check = Check {
     id: "boots",
     title: "The server starts and answers",
     points: 0,
+    why_no_points: "a step on the way: every other check needs it",
     needs: &[&BUILDS],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(boots(ctx, found)),
@@ -30,6 +32,7 @@ pub static SERVES_PAGES: Check = Check {
     id: "serves-pages",
     title: "The login page and session.js are served",
     points: 0,
+    why_no_points: "a step on the way: the checks of your two files need it",
     needs: &[&BOOTS],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(serves_pages(ctx, found)),
@@ -46,9 +49,10 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
         timeout: ctx.settings.build_timeout,
     };
     match compile::build(&request, ctx.scratch.path(), &mut found.log).await {
-        Ok(executable) => {
-            found.log.push(format!("built {}", executable.display()));
-            ctx.facts.executable = Some(executable);
+        Ok(built) => {
+            found.log.push(format!("built {}", built.executable.display()));
+            ctx.facts.executable = Some(built.executable);
+            ctx.facts.unused_functions = built.unused_functions;
             Verdict::Pass(format!("`{package}` builds"))
         }
         Err(BuildFailure::Compile { errors, total }) => {
@@ -62,12 +66,16 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
             if total > errors.len() {
                 message.push_str(&format!("\n\n… and {} more", total - errors.len()));
             }
-            let hint = match at {
+            let mut hint = match at {
                 Some(at) => {
                     format!("fix the first error first, at {at}; `cargo build -p {package}` shows them all")
                 }
                 None => format!("`cargo build -p {package}` shows the errors"),
             };
+            // The usual errors of a first Rocket route come with their one-line fix.
+            if let Some(fix) = errors.first().and_then(|e| super::diagnosis::route_fix(e)) {
+                hint = format!("{fix}; {hint}");
+            }
             Verdict::fail(message, "the crate compiles", hint)
         }
         Err(BuildFailure::Cargo(why)) => Verdict::Error {
@@ -76,10 +84,18 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
                 "the grader needs cargo and the crates of Cargo.lock (run `cargo build` once online)".into(),
             ),
         },
-        Err(BuildFailure::Timeout(limit)) => Verdict::Error {
-            message: format!("the build did not finish within {} s", limit.as_secs()),
-            hint: Some("a cold build takes a few minutes; raise the limit with --build-timeout".into()),
-        },
+        Err(BuildFailure::Project(said)) => Verdict::fail(
+            format!("cargo cannot build `{package}`:\n{said}"),
+            "a project cargo can build",
+            "a Cargo.toml or build.rs is broken: run `cargo build` and fix what it says first (these files are given: \
+             compare them with the kit's)",
+        ),
+        Err(BuildFailure::Timeout(limit)) => Verdict::fail(
+            format!("the build did not finish within {} s, and was stopped", limit.as_secs()),
+            "a build that ends",
+            "does a build script (build.rs) or a `const` loop forever? Run `cargo build` and watch; if this is only \
+             a slow first build, raise the limit with --build-timeout",
+        ),
     }
 }
 
@@ -113,6 +129,20 @@ pub fn did_not_boot(failure: BootFailure) -> Verdict {
         BootFailure::Spawn(why) => Verdict::error(why),
         BootFailure::Exited { status, log_tail } => {
             let panic = log_tail.iter().find(|l| l.contains("panicked")).cloned();
+            // Rocket refuses to launch a handler that asks for state nobody manages.
+            let sentinels = log_tail.iter().any(|l| l.contains("sentinel"));
+            let unmanaged = log_tail.iter().find(|l| sentinels && l.contains("State<")).cloned();
+            if let Some(state) = unmanaged {
+                return Verdict::fail(
+                    format!("the server refused to launch ({status}); its last lines:\n{}", log_tail.join("\n")),
+                    format!("a line \"{ready}…\" on standard output"),
+                    format!(
+                        "{}: a handler asks for state the app never manages; the app manages `SessionManager` and \
+                         `MessageManager`: ask for `sessions: &State<SessionManager>` (LAB.md step 4d)",
+                        state.trim().trim_start_matches(">> ")
+                    ),
+                );
+            }
             Verdict::fail(
                 format!(
                     "the server stopped before it was ready ({status}); its last lines:\n{}",

@@ -53,6 +53,7 @@ pub struct ServerFacts {
     pub script: String,
     pub whoami: String,
     pub messages: String,
+    pub sessions_table: String,
 }
 
 impl ServerFacts {

@@ -44,9 +44,8 @@ pub fn shared_target() -> PathBuf {
 pub fn lay_out(submission: &Submission) -> PathBuf {
     let root = shared_target().join("grader-fixtures").join(submission.name);
     let kit = kit();
-    // The given files and the student's: the lab workspace, less the other crates.
-    let student = manifest().student.all().map(|f| f.file.clone());
-    for file in manifest().given_files(&kit).iter().chain(&student) {
+    // The given files (the student's come below): the lab workspace, less the other crates.
+    for file in &manifest().given_files(&kit) {
         write_if_changed(&root.join(file), &std::fs::read_to_string(kit.join(file)).unwrap());
     }
     let workspace = std::fs::read_to_string(kit.join("Cargo.toml")).unwrap();
@@ -57,10 +56,9 @@ pub fn lay_out(submission: &Submission) -> PathBuf {
 
     let mut files: HashMap<&str, String> = HashMap::new();
     let read = |path: &Path| std::fs::read_to_string(path).unwrap();
-    if submission.solved {
-        for student in manifest().student.all() {
-            files.insert(&student.file, read(&kit.join(&student.answer)));
-        }
+    for student in manifest().student.all() {
+        let from = if submission.solved { &student.answer } else { &student.file };
+        files.insert(&student.file, read(&kit.join(from)));
     }
     for edit in &submission.edits {
         let text = files.entry(edit.file).or_insert_with(|| read(&root.join(edit.file)));
@@ -78,6 +76,58 @@ fn write_if_changed(path: &Path, text: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, text).unwrap();
     }
+}
+
+/// The folder of the submission fixtures: `grader/tests/submissions/NAME/`.
+pub fn fixtures_dir() -> PathBuf {
+    kit().join("grader/tests/submissions")
+}
+
+/// Lays the files of the fixture folder `fixture` over one shared copy of the
+/// lab workspace (`target/grader-fixtures/overlay`), on top of the lab or the
+/// solved lab (`start`), and returns the copy's folder. Every fixture uses the
+/// same folder, so cargo rebuilds only what a fixture changed, incrementally;
+/// files an earlier fixture added are removed, changed ones put back.
+pub fn overlay(fixture: &Path, start: &str) -> PathBuf {
+    let root = shared_target().join("grader-fixtures").join("overlay");
+    let added_list = root.join(".fixture-files");
+    if let Ok(added) = std::fs::read_to_string(&added_list) {
+        for file in added.lines().filter(|f| !f.is_empty()) {
+            let _ = std::fs::remove_file(root.join(file));
+        }
+    }
+    let base = lay_out(&Submission { name: "overlay", solved: start == "solution", edits: Vec::new() });
+    let mut added = Vec::new();
+    for file in files_under(fixture, Path::new("")) {
+        if file == "expected.toml" {
+            continue;
+        }
+        write_if_changed(&base.join(&file), &std::fs::read_to_string(fixture.join(&file)).unwrap());
+        if !kit().join(&file).exists() {
+            added.push(file);
+        }
+    }
+    std::fs::write(added_list, added.join("\n")).unwrap();
+    base
+}
+
+/// The files under `dir`, relative to it, `/`-separated.
+fn files_under(root: &Path, relative: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root.join(relative)).unwrap().flatten() {
+        let path = relative.join(entry.file_name());
+        if entry.path().is_dir() {
+            found.extend(files_under(root, &path));
+        } else {
+            found.push(
+                path.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+        }
+    }
+    found
 }
 
 /// Settings for grading `path`'s `package` in tests: the shared target

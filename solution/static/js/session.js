@@ -1,5 +1,5 @@
 /*
- * session.js: the login page's script. YOUR FILE (LAB.md, step 4).
+ * session.js: the login page's script. YOUR FILE (LAB.md, step 5).
  *
  * What is a session? HTTP forgets you between requests: every request arrives
  * on its own, and nothing in it says "this is the same person as before". So,

@@ -1,0 +1,3 @@
+fn main() {
+    panic!("the build script of this submission fails on purpose");
+}
