@@ -11,6 +11,13 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::kit::{kit, Kit};
+
+/// `println!` that survives a closed standard output (see [`say_raw`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say_raw(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
 use crate::render::{self, Style};
 use crate::settings::{defaults, BrowserChoice, Settings, Target};
 
@@ -133,7 +140,7 @@ fn list() -> ExitCode {
     for check in crate::checks::CHECKS {
         let needs: Vec<&str> = check.needs.iter().map(|c| c.id).collect();
         let needs = if needs.is_empty() { String::new() } else { format!("  (needs {})", needs.join(", ")) };
-        println!(
+        say!(
             "{:<20} {:>3} points  {:<7}  {}{needs}",
             check.id,
             check.points,
@@ -152,13 +159,13 @@ fn self_check(root: &Path) -> ExitCode {
     };
     let problems = crate::kit::self_check::self_check(root, &manifest);
     if problems.is_empty() {
-        println!("the kit at {} agrees with its kit.toml", root.display());
+        say!("the kit at {} agrees with its kit.toml", root.display());
         return ExitCode::SUCCESS;
     }
     for problem in &problems {
-        println!("- {problem}");
+        say!("- {problem}");
     }
-    println!(
+    say!(
         "{} problem{} in the kit at {}",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" },
@@ -208,10 +215,10 @@ async fn check(args: CheckArgs) -> ExitCode {
             if let Err(e) = std::fs::write(file, in_format(Style::PLAIN)) {
                 return trouble(&format!("cannot write {}: {e}", file.display()));
             }
-            print!("{}", render::human(&report, args.verbose, terminal));
-            println!("report written to {}", file.display());
+            say_raw(&render::human(&report, args.verbose, terminal));
+            say!("report written to {}", file.display());
         }
-        None => print!("{}", in_format(terminal)),
+        None => say_raw(&in_format(terminal)),
     }
     ExitCode::from(report.exit_code())
 }
@@ -257,6 +264,13 @@ async fn stop_signal() -> &'static str {
         let _ = tokio::signal::ctrl_c().await;
         "interrupted"
     }
+}
+
+/// Writes `text` to standard output. A reader that went away (`grader list |
+/// head`) is not the grader's trouble: the rest is dropped, no panic.
+fn say_raw(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }
 
 /// The grader's own trouble: said on stderr, exit status 2.

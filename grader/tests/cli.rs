@@ -45,6 +45,22 @@ fn list_names_every_check_and_the_old_flag_still_works() {
     assert_eq!(text(&grader(&["--list"]).stdout), listed);
 }
 
+/// `grader list | head -1`: the reader goes away early, and the grader neither
+/// panics nor fails.
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .arg("list")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the grader writes
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(!text(&output.stderr).contains("panicked"), "{}", text(&output.stderr));
+}
+
 #[test]
 fn self_check_passes_on_the_kit_and_names_what_is_wrong_elsewhere() {
     let output = grader(&["self-check"]);
