@@ -193,6 +193,15 @@ async fn check(args: CheckArgs) -> ExitCode {
             ));
         }
     }
+    // Checked before the grade, so a bad --output costs nothing.
+    if let Some(file) =
+        args.output.as_ref().filter(|f| f.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()))
+    {
+        return trouble(&format!(
+            "--output {} is a symbolic link: the grader does not write through one",
+            file.display()
+        ));
+    }
     let settings = settings_of(&args, target);
     let points: HashMap<String, u32> = args.points.iter().cloned().collect();
 
@@ -212,7 +221,7 @@ async fn check(args: CheckArgs) -> ExitCode {
     };
     match &args.output {
         Some(file) => {
-            if let Err(e) = std::fs::write(file, in_format(Style::PLAIN)) {
+            if let Err(e) = write_report(file, &in_format(Style::PLAIN)) {
                 return trouble(&format!("cannot write {}: {e}", file.display()));
             }
             say_raw(&render::human(&report, args.verbose, terminal));
@@ -266,6 +275,17 @@ async fn stop_signal() -> &'static str {
     }
 }
 
+/// Writes a report file, never through a symbolic link (one made while the
+/// grade ran included: the file is opened with `O_NOFOLLOW`).
+fn write_report(file: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    options.open(file)?.write_all(text.as_bytes())
+}
+
 /// Writes `text` to standard output. A reader that went away (`grader list |
 /// head`) is not the grader's trouble: the rest is dropped, no panic.
 fn say_raw(text: &str) {
@@ -287,6 +307,19 @@ mod tests {
     fn the_command_line_is_well_formed() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_report_is_never_written_through_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(write_report(&link, "{}").is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        write_report(&dir.path().join("plain.json"), "{}").unwrap();
     }
 
     #[test]

@@ -72,6 +72,22 @@ fn self_check_passes_on_the_kit_and_names_what_is_wrong_elsewhere() {
     assert!(text(&output.stderr).contains("kit.toml"), "{}", text(&output.stderr));
 }
 
+/// A report is never written through a symbolic link (it could point at a
+/// file of the instructor's), and the file it points at is left as it was.
+#[cfg(unix)]
+#[test]
+fn output_refuses_a_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let precious = dir.path().join("precious.txt");
+    std::fs::write(&precious, "keep me").unwrap();
+    let link = dir.path().join("report.json");
+    std::os::unix::fs::symlink(&precious, &link).unwrap();
+    let output = grader(&["--no-browser", "--output", &link.display().to_string()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("is a symbolic link"), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+}
+
 #[test]
 fn bad_arguments_are_the_graders_trouble() {
     let cases: [(&[&str], &str); 4] = [
