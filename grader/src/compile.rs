@@ -267,12 +267,36 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
         request.package,
         request.workspace.display()
     ));
-    let child = process::isolate(&mut command).spawn().map_err(|e| {
+    let mut child = process::isolate(&mut command).spawn().map_err(|e| {
         BuildFailure::Cargo(format!("cannot run cargo ({}): {e}", Path::new(&cargo).display()))
     })?;
     let group = child.id();
-    let output = match tokio::time::timeout(request.timeout, child.wait_with_output()).await {
-        Ok(output) => output.map_err(|e| BuildFailure::Cargo(format!("cargo failed to run: {e}")))?,
+    // Cargo's output is read as it comes, and only what a report needs is kept.
+    let mut reader = MessageReader::new(&request.package);
+    let mut stderr_lines: Vec<String> = Vec::new();
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let finished = async {
+        let read_stdout = async {
+            if let Some(stdout) = stdout {
+                crate::server::for_each_line_up_to(stdout, MAX_MESSAGE_BYTES, |line| reader.line(&line))
+                    .await;
+            }
+        };
+        let read_stderr = async {
+            if let Some(stderr) = stderr {
+                crate::server::for_each_line(stderr, |line| {
+                    if stderr_lines.len() < MAX_STDERR_LINES {
+                        stderr_lines.push(line);
+                    }
+                })
+                .await;
+            }
+        };
+        let (_, _, status) = tokio::join!(read_stdout, read_stderr, child.wait());
+        status
+    };
+    let status = match tokio::time::timeout(request.timeout, finished).await {
+        Ok(status) => status.map_err(|e| BuildFailure::Cargo(format!("cargo failed to run: {e}")))?,
         Err(_) => {
             // Cargo's build scripts and compilers are in its group: they go too.
             if let Some(group) = group {
@@ -281,19 +305,18 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
             return Err(BuildFailure::Timeout(request.timeout));
         }
     };
-    let messages = parse_messages(&String::from_utf8_lossy(&output.stdout), &request.package);
-    if output.status.success() {
+    let messages = reader.finish();
+    if status.success() {
         let executable = messages.executable.ok_or_else(|| {
             BuildFailure::Cargo(format!("package `{}` built, but it has no binary to run", request.package))
         })?;
         return Ok(Built { executable, unused_functions: messages.unused });
     }
-    if !messages.errors.is_empty() {
-        let total = messages.errors.len();
+    if messages.error_count > 0 {
         let errors = messages.errors.into_iter().take(ERRORS_SHOWN).collect();
-        return Err(BuildFailure::Compile { errors, total });
+        return Err(BuildFailure::Compile { errors, total: messages.error_count });
     }
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = stderr_lines.join("\n");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     // From cargo's first error on: what the student would see running cargo themselves.
     let first_error = lines.iter().position(|l| l.starts_with("error")).unwrap_or(0);
@@ -318,6 +341,8 @@ const PROJECT_MISTAKES: &[&str] = &[
 #[derive(Debug, Default)]
 struct Messages {
     errors: Vec<String>,
+    /// All the errors, the ones not kept included.
+    error_count: usize,
     executable: Option<PathBuf>,
     /// Functions rustc warned are never used, as `name (file:line:col)`.
     unused: Vec<String>,
@@ -355,42 +380,73 @@ struct Target {
 }
 
 /// Reads cargo's JSON messages: rustc's errors, and the package's binaries.
-fn parse_messages(stdout: &str, package: &str) -> Messages {
-    let mut messages = Messages::default();
-    let mut binaries = Vec::new();
-    for line in stdout.lines().filter_map(|l| serde_json::from_str::<Line>(l).ok()) {
+/// Reads cargo's JSON messages one by one: rustc's errors (the first few
+/// kept, all counted), the functions it says are never used, and the
+/// package's binaries.
+struct MessageReader {
+    package: String,
+    messages: Messages,
+    binaries: Vec<(String, PathBuf)>,
+}
+
+impl MessageReader {
+    fn new(package: &str) -> MessageReader {
+        MessageReader { package: package.to_owned(), messages: Messages::default(), binaries: Vec::new() }
+    }
+
+    fn line(&mut self, line: &str) {
+        let Ok(line) = serde_json::from_str::<Line>(line) else { return };
         match line.reason.as_str() {
             "compiler-message" => {
                 if let Some(Diagnostic { level, rendered: Some(text) }) = line.message {
-                    if let Some(name) = unused_function(&text) {
-                        messages.unused.push(name);
+                    if let (Some(name), true) = (unused_function(&text), self.messages.unused.len() < KEPT) {
+                        self.messages.unused.push(name);
                     }
                     if level == "error"
                         && !text.starts_with("error: aborting")
                         && !text.starts_with("error: could not compile")
                     {
-                        messages.errors.push(text.trim_end().to_owned());
+                        self.messages.error_count += 1;
+                        if self.messages.errors.len() < KEPT {
+                            self.messages.errors.push(text.trim_end().to_owned());
+                        }
                     }
                 }
             }
             "compiler-artifact" => {
-                let ours = line.package_id.as_deref().is_some_and(|id| belongs_to(id, package));
+                let ours = line.package_id.as_deref().is_some_and(|id| belongs_to(id, &self.package));
                 if let (true, Some(target), Some(executable)) = (ours, line.target, line.executable) {
                     if target.kind.iter().any(|k| k == "bin") {
-                        binaries.push((target.name, executable));
+                        self.binaries.push((target.name, executable));
                     }
                 }
             }
             _ => {}
         }
     }
-    let named = binaries.iter().position(|(name, _)| name == package);
-    messages.executable = match (named, binaries.len()) {
-        (Some(i), _) => Some(binaries.swap_remove(i).1),
-        (None, 1) => binaries.pop().map(|(_, path)| path),
-        _ => None,
-    };
-    messages
+
+    fn finish(mut self) -> Messages {
+        let named = self.binaries.iter().position(|(name, _)| *name == self.package);
+        self.messages.executable = match (named, self.binaries.len()) {
+            (Some(i), _) => Some(self.binaries.swap_remove(i).1),
+            (None, 1) => self.binaries.pop().map(|(_, path)| path),
+            _ => None,
+        };
+        self.messages
+    }
+}
+
+/// How many errors and unused functions a build keeps; the longest message
+/// line read whole, and how many of cargo's own lines are kept.
+const KEPT: usize = 20;
+const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+const MAX_STDERR_LINES: usize = 400;
+
+#[cfg(test)]
+fn parse_messages(stdout: &str, package: &str) -> Messages {
+    let mut reader = MessageReader::new(package);
+    stdout.lines().for_each(|line| reader.line(line));
+    reader.finish()
 }
 
 /// `create_session (lab/src/controllers.rs:33:10)` from rustc's "function

@@ -37,13 +37,38 @@ pub struct Server {
 }
 
 /// Everything the server printed, shared with the tasks that read its pipes,
-/// and whether its output has ended (it has stopped).
+/// and whether its output has ended (it has stopped). A flood of output costs
+/// a bounded amount: the first lines (the launch and its route table) and the
+/// last ones are kept, each cut to a few KiB, and the rest only counted.
 #[derive(Clone, Default)]
-pub struct ServerLog(Arc<Mutex<Vec<String>>>, Arc<std::sync::atomic::AtomicBool>);
+pub struct ServerLog(Arc<Mutex<Lines>>, Arc<std::sync::atomic::AtomicBool>);
+
+/// How many of the first and of the last lines a log keeps, and how long a line may be.
+const KEEP_FIRST: usize = 500;
+const KEEP_LAST: usize = 2000;
+pub const MAX_LINE_BYTES: usize = 4096;
+
+#[derive(Default)]
+struct Lines {
+    first: Vec<String>,
+    /// The last lines, each with its number among all lines printed.
+    last: std::collections::VecDeque<(usize, String)>,
+    total: usize,
+}
 
 impl ServerLog {
     fn push(&self, line: String) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        let mut lines = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let number = lines.total;
+        lines.total += 1;
+        if lines.first.len() < KEEP_FIRST {
+            lines.first.push(line);
+            return;
+        }
+        if lines.last.len() == KEEP_LAST {
+            lines.last.pop_front();
+        }
+        lines.last.push_back((number, line));
     }
 
     /// Whether the server's standard output has ended: the process is gone.
@@ -51,19 +76,27 @@ impl ServerLog {
         self.1.load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    /// How many lines there are so far: a mark for [`ServerLog::since`].
+    /// How many lines were printed so far: a mark for [`ServerLog::since`].
     pub fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).total
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// The lines printed after `mark`.
+    /// The lines printed after `mark` that the log kept (a line in place of
+    /// those it dropped says how many).
     pub fn since(&self, mark: usize) -> Vec<String> {
         let lines = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        lines.get(mark..).unwrap_or_default().to_vec()
+        let mut kept: Vec<String> = lines.first.iter().skip(mark).cloned().collect();
+        let dropped_before = lines.last.front().map_or(lines.total, |(n, _)| *n);
+        let gap = dropped_before.saturating_sub(mark.max(lines.first.len()));
+        if gap > 0 {
+            kept.push(format!("[… {gap} lines of output not kept …]"));
+        }
+        kept.extend(lines.last.iter().filter(|(n, _)| *n >= mark).map(|(_, l)| l.clone()));
+        kept
     }
 
     /// The routes the server mounted, as Rocket lists them at launch
@@ -82,8 +115,8 @@ impl ServerLog {
 
     /// The last `n` lines.
     pub fn tail(&self, n: usize) -> Vec<String> {
-        let len = self.len();
-        self.since(len.saturating_sub(n))
+        let all = self.since(self.len().saturating_sub(n));
+        all[all.len().saturating_sub(n)..].to_vec()
     }
 }
 
@@ -215,15 +248,57 @@ impl Drop for Server {
 
 /// Copies a pipe into the log, and reports the server's address from the ready line.
 async fn read_lines(pipe: impl AsyncRead + Unpin, log: ServerLog, ready: Option<mpsc::Sender<String>>) {
-    let mut lines = BufReader::new(pipe).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    for_each_line(pipe, |line| {
         if let (Some(ready), Some(address)) = (&ready, ready_address(&line)) {
             let _ = ready.try_send(address);
         }
         log.push(line);
-    }
+    })
+    .await;
+    // The reader of standard output (the one that looks for the ready line) marks its end.
     if ready.is_some() {
         log.1.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Calls `f` with each line of `pipe` (without its line ending), each cut at
+/// [`MAX_LINE_BYTES`] with the number of bytes cut said: a line of
+/// megabytes costs no more memory than a short one.
+pub async fn for_each_line(pipe: impl AsyncRead + Unpin, mut f: impl FnMut(String)) {
+    for_each_line_up_to(pipe, MAX_LINE_BYTES, &mut f).await
+}
+
+/// [`for_each_line`], with lines cut at `max_line` bytes.
+pub async fn for_each_line_up_to(pipe: impl AsyncRead + Unpin, max_line: usize, mut f: impl FnMut(String)) {
+    let mut reader = BufReader::new(pipe);
+    let mut line: Vec<u8> = Vec::new();
+    let mut cut = 0usize;
+    let mut emit = |line: &mut Vec<u8>, cut: &mut usize| {
+        let mut text = String::from_utf8_lossy(line).trim_end_matches('\r').to_owned();
+        if *cut > 0 {
+            text.push_str(&format!(" [… {cut} more bytes]"));
+        }
+        f(text);
+        line.clear();
+        *cut = 0;
+    };
+    loop {
+        let chunk = match reader.fill_buf().await {
+            Ok(chunk) if !chunk.is_empty() => chunk,
+            _ => break,
+        };
+        let newline = chunk.iter().position(|b| *b == b'\n');
+        let taken = newline.unwrap_or(chunk.len());
+        let room = max_line.saturating_sub(line.len());
+        line.extend_from_slice(&chunk[..taken.min(room)]);
+        cut += taken.saturating_sub(room);
+        reader.consume(taken + usize::from(newline.is_some()));
+        if newline.is_some() {
+            emit(&mut line, &mut cut);
+        }
+    }
+    if !line.is_empty() || cut > 0 {
+        emit(&mut line, &mut cut);
     }
 }
 
@@ -274,6 +349,31 @@ mod tests {
         assert!(!env.contains("hunter2") && !env.contains("ROCKET_SESSION_LIFETIME"), "{env}");
         assert!(env.contains("ROCKET_PORT=0") && env.contains("PATH="), "{env}");
         assert!(env.contains(&format!("HOME={}", scratch.path().join("server-home").display())), "{env}");
+    }
+
+    /// A flood of output, and a line of megabytes, cost a bounded log.
+    #[tokio::test]
+    async fn a_flood_of_output_is_bounded() {
+        let mut flood = Vec::new();
+        for i in 0..10_000 {
+            flood.extend_from_slice(format!("line {i}\n").as_bytes());
+        }
+        flood.extend(std::iter::repeat_n(b'x', 8 * 1024 * 1024));
+        flood.extend_from_slice(b"\nChatroom ready at http://127.0.0.1:4242/\n");
+        let log = super::ServerLog::default();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        super::read_lines(&flood[..], log.clone(), Some(tx)).await;
+        assert_eq!(rx.recv().await.as_deref(), Some("http://127.0.0.1:4242"));
+        assert_eq!(log.len(), 10_002);
+        assert!(log.ended());
+        let kept = log.since(0);
+        assert!(kept.len() <= super::KEEP_FIRST + super::KEEP_LAST + 1, "{}", kept.len());
+        assert_eq!(kept[0], "line 0");
+        assert!(kept.iter().any(|l| l.starts_with("[… ") && l.contains("lines of output not kept")));
+        let long = kept.iter().find(|l| l.starts_with("xxx")).unwrap();
+        assert!(long.len() < super::MAX_LINE_BYTES + 100 && long.ends_with("more bytes]"), "{}", long.len());
+        assert_eq!(log.tail(1), ["Chatroom ready at http://127.0.0.1:4242/"]);
+        assert_eq!(log.since(10_001), ["Chatroom ready at http://127.0.0.1:4242/"]);
     }
 
     #[test]
