@@ -154,6 +154,8 @@ pub enum BootFailure {
     Exited { status: String, log_tail: Vec<String> },
     /// It did not say it was listening within the limit.
     Timeout { limit: Duration, log_tail: Vec<String> },
+    /// It announced an address it does not listen on (perhaps another server's).
+    NotItsPort { announced: String, log_tail: Vec<String> },
 }
 
 impl Server {
@@ -204,7 +206,17 @@ impl Server {
         })
         .await;
         match waited {
-            Ok(Ok(base_url)) => Ok(Server { child, group, base_url, log, stop_grace: spec.stop_grace }),
+            Ok(Ok(base_url)) => {
+                // The grader talks only to a port this server itself listens on.
+                let port = base_url.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+                if let (Some(group), Some(port)) = (group, port) {
+                    if listens_on(group, port) == Some(false) {
+                        process::stop(&mut child, Some(group), spec.stop_grace).await;
+                        return Err(BootFailure::NotItsPort { announced: base_url, log_tail: log.tail(15) });
+                    }
+                }
+                Ok(Server { child, group, base_url, log, stop_grace: spec.stop_grace })
+            }
             Ok(Err(status)) => {
                 // Let the readers drain the pipes so the panic message is in the log.
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -244,6 +256,37 @@ impl Drop for Server {
         }
         let _ = self.child.start_kill();
     }
+}
+
+/// Whether a process of `group` has a listening TCP socket on `port` (Linux,
+/// from /proc; `None` where that cannot be known).
+fn listens_on(group: process::Group, port: u16) -> Option<bool> {
+    let mut listening = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        for row in text.lines().skip(1) {
+            let fields: Vec<&str> = row.split_whitespace().collect();
+            let (Some(local), Some(state), Some(inode)) = (fields.get(1), fields.get(3), fields.get(9))
+            else {
+                continue;
+            };
+            let row_port = local.rsplit(':').next().and_then(|p| u16::from_str_radix(p, 16).ok());
+            if *state == "0A" && row_port == Some(port) {
+                listening.push(format!("socket:[{inode}]"));
+            }
+        }
+    }
+    let members = group.members();
+    if members.is_empty() {
+        return None;
+    }
+    let owns = members.iter().any(|pid| {
+        std::fs::read_dir(format!("/proc/{pid}/fd")).into_iter().flatten().flatten().any(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|target| listening.iter().any(|s| target.as_os_str() == s.as_str()))
+        })
+    });
+    Some(owns)
 }
 
 /// Copies a pipe into the log, and reports the server's address from the ready line.
@@ -343,12 +386,46 @@ mod tests {
             boot_timeout: std::time::Duration::from_secs(10),
             stop_grace: std::time::Duration::from_secs(1),
         };
-        let mut server = super::Server::start(&spec).await.unwrap_or_else(|e| panic!("{e:?}"));
-        server.stop().await;
+        // The stand-in listens nowhere, so it is refused once it announces
+        // itself; it wrote its environment down first.
+        if let Ok(mut server) = super::Server::start(&spec).await {
+            server.stop().await;
+        }
         let env = std::fs::read_to_string(&seen).unwrap();
         assert!(!env.contains("hunter2") && !env.contains("ROCKET_SESSION_LIFETIME"), "{env}");
         assert!(env.contains("ROCKET_PORT=0") && env.contains("PATH="), "{env}");
         assert!(env.contains(&format!("HOME={}", scratch.path().join("server-home").display())), "{env}");
+    }
+
+    /// A server that announces another process's port is not graded there.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_server_announcing_a_port_it_does_not_own_does_not_boot() {
+        use std::os::unix::fs::PermissionsExt;
+        let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap(); // someone else's server
+        let port = other.local_addr().unwrap().port();
+        let scratch = tempfile::tempdir().unwrap();
+        let script = scratch.path().join("server.sh");
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\necho 'Chatroom ready at http://127.0.0.1:{port}/'\nexec sleep 30\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let spec = super::ServerSpec {
+            executable: script,
+            database: scratch.path().join("db.sqlite3"),
+            working_dir: scratch.path().to_path_buf(),
+            boot_timeout: std::time::Duration::from_secs(10),
+            stop_grace: std::time::Duration::from_secs(1),
+        };
+        match super::Server::start(&spec).await {
+            Err(super::BootFailure::NotItsPort { announced, .. }) => {
+                assert!(announced.ends_with(&port.to_string()))
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("graded a port the server does not own"),
+        }
     }
 
     /// A flood of output, and a line of megabytes, cost a bounded log.

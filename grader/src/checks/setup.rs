@@ -155,6 +155,14 @@ pub fn did_not_boot(failure: BootFailure) -> Verdict {
                 },
             )
         }
+        BootFailure::NotItsPort { announced, log_tail } => Verdict::fail(
+            format!(
+                "the server said it was ready at {announced}, but it does not listen there; its last lines:\n{}",
+                log_tail.join("\n")
+            ),
+            format!("a line \"{ready}…\" that names the server's own address"),
+            "the ready line is printed by the given code in lab/src/lib.rs: print nothing that looks like it",
+        ),
         BootFailure::Timeout { limit, log_tail } => Verdict::fail(
             format!(
                 "the server did not say it was listening within {} s; its last lines:\n{}",
