@@ -270,7 +270,7 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
     let mut child = process::isolate(&mut command).spawn().map_err(|e| {
         BuildFailure::Cargo(format!("cannot run cargo ({}): {e}", Path::new(&cargo).display()))
     })?;
-    let group = child.id();
+    let group = process::Group::of(&child);
     // Cargo's output is read as it comes, and only what a report needs is kept.
     let mut reader = MessageReader::new(&request.package);
     let mut stderr_lines: Vec<String> = Vec::new();
@@ -300,7 +300,7 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
         Err(_) => {
             // Cargo's build scripts and compilers are in its group: they go too.
             if let Some(group) = group {
-                process::kill_group(group);
+                group.kill();
             }
             return Err(BuildFailure::Timeout(request.timeout));
         }

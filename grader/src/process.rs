@@ -77,11 +77,6 @@ impl Group {
     }
 }
 
-/// SIGKILL to the process group `group` (see [`Group::kill`]).
-pub fn kill_group(group: u32) {
-    Group(group).kill();
-}
-
 /// Stops the child's process group: SIGTERM, then SIGKILL after `grace`;
 /// reaps the child and kills whatever is left of its group, even once the
 /// child itself is gone. Returns whether the child stopped on SIGTERM.
