@@ -198,6 +198,9 @@ impl Drop for Tab {
 impl Tab {
     async fn watch(page: Page, timeout: Duration) -> Result<Tab, String> {
         let cdp = |e: CdpError| format!("the browser did not answer: {e}");
+        // Every console call reaches the grader whole: a page that logs a huge
+        // answer would cost the grader as much memory. Cut long strings in the page.
+        page.evaluate_on_new_document(SHORT_CONSOLE).await.map_err(cdp)?;
         let mut console_calls = page.event_listener::<EventConsoleApiCalled>().await.map_err(cdp)?;
         let mut exceptions = page.event_listener::<EventExceptionThrown>().await.map_err(cdp)?;
         let console = Arc::new(Mutex::new(Vec::new()));
@@ -216,7 +219,13 @@ impl Tab {
                     }
                     else => break,
                 };
-                lines.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+                let mut lines = lines.lock().unwrap_or_else(|e| e.into_inner());
+                // A page that prints without end costs a bounded amount: the first lines, each cut short.
+                match lines.len() {
+                    n if n < CONSOLE_LINES => lines.push(cut(line, CONSOLE_LINE_CHARS)),
+                    CONSOLE_LINES => lines.push("[… the page printed more; not kept …]".into()),
+                    _ => {}
+                }
             }
         });
         Ok(Tab { page, console, watcher, timeout })
@@ -327,7 +336,10 @@ impl Tab {
                 let wait_until = deadline.min(tokio::time::Instant::now() + quiet);
                 tokio::select! {
                     held = paused.next() => match held {
-                        Some(held) => captured.push(self.read_held(&held).await),
+                        Some(held) if captured.len() < CAPTURED_REQUESTS => captured.push(self.read_held(&held).await),
+                        Some(held) => {
+                            let _ = self.page.execute(fetch::ContinueRequestParams::new(held.request_id.clone())).await;
+                        }
                         None => break,
                     },
                     _ = navigated.next() => break,
@@ -368,16 +380,28 @@ impl Tab {
             let posted = self.page.execute(GetRequestPostDataParams::new(id.clone())).await;
             captured.body = posted.ok().map(|p| p.result.post_data.clone());
         }
-        let body = self.page.execute(fetch::GetResponseBodyParams::new(held.request_id.clone())).await;
-        captured.response_body = body.ok().map(|b| {
-            if !b.result.base64_encoded {
-                return b.result.body.clone();
+        // An answer that says it is huge is not read: the grader's memory stays bounded.
+        let length = header("content-length", &response_headers).and_then(|l| l.trim().parse::<usize>().ok());
+        captured.response_body = match length {
+            Some(length) if length > CAPTURED_BODY_BYTES => Some(format!(
+                "(an answer of {length} bytes, larger than {} KiB: not read)",
+                CAPTURED_BODY_BYTES / 1024
+            )),
+            _ => {
+                let body =
+                    self.page.execute(fetch::GetResponseBodyParams::new(held.request_id.clone())).await;
+                body.ok().map(|b| {
+                    if !b.result.base64_encoded {
+                        return cut(b.result.body.clone(), CAPTURED_BODY_BYTES);
+                    }
+                    match BASE64.decode(&b.result.body) {
+                        Ok(bytes) => cut(String::from_utf8_lossy(&bytes).into_owned(), CAPTURED_BODY_BYTES),
+                        Err(_) => "(a body the browser could not hand over)".to_owned(),
+                    }
+                })
             }
-            match BASE64.decode(&b.result.body) {
-                Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-                Err(_) => "(a body the browser could not hand over)".to_owned(),
-            }
-        });
+        };
+        captured.body = captured.body.map(|body| cut(body, CAPTURED_BODY_BYTES));
         let _ = self.page.execute(fetch::ContinueRequestParams::new(held.request_id.clone())).await;
         captured
     }
@@ -396,6 +420,35 @@ impl Tab {
             Ok(Err(e)) => Err(format!("no screenshot: {e}")),
             Err(_) => Err("no screenshot: the browser did not answer in time".into()),
         }
+    }
+}
+
+/// Runs before every page's own scripts: the console's methods cut a string
+/// argument at `CONSOLE_LINE_CHARS` characters (as the grader's copy would).
+const SHORT_CONSOLE: &str = r#"(() => {
+  const max = 2000;
+  const cut = (value) => typeof value === "string" && value.length > max
+    ? value.slice(0, max) + "[… " + (value.length - max) + " more characters]"
+    : value;
+  for (const name of ["log", "info", "warn", "error", "debug", "trace", "dir"]) {
+    const original = console[name];
+    console[name] = function (...args) { return original.apply(console, args.map(cut)); };
+  }
+})();"#;
+
+/// How many console lines a tab keeps, and how long each may be.
+const CONSOLE_LINES: usize = 500;
+const CONSOLE_LINE_CHARS: usize = 2000;
+
+/// How many requests a capture keeps, and the largest answer it reads.
+const CAPTURED_REQUESTS: usize = 50;
+const CAPTURED_BODY_BYTES: usize = 1024 * 1024;
+
+/// `text` cut at `max` characters, saying so.
+fn cut(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}[… {} more bytes]", &text[..at], text.len() - at),
+        None => text,
     }
 }
 
@@ -431,6 +484,12 @@ mod tests {
         let places: Vec<String> = candidates().iter().map(|p| p.display().to_string()).collect();
         assert!(places.iter().any(|p| p.ends_with("/usr/lib/chromium/chromium")));
         assert!(places.iter().any(|p| p.contains("Google Chrome.app")));
+    }
+
+    #[test]
+    fn long_text_is_cut_and_says_so() {
+        assert_eq!(cut("abcdef".into(), 3), "abc[… 3 more bytes]");
+        assert_eq!(cut("ab".into(), 3), "ab");
     }
 
     #[test]

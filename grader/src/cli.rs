@@ -19,7 +19,7 @@ macro_rules! say {
     };
 }
 use crate::render::{self, Style};
-use crate::settings::{defaults, BrowserChoice, Settings, Target};
+use crate::settings::{defaults, BrowserChoice, SandboxMode, Settings, Target};
 
 /// Grades Elite Lab 6: Sessions. Builds the chatroom, boots it on a free port
 /// with a fresh database, checks its sessions from the outside, and prints
@@ -110,6 +110,19 @@ pub struct CheckArgs {
     /// Save a screenshot and the console of every browser check, not only the failed ones
     #[arg(long)]
     screenshots: bool,
+    /// Run the student's build and server in a bubblewrap sandbox (auto: where it works)
+    #[arg(long, value_enum, default_value_t = Sandbox::Auto)]
+    sandbox: Sandbox,
+    /// A bound on the whole grade, in seconds: the checks it cuts short cannot be graded
+    #[arg(long, value_name = "SECONDS")]
+    deadline: Option<u64>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Sandbox {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -179,10 +192,11 @@ async fn check(args: CheckArgs) -> ExitCode {
     let target = match &args.url {
         Some(url) if url.starts_with("http://") || url.starts_with("https://") => Target::Url(url.clone()),
         Some(url) => return trouble(&format!("--url takes an http:// URL, not `{url}`")),
+        // Resolved here, so that every path means the same to the grader, cargo and the sandbox.
         None => Target::Workspace {
-            path: args.path.clone().unwrap_or_else(crate::kit_root),
+            path: absolute(args.path.clone().unwrap_or_else(crate::kit_root)),
             package: args.package.clone().unwrap_or_else(|| kit().lab.package.clone()),
-            target_dir: args.target_dir.clone(),
+            target_dir: args.target_dir.clone().map(absolute),
         },
     };
     if let Target::Workspace { path, .. } = &target {
@@ -239,6 +253,12 @@ fn settings_of(args: &CheckArgs, target: Target) -> Settings {
     settings.request_timeout = Duration::from_secs(args.request_timeout);
     settings.browser_timeout = Duration::from_secs(args.browser_timeout);
     settings.screenshots = args.screenshots;
+    settings.sandbox = match args.sandbox {
+        Sandbox::Auto => SandboxMode::Auto,
+        Sandbox::On => SandboxMode::On,
+        Sandbox::Off => SandboxMode::Off,
+    };
+    settings.deadline = args.deadline.map(Duration::from_secs);
     settings.browser = match (args.no_browser, &args.browser) {
         (true, _) => BrowserChoice::Off,
         (false, path) => BrowserChoice::Find(path.clone()),
@@ -249,6 +269,11 @@ fn settings_of(args: &CheckArgs, target: Target) -> Settings {
         settings.artifacts_dir = dir;
     }
     settings
+}
+
+/// `path` made absolute (against the current folder), without following links.
+fn absolute(path: PathBuf) -> PathBuf {
+    std::path::absolute(&path).unwrap_or(path)
 }
 
 /// Waits for Ctrl-C, SIGTERM or SIGHUP (a closed terminal, a CI job cancelled),

@@ -5,9 +5,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::process::Command;
 
 use crate::process;
+use crate::sandbox::{Containment, Jail};
 
 /// How many compiler errors a report shows; the rest are counted.
 const ERRORS_SHOWN: usize = 3;
@@ -22,6 +22,10 @@ pub struct BuildRequest {
     /// Where cargo puts its output; `None` for the workspace's own `target/`.
     pub target_dir: Option<PathBuf>,
     pub timeout: Duration,
+    /// How cargo, and the build scripts and compilers it runs, are contained.
+    pub containment: Containment,
+    /// A private, writable home folder for cargo.
+    pub home: PathBuf,
 }
 
 /// Why there is no binary.
@@ -58,9 +62,13 @@ pub async fn build(
         .unwrap_or_else(|| request.workspace.join("target"));
     // Cargo runs in the workspace: a relative folder must mean the same to both.
     let target_dir = std::path::absolute(&target_dir).unwrap_or(target_dir);
-    let request = &BuildRequest { target_dir: Some(target_dir.clone()), ..request.clone() };
-    let _lock = TargetLock::acquire(&target_dir, request.timeout, log).await.map_err(BuildFailure::Cargo)?;
     let workspace = request.workspace.canonicalize().unwrap_or_else(|_| request.workspace.clone());
+    let request = &BuildRequest {
+        target_dir: Some(target_dir.clone()),
+        workspace: workspace.clone(),
+        ..request.clone()
+    };
+    let _lock = TargetLock::acquire(&target_dir, request.timeout, log).await.map_err(BuildFailure::Cargo)?;
     // The package and the workspace's own packages it uses (`solution` uses `lab`):
     // each must be built from this workspace's sources, not another's.
     let packages = local_packages(&workspace, &request.package);
@@ -250,27 +258,81 @@ fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
     }
 }
 
-async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<Built, BuildFailure> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(&cargo);
-    command
-        .current_dir(&request.workspace)
-        .args(["build", "--bins", "--message-format=json", "--package", &request.package])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(dir) = &request.target_dir {
-        command.arg("--target-dir").arg(dir);
+/// Fetches the dependencies the build will need, outside the sandbox (which
+/// has no network), so that the build can run offline. A failure is only
+/// logged: the offline build then says what is missing.
+async fn fetch(request: &BuildRequest, log: &mut Vec<String>) {
+    let cargo = cargo_program();
+    let jail = Jail {
+        home: request.home.clone(),
+        cwd: request.workspace.clone(),
+        toolchain: true,
+        network: true,
+        ..Jail::default()
+    };
+    let args: [&std::ffi::OsStr; 3] = ["fetch".as_ref(), "--target".as_ref(), env!("GRADER_TARGET").as_ref()];
+    let mut command = Containment::off("fetching").command(&cargo, &args, &jail);
+    command.stdout(Stdio::null()).stderr(Stdio::piped());
+    let Ok(child) = process::spawn(&mut command) else {
+        return log.push("could not run `cargo fetch`".into());
+    };
+    let _guard = process::Group::of(&child).map(process::Group::guard);
+    match tokio::time::timeout(request.timeout, child.wait_with_output()).await {
+        Ok(Ok(output)) if output.status.success() => {
+            log.push("fetched the dependencies (`cargo fetch`)".into())
+        }
+        Ok(Ok(output)) => {
+            let said = String::from_utf8_lossy(&output.stderr);
+            let first = said.lines().find(|l| l.starts_with("error")).unwrap_or("no reason given");
+            log.push(format!("`cargo fetch` failed ({first}): building offline with what is there"));
+        }
+        _ => log.push("`cargo fetch` did not finish: building offline with what is there".into()),
     }
+}
+
+/// The cargo that runs the grader (`CARGO`, as under `cargo run`), else the one on `PATH`.
+fn cargo_program() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<Built, BuildFailure> {
+    let cargo = cargo_program();
+    let sandboxed = request.containment.is_sandboxed();
+    if sandboxed {
+        fetch(request, log).await;
+    }
+    let mut args: Vec<&std::ffi::OsStr> =
+        ["build", "--bins", "--message-format=json", "--package"].into_iter().map(AsRef::as_ref).collect();
+    args.push(request.package.as_ref());
+    if sandboxed {
+        args.push("--offline".as_ref()); // the sandbox has no network
+    }
+    let mut writable = vec![request.workspace.clone()];
+    if let Some(dir) = &request.target_dir {
+        args.extend(["--target-dir".as_ref(), dir.as_os_str()]);
+        writable.push(dir.clone());
+    }
+    let jail = Jail {
+        writable,
+        home: request.home.clone(),
+        cwd: request.workspace.clone(),
+        toolchain: true,
+        ..Jail::default()
+    };
+    let mut command = request.containment.command(&cargo, &args, &jail);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     log.push(format!(
-        "running `cargo build --bins --package {}` in {}",
+        "running `cargo build --bins --package {}` in {}{}",
         request.package,
-        request.workspace.display()
+        request.workspace.display(),
+        if sandboxed { ", offline, in the sandbox" } else { "" }
     ));
-    let mut child = process::isolate(&mut command).spawn().map_err(|e| {
+    let mut child = process::spawn(&mut command).map_err(|e| {
         BuildFailure::Cargo(format!("cannot run cargo ({}): {e}", Path::new(&cargo).display()))
     })?;
     let group = process::Group::of(&child);
+    // A build dropped halfway (Ctrl-C, --deadline) takes its compilers and build scripts with it.
+    let _guard = group.map(process::Group::guard);
     // Cargo's output is read as it comes, and only what a report needs is kept.
     let mut reader = MessageReader::new(&request.package);
     let mut stderr_lines: Vec<String> = Vec::new();

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use crate::checks::context::BrowserState;
 use crate::checks::{self, Context, Findings, Stage, Verdict};
-use crate::report::{CheckResult, Report, Status};
+use crate::kit::kit;
+use crate::report::{CheckResult, FileDigest, Report, RunInfo, Status};
 use crate::settings::{Settings, Target};
 
 /// Grades what `settings` names. `only` limits the checks (plus what they
@@ -26,9 +27,11 @@ pub async fn grade(
         }
         Target::Url(url) => url.clone(),
     };
-    let mut ctx = Context::new(settings).map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+    let mut ctx = Context::new(settings)?;
     let mut satisfied: HashSet<&str> = HashSet::new();
     let mut results = Vec::new();
+    let deadline = ctx.settings.deadline.map(|limit| (tokio::time::Instant::now() + limit, limit.as_secs()));
+    let mut out_of_time = false;
     for check in plan {
         let max_points = points.get(check.id).copied().unwrap_or(check.points);
         let mut result = CheckResult {
@@ -45,6 +48,11 @@ pub async fn grade(
             log: Vec::new(),
             duration_ms: 0,
         };
+        if out_of_time {
+            result.message = "not run: the grade's deadline had passed".into();
+            results.push(result);
+            continue;
+        }
         // Without a browser every browser check says so, rather than being skipped.
         let no_browser = check.stage == Stage::Browser && matches!(ctx.browser, BrowserState::Unavailable(_));
         let missing = check.needs.iter().find(|need| !satisfied.contains(need.id));
@@ -55,7 +63,24 @@ pub async fn grade(
         }
         let started = Instant::now();
         let mut found = Findings { check: check.id, ..Findings::default() };
-        let verdict = (check.run)(&mut ctx, &mut found).await;
+        let verdict = match deadline {
+            // Dropping a check halfway stops what it started (its build, its server).
+            Some((at, seconds)) => match tokio::time::timeout_at(at, (check.run)(&mut ctx, &mut found)).await
+            {
+                Ok(verdict) => verdict,
+                Err(_) => {
+                    out_of_time = true;
+                    Verdict::Error {
+                        message: format!("stopped: the grade's deadline (--deadline {seconds}) passed during this check"),
+                        hint: Some(
+                            "the submission may hang, or this machine is busy: grade it again with a later --deadline"
+                                .into(),
+                        ),
+                    }
+                }
+            },
+            None => (check.run)(&mut ctx, &mut found).await,
+        };
         result.duration_ms = started.elapsed().as_millis() as u64;
         result.exchanges = found.exchanges;
         result.log = found.log;
@@ -89,5 +114,40 @@ pub async fn grade(
         results.push(result);
     }
     ctx.shutdown().await;
-    Ok(Report::new(submission, results))
+    let mut report = Report::new(submission, results);
+    // `auto` says why it graded without a sandbox; `off` was asked for.
+    let mut notes: Vec<String> = match (&ctx.containment.without_why, ctx.settings.sandbox) {
+        (Some(why), crate::settings::SandboxMode::Auto) => vec![format!("graded without a sandbox: {why}")],
+        _ => Vec::new(),
+    };
+    notes.extend(ctx.end_orphans());
+    report.run = RunInfo {
+        id: ctx.run_id.clone(),
+        grader_version: env!("CARGO_PKG_VERSION").into(),
+        kit_commit: env!("GRADER_KIT_COMMIT").into(),
+        sandbox: ctx.containment.describe(),
+        student_files: student_files(&ctx.settings.target),
+        notes,
+    };
+    Ok(report)
+}
+
+/// SHA-256 of each student file, as graded (none for a server at a URL).
+fn student_files(target: &Target) -> Vec<FileDigest> {
+    use sha2::{Digest, Sha256};
+    let Target::Workspace { path, package, .. } = target else {
+        return Vec::new();
+    };
+    kit()
+        .student
+        .all()
+        .iter()
+        .map(|student| {
+            let relative = student.path_for(package);
+            let sha256 = std::fs::read(path.join(relative))
+                .ok()
+                .map(|bytes| Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect());
+            FileDigest { path: relative.to_owned(), sha256 }
+        })
+        .collect()
 }

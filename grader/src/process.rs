@@ -1,13 +1,18 @@
-//! Child processes the grader starts (cargo, the student's server): each in
-//! a session and process group of its own, so that stopping it stops
-//! everything it started, Ctrl-C in the terminal reaches only the grader
-//! (which then cleans up), and no child can read from or hold the terminal.
-//! On Linux each child also dies with the grader, however the grader ends.
+//! Child processes the grader starts (cargo, the student's server, the
+//! browser): each in a session and process group of its own, so that
+//! stopping it stops everything it started, Ctrl-C in the terminal reaches
+//! only the grader (which then cleans up), and no child can read from or hold
+//! the terminal. On Linux each child also dies with the grader, however the
+//! grader ends, and the grader adopts the orphans of its descendants: a
+//! daemon that left its group for a session of its own is still found, and
+//! ended, when the grade ends (see [`end_orphans`]).
 //!
 //! The group's id is the child's pid, recorded at spawn: the group can be
 //! signalled even after its leader has exited and been reaped, when the
 //! leader's pid is no longer known to the `Child`.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
@@ -29,6 +34,150 @@ pub fn isolate(command: &mut Command) -> &mut Command {
         });
     }
     command.stdin(std::process::Stdio::null()).kill_on_drop(true)
+}
+
+/// Starts `command`, [`isolate`]d, as a child the grader knows it started.
+pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
+    adopt_orphans();
+    // Held across the spawn, so that no sweep sees the child before it is known.
+    let mut known = STARTED.lock().unwrap_or_else(|e| e.into_inner());
+    let child = isolate(command).spawn()?;
+    if let Some(pid) = child.id() {
+        known.get_or_insert_with(HashSet::new).insert(pid);
+    }
+    Ok(child)
+}
+
+/// The children this process started itself (see [`end_orphans`]).
+static STARTED: Mutex<Option<HashSet<u32>>> = Mutex::new(None);
+
+fn forget(pid: u32) {
+    if let Some(pids) = STARTED.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+        pids.remove(&pid);
+    }
+}
+
+/// Makes this process the reaper of its descendants' orphans (Linux): a
+/// process whose parent dies is re-parented to the grader, not to init, so a
+/// daemon that detached into a session of its own is still the grader's to
+/// find. Idempotent.
+pub fn adopt_orphans() {
+    #[cfg(target_os = "linux")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        // SAFETY: prctl(2) with integer arguments has no memory effects.
+        ONCE.call_once(|| unsafe {
+            libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong);
+        });
+    }
+}
+
+/// A process the grader ended because it outlived what started it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    pub pid: u32,
+    /// Its command line, as /proc shows it.
+    pub command: String,
+}
+
+/// Ends every process the grader adopted (children it did not start itself:
+/// daemons and leftovers of the processes it started, whose parents died),
+/// with their process groups, reaps them, and says which they were. The
+/// adopted processes' own children are adopted in turn as their parents die,
+/// so this repeats until none is left (a few rounds at most).
+pub fn end_orphans() -> Vec<Orphan> {
+    let mut ended: Vec<Orphan> = Vec::new();
+    for _ in 0..20 {
+        let orphans = adopted();
+        if orphans.is_empty() {
+            break;
+        }
+        for orphan in &orphans {
+            #[cfg(unix)]
+            // SAFETY: kill(2) has no memory effects; a negative pid names the group.
+            unsafe {
+                libc::kill(-(orphan.pid as libc::pid_t), libc::SIGKILL);
+                libc::kill(orphan.pid as libc::pid_t, libc::SIGKILL);
+            }
+            if !orphan.command.is_empty() && !ended.iter().any(|o| o.pid == orphan.pid) {
+                ended.push(orphan.clone());
+            }
+        }
+        for orphan in &orphans {
+            reap(orphan.pid);
+        }
+    }
+    ended
+}
+
+/// Waits (a second at most) for a killed child of this process to end, and reaps it.
+fn reap(pid: u32) {
+    #[cfg(unix)]
+    for _ in 0..100 {
+        // SAFETY: waitpid(2) on one child, without blocking.
+        let reaped = unsafe { libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), libc::WNOHANG) };
+        if reaped != 0 {
+            return; // reaped, or not (or no longer) this process's child
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// The children of this process that it did not start (Linux; empty
+/// elsewhere): re-parented to it, and in a process group not its own (what
+/// it starts without [`spawn`], such as the browser, stays in its group).
+/// Zombies are included (with no command line), so that they get reaped.
+fn adopted() -> Vec<Orphan> {
+    let me = std::process::id();
+    // SAFETY: getpgrp(2) has no preconditions.
+    #[cfg(unix)]
+    let my_group = unsafe { libc::getpgrp() } as u32;
+    #[cfg(not(unix))]
+    let my_group = 0;
+    let started = STARTED.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default();
+    proc_stats()
+        .into_iter()
+        .filter(|stat| stat.parent == me && stat.group != my_group && !started.contains(&stat.pid))
+        .map(|stat| {
+            let raw = std::fs::read(format!("/proc/{}/cmdline", stat.pid)).unwrap_or_default();
+            let words: Vec<String> = raw
+                .split(|b| *b == 0)
+                .filter(|w| !w.is_empty())
+                .map(|w| String::from_utf8_lossy(w).into())
+                .collect();
+            let command = if stat.zombie { String::new() } else { words.join(" ") };
+            Orphan { pid: stat.pid, command }
+        })
+        .collect()
+}
+
+/// What /proc/PID/stat says of a process.
+struct ProcStat {
+    pid: u32,
+    parent: u32,
+    group: u32,
+    /// Ended, not yet reaped.
+    zombie: bool,
+}
+
+/// Every process of the machine as /proc shows it (Linux; empty elsewhere).
+fn proc_stats() -> Vec<ProcStat> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // After the command's name in parentheses: state, parent, process group.
+            let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+            let state = fields.next()?;
+            let parent = fields.next()?.parse().ok()?;
+            let group = fields.next()?.parse().ok()?;
+            Some(ProcStat { pid, parent, group, zombie: state == "Z" || state == "X" })
+        })
+        .collect()
 }
 
 /// A child's process group: what the child started, for as long as any of it runs.
@@ -59,21 +208,27 @@ impl Group {
     /// The processes of the group still running (zombies, which have ended,
     /// left out): Linux reads /proc; elsewhere nothing is known.
     pub fn members(self) -> Vec<u32> {
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .flatten()
-            .filter_map(|entry| {
-                let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-                let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-                // After the command's name in parentheses: state, parent, process group.
-                let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
-                let state = fields.next()?;
-                let group: u32 = fields.nth(1)?.parse().ok()?;
-                (group == self.0 && state != "Z" && state != "X").then_some(pid)
-            })
+        proc_stats()
+            .into_iter()
+            .filter(|stat| stat.group == self.0 && !stat.zombie)
+            .map(|stat| stat.pid)
             .collect()
+    }
+
+    /// Kills the group when dropped: for a grade dropped halfway (Ctrl-C, a
+    /// deadline), the build's compilers and the server's helpers go too.
+    pub fn guard(self) -> GroupGuard {
+        GroupGuard(self)
+    }
+}
+
+/// Kills its group when dropped (see [`Group::guard`]).
+#[derive(Debug)]
+pub struct GroupGuard(Group);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        self.0.kill();
     }
 }
 
@@ -95,6 +250,9 @@ pub async fn stop(child: &mut Child, group: Option<Group>, grace: Duration) -> b
     }
     let _ = child.start_kill();
     let _ = child.wait().await;
+    if let Some(Group(pid)) = group {
+        forget(pid);
+    }
     clean
 }
 
@@ -107,7 +265,7 @@ mod tests {
     async fn the_group_is_killed_after_its_leader_is_reaped() {
         let mut command = Command::new("sh");
         command.args(["-c", "sleep 30 & echo started"]).stdout(std::process::Stdio::piped());
-        let mut child = isolate(&mut command).spawn().unwrap();
+        let mut child = spawn(&mut command).unwrap();
         let group = Group::of(&child);
         let _ = child.wait().await; // the leader is gone, and reaped
         assert!(!group.unwrap().members().is_empty(), "the sleep should still be running in the group");
@@ -124,9 +282,26 @@ mod tests {
         command
             .args(["-c", "cat; readlink /proc/self/fd/0; cut -d' ' -f7 /proc/self/stat"])
             .stdout(std::process::Stdio::piped());
-        let output = isolate(&mut command).spawn().unwrap().wait_with_output().await.unwrap();
+        let output = spawn(&mut command).unwrap().wait_with_output().await.unwrap();
         let said = String::from_utf8_lossy(&output.stdout);
         assert!(said.contains("/dev/null"), "{said}");
         assert!(said.lines().last().is_some_and(|tty| tty.trim() == "0"), "{said}");
+    }
+
+    /// `setsid` takes the daemon out of the group; its parent then exits.
+    #[tokio::test]
+    async fn a_daemon_in_a_session_of_its_own_is_found_and_ended() {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", "setsid sleep 312 >/dev/null 2>&1 & echo $!"])
+            .stdout(std::process::Stdio::piped());
+        let output = spawn(&mut command).unwrap().wait_with_output().await.unwrap();
+        let daemon: u32 = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let stat = std::fs::read_to_string(format!("/proc/{daemon}/stat")).unwrap();
+        assert!(stat.contains("(sleep)"), "{stat}");
+        let ended = end_orphans();
+        assert!(ended.iter().any(|o| o.pid == daemon && o.command == "sleep 312"), "{ended:?}");
+        assert!(std::fs::metadata(format!("/proc/{daemon}")).is_err(), "the daemon still runs");
     }
 }

@@ -86,6 +86,17 @@ pub fn human(report: &Report, verbose: bool, style: Style) -> String {
         }
     }
     let _ = writeln!(out, "\n{}", summary(report, style));
+    for note in &report.run.notes {
+        let _ = writeln!(out, "{} {}", style.yellow_bold("note:"), inert(note));
+    }
+    if !report.run.id.is_empty() {
+        let run = &report.run;
+        let footer = format!(
+            "grader {} (kit {}) · run {} · sandbox: {}",
+            run.grader_version, run.kit_commit, run.id, run.sandbox
+        );
+        let _ = writeln!(out, "{}", style.dimmed(&footer));
+    }
     out
 }
 

@@ -1,10 +1,10 @@
 //! The grade as data: what each check found. Renderers (`render.rs`) turn it
 //! into text; the JSON form is a stable interface (see the README's schema).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How a check ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The submission does what the check asks.
@@ -18,7 +18,7 @@ pub enum Status {
 }
 
 /// One HTTP request the grader made and what came back, for the student to read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exchange {
     pub method: String,
     pub url: String,
@@ -35,7 +35,7 @@ pub struct Exchange {
 }
 
 /// What one check found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CheckResult {
     pub id: String,
     pub title: String,
@@ -57,7 +57,7 @@ pub struct CheckResult {
 }
 
 /// The whole grade.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// Version of this JSON shape; bumped only on incompatible changes.
     pub schema: u32,
@@ -68,9 +68,34 @@ pub struct Report {
     pub max_score: u32,
     /// `graded` (every check ran), or `incomplete` (some check could not be graded).
     pub outcome: Outcome,
+    /// How the grade ran.
+    pub run: RunInfo,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// How a grade ran: enough to tell two grades apart, and to know what graded what.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// A random id of this grade (its first six digits tag its usernames and messages).
+    pub id: String,
+    pub grader_version: String,
+    /// The commit of the kit the grader was built from (`unknown` outside git).
+    pub kit_commit: String,
+    /// How the student's code was contained: the sandbox, or why there was none.
+    pub sandbox: String,
+    /// The student's files as graded.
+    pub student_files: Vec<FileDigest>,
+    /// What the grader noticed outside the checks (processes it had to end...).
+    pub notes: Vec<String>,
+}
+
+/// A graded file and its SHA-256 (`None`: the file is not there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDigest {
+    pub path: String,
+    pub sha256: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Passed,
@@ -91,7 +116,15 @@ impl Report {
         } else {
             Outcome::Passed
         };
-        Report { schema: Report::SCHEMA, submission, checks, score, max_score, outcome }
+        Report {
+            schema: Report::SCHEMA,
+            submission,
+            checks,
+            score,
+            max_score,
+            outcome,
+            run: RunInfo::default(),
+        }
     }
 
     /// The process exit status: 0 passed, 1 a check failed, 2 could not be graded.

@@ -2,16 +2,18 @@
 //! stop it again. The grader owns the process: it can restart it on the same
 //! database, and it leaves nothing running behind.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::sync::mpsc;
 
+use crate::forward::{self, Forwarder};
 use crate::process;
+use crate::sandbox::{Containment, Jail};
 
 /// How to start the server.
 #[derive(Debug, Clone)]
@@ -24,6 +26,7 @@ pub struct ServerSpec {
     pub boot_timeout: Duration,
     /// How long a stopping server gets after SIGTERM before SIGKILL.
     pub stop_grace: Duration,
+    pub containment: Containment,
 }
 
 /// A running server.
@@ -34,6 +37,8 @@ pub struct Server {
     pub base_url: String,
     log: ServerLog,
     stop_grace: Duration,
+    /// The way in from the machine's loopback, for a server in a network of its own.
+    _forwarder: Option<Forwarder>,
 }
 
 /// Everything the server printed, shared with the tasks that read its pipes,
@@ -163,19 +168,21 @@ impl Server {
     pub async fn start(spec: &ServerSpec) -> Result<Server, BootFailure> {
         let database = spec.database.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
         // The server sees none of the grader's environment (no tokens, no stray
-        // ROCKET_* that would change the grade): only what a program needs to run.
+        // ROCKET_* that would change the grade), and has a home of its own.
         let home = spec.database.with_file_name("server-home");
         let _ = std::fs::create_dir_all(&home);
-        let mut command = Command::new(&spec.executable);
-        command.env_clear();
-        for name in ["PATH", "LANG", "LC_ALL", "TZ"] {
-            if let Some(value) = std::env::var_os(name) {
-                command.env(name, value);
-            }
-        }
+        // In the sandbox, a network of its own when the grader can reach into it.
+        let own_network = spec.containment.is_sandboxed() && forward::can_enter_namespaces();
+        let jail = Jail {
+            writable: spec.database.parent().map(Path::to_path_buf).into_iter().collect(),
+            readable: vec![spec.working_dir.clone()],
+            home,
+            cwd: spec.working_dir.clone(),
+            toolchain: false,
+            network: !own_network,
+        };
+        let mut command = spec.containment.command(spec.executable.as_os_str(), &[], &jail);
         command
-            .current_dir(&spec.working_dir)
-            .env("HOME", &home)
             .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_PORT", "0") // the system picks a free port: no races, no collisions
             .env("ROCKET_DATABASES", format!("{{chat={{url=\"{database}\"}}}}"))
@@ -186,8 +193,7 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        let mut child = process::isolate(&mut command)
-            .spawn()
+        let mut child = process::spawn(&mut command)
             .map_err(|e| BootFailure::Spawn(format!("cannot start {}: {e}", spec.executable.display())))?;
         let group = process::Group::of(&child);
         let log = ServerLog::default();
@@ -215,7 +221,31 @@ impl Server {
                         return Err(BootFailure::NotItsPort { announced: base_url, log_tail: log.tail(15) });
                     }
                 }
-                Ok(Server { child, group, base_url, log, stop_grace: spec.stop_grace })
+                let mut server =
+                    Server { child, group, base_url, log, stop_grace: spec.stop_grace, _forwarder: None };
+                if own_network {
+                    let inside =
+                        group.into_iter().flat_map(process::Group::members).find_map(forward::namespace_of);
+                    let forwarded = match (inside, port) {
+                        (Some(namespace), Some(port)) => {
+                            Forwarder::start(&namespace, port).await.map_err(|e| e.to_string())
+                        }
+                        _ => Err("its network namespace is gone".into()),
+                    };
+                    match forwarded {
+                        Ok(forwarder) => {
+                            server.base_url = forwarder.base_url.clone();
+                            server._forwarder = Some(forwarder);
+                        }
+                        Err(why) => {
+                            server.stop().await;
+                            return Err(BootFailure::Spawn(format!(
+                                "cannot reach the sandboxed server: {why}"
+                            )));
+                        }
+                    }
+                }
+                Ok(server)
             }
             Ok(Err(status)) => {
                 // Let the readers drain the pipes so the panic message is in the log.
@@ -261,8 +291,11 @@ impl Drop for Server {
 /// Whether a process of `group` has a listening TCP socket on `port` (Linux,
 /// from /proc; `None` where that cannot be known).
 fn listens_on(group: process::Group, port: u16) -> Option<bool> {
+    let members = group.members();
     let mut listening = Vec::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+    // Each member's own view: in the sandbox the server has a network of its own.
+    let tables = members.iter().flat_map(|pid| ["tcp", "tcp6"].map(|t| format!("/proc/{pid}/net/{t}")));
+    for table in tables {
         let Ok(text) = std::fs::read_to_string(table) else { continue };
         for row in text.lines().skip(1) {
             let fields: Vec<&str> = row.split_whitespace().collect();
@@ -276,7 +309,6 @@ fn listens_on(group: process::Group, port: u16) -> Option<bool> {
             }
         }
     }
-    let members = group.members();
     if members.is_empty() {
         return None;
     }
@@ -385,6 +417,7 @@ mod tests {
             working_dir: scratch.path().to_path_buf(),
             boot_timeout: std::time::Duration::from_secs(10),
             stop_grace: std::time::Duration::from_secs(1),
+            containment: crate::sandbox::Containment::off("a test"),
         };
         // The stand-in listens nowhere, so it is refused once it announces
         // itself; it wrote its environment down first.
@@ -418,6 +451,7 @@ mod tests {
             working_dir: scratch.path().to_path_buf(),
             boot_timeout: std::time::Duration::from_secs(10),
             stop_grace: std::time::Duration::from_secs(1),
+            containment: crate::sandbox::Containment::off("a test"),
         };
         match super::Server::start(&spec).await {
             Err(super::BootFailure::NotItsPort { announced, .. }) => {

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::sandbox::SandboxMode;
+
 /// The defaults, in seconds where a time.
 pub mod defaults {
     /// A cold build of the lab takes minutes on a modest laptop.
@@ -48,6 +50,10 @@ pub struct Settings {
     pub artifacts_dir: PathBuf,
     /// Save them for passed browser checks too.
     pub screenshots: bool,
+    /// Whether the student's code runs in a bubblewrap sandbox.
+    pub sandbox: SandboxMode,
+    /// A bound on the whole grade; the checks it cuts short are `error`.
+    pub deadline: Option<Duration>,
 }
 
 impl Settings {
@@ -67,6 +73,8 @@ impl Settings {
             browser_timeout: seconds(defaults::BROWSER_TIMEOUT),
             artifacts_dir,
             screenshots: false,
+            sandbox: SandboxMode::Auto,
+            deadline: None,
         }
     }
 }

@@ -150,7 +150,8 @@ fn a_failing_lab_exits_with_1() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAIL  creates-session"), "{stdout}");
     assert!(stdout.contains("hint      not implemented yet"), "{stdout}");
-    assert!(stdout.trim_end().lines().last().unwrap().starts_with("Score: 0/15"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("Score: 0/15")), "{stdout}");
+    assert!(stdout.trim_end().lines().last().unwrap().starts_with("grader "), "the footer: {stdout}");
 }
 
 #[tokio::test]
@@ -161,6 +162,8 @@ async fn a_running_server_is_graded_at_its_url() {
         package: "solution".into(),
         target_dir: Some(common::shared_target()),
         timeout: Duration::from_secs(1800),
+        containment: grader::sandbox::Containment::off("a test"),
+        home: scratch.path().join("home"),
     };
     let executable =
         grader::compile::build(&request, scratch.path(), &mut Vec::new()).await.unwrap().executable;
@@ -170,6 +173,7 @@ async fn a_running_server_is_graded_at_its_url() {
         working_dir: common::kit(),
         boot_timeout: Duration::from_secs(30),
         stop_grace: Duration::from_secs(2),
+        containment: grader::sandbox::Containment::off("a test"),
     };
     let mut server = grader::server::Server::start(&spec).await.unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_grader"))
@@ -221,11 +225,12 @@ fn stop_the_grader_mid_grade(signal: libc::c_int, said: &str) {
         .spawn()
         .unwrap();
     let grader_pid = child.id();
-    // Wait (bounded) for the grader's server to be up: a child process of the grader.
+    // Wait (bounded) for the grader's server to be up: a descendant of the
+    // grader (its child, or in the sandbox its sandbox's).
     let started = Instant::now();
     let server = loop {
         if let Some(pid) =
-            children_of(grader_pid).into_iter().find(|pid| exe_of(*pid).contains("lab-grader-"))
+            descendants_of(grader_pid).into_iter().find(|pid| exe_of(*pid).contains("lab-grader-"))
         {
             break pid;
         }
@@ -253,6 +258,17 @@ fn is_running(pid: u32) -> bool {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let state = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().next());
     matches!(state, Some(s) if s != "Z" && s != "X")
+}
+
+#[cfg(target_os = "linux")]
+fn descendants_of(ancestor: u32) -> Vec<u32> {
+    let mut found = children_of(ancestor);
+    let mut next = 0;
+    while let Some(&pid) = found.get(next) {
+        found.extend(children_of(pid));
+        next += 1;
+    }
+    found
 }
 
 #[cfg(target_os = "linux")]
@@ -293,4 +309,51 @@ fn screenshots_of_passed_browser_checks_on_request() {
     }
     let console = std::fs::read_to_string(dir.path().join("browser-login.console.txt")).unwrap();
     assert!(console.contains("session.js: token received"), "{console}");
+}
+
+/// `--deadline` bounds the whole grade: the check it cuts short cannot be
+/// graded, the rest do not run, and the report still says how it ran.
+#[test]
+fn the_deadline_bounds_the_whole_grade() {
+    let output = grade_kit("lab", &["--no-browser", "--deadline", "0", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(output.status.code(), Some(2), "{report:#}");
+    let checks = report["checks"].as_array().unwrap();
+    assert_eq!(checks[0]["status"], "error", "{report:#}");
+    let cut_short = checks[0]["message"].as_str().unwrap();
+    assert!(
+        cut_short.contains("the grade's deadline (--deadline 0) passed during this check"),
+        "{cut_short}"
+    );
+    assert!(checks[1..].iter().all(|c| c["status"] == "skip"), "{report:#}");
+    assert!(checks[1]["message"].as_str().unwrap().contains("deadline had passed"), "{report:#}");
+
+    // What graded what: the grader, its kit, this run, and the student's files as graded.
+    let run = &report["run"];
+    assert_eq!(run["grader_version"], env!("CARGO_PKG_VERSION"));
+    assert!(run["id"].as_str().is_some_and(|id| id.len() == 32), "{run:#}");
+    assert!(run["kit_commit"].as_str().is_some_and(|c| !c.is_empty()), "{run:#}");
+    use sha2::{Digest, Sha256};
+    for (file, student) in
+        run["student_files"].as_array().unwrap().iter().zip(grader::kit::kit().student.all())
+    {
+        assert_eq!(file["path"], student.file.as_str());
+        let bytes = std::fs::read(common::kit().join(&student.file)).unwrap();
+        let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(file["sha256"], digest.as_str());
+    }
+}
+
+/// `--sandbox on` where bubblewrap cannot run is the grader's trouble (exit 2), said plainly.
+#[test]
+fn a_sandbox_that_cannot_be_had_is_refused() {
+    let kit = common::kit().display().to_string();
+    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["--path", &kit, "--sandbox", "on", "--no-browser"])
+        .env("PATH", "/nonexistent")
+        .output()
+        .expect("the grader runs");
+    assert_eq!(output.status.code(), Some(2));
+    let said = text(&output.stderr);
+    assert!(said.contains("--sandbox on, but bubblewrap (`bwrap`) is not installed"), "{said}");
 }

@@ -9,7 +9,11 @@
 //! about = "what this submission is"
 //! start = "solution"                  # or "lab": what its files are laid over
 //! snapshot = true                     # also compare the reports with snapshots
-//! [limits]                            # seconds: boot, request, build, browser
+//! [limits]                            # seconds: boot, request, build, browser, deadline;
+//!                                     # memory_mb (peak of the grader's process, with cli)
+//! [run]
+//! cli = true                          # through the grader's binary, with secrets in its environment
+//! sandbox = ["on", "off"]             # the sandbox modes to grade in [default: auto]
 //! [expect]                            # both modes
 //! exit = 1
 //! fail = ["creates-session"]          # exactly the checks that fail
@@ -21,6 +25,8 @@
 //! ```
 //!
 //! Without a browser, browser checks are left out of `fail`, `error` and `said`.
+//! Whatever a fixture does, no process it started may be left running after
+//! its grade (none whose working folder is in the graded copy).
 //! `GRADER_FIXTURES=name,name cargo test -p grader --test submissions` grades only those.
 
 mod common;
@@ -32,8 +38,8 @@ use std::time::Duration;
 use common::{grade, ids, said, settings};
 use grader::checks::{self, Stage, CHECKS};
 use grader::report::Outcome as ReportOutcome;
-use grader::settings::BrowserChoice;
-use grader::{Report, Status};
+use grader::settings::{BrowserChoice, SandboxMode};
+use grader::{Report, Settings, Status};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -45,6 +51,8 @@ struct Expected {
     snapshot: bool,
     #[serde(default)]
     limits: Limits,
+    #[serde(default)]
+    run: Run,
     #[serde(default)]
     expect: Outcome,
     #[serde(default)]
@@ -60,7 +68,22 @@ struct Limits {
     request: Option<u64>,
     build: Option<u64>,
     browser: Option<u64>,
+    deadline: Option<u64>,
+    /// The grader's peak memory (its own process: `cli` only), in MB.
+    memory_mb: Option<u64>,
 }
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Run {
+    #[serde(default)]
+    cli: bool,
+    #[serde(default)]
+    sandbox: Vec<String>,
+}
+
+/// A value the grader's environment holds in `cli` runs, which no report may show.
+const SECRET_NAME: &str = "GRADER_TEST_SECRET_TOKEN";
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(deny_unknown_fields)]
@@ -146,7 +169,12 @@ fn mismatches(report: &Report, outcome: &Outcome, browser: bool) -> Vec<String> 
         let told = said(report, check);
         wrong.extend(words.iter().filter(|w| told.contains(w.as_str())).map(|w| format!("{id} says {w:?}")));
     }
-    // Whatever the grade did, the server it built is not running any more.
+    // Whatever the grade did, nothing it started runs any more: not the
+    // server it built, nor anything started in the graded copy.
+    let left = common::processes_in(&common::overlay_root());
+    if !left.is_empty() {
+        wrong.push(format!("processes left running in the graded copy: {left:?}"));
+    }
     let built = report.check("builds").and_then(|c| c.log.iter().find_map(|l| l.split(" to ").nth(1)));
     if let Some(built) = built {
         let left = common::processes_running(Path::new(built));
@@ -173,7 +201,12 @@ async fn every_submission_grades_as_its_expected_toml_says() {
         assert!(!expected.about.is_empty(), "{name}: say what it is");
         let root = common::overlay(folder, &expected.start);
         let modes: &[bool] = if with_browser { &[true, false] } else { &[false] };
-        for &browser in modes {
+        let sandboxes = if expected.run.sandbox.is_empty() {
+            vec!["auto".to_owned()]
+        } else {
+            expected.run.sandbox.clone()
+        };
+        for (&browser, sandbox) in modes.iter().flat_map(|b| sandboxes.iter().map(move |s| (b, s))) {
             let mut settings = settings(root.clone(), "lab");
             let limits = &expected.limits;
             let seconds = |limit: Option<u64>, default: Duration| limit.map_or(default, Duration::from_secs);
@@ -181,16 +214,54 @@ async fn every_submission_grades_as_its_expected_toml_says() {
             settings.request_timeout = seconds(limits.request, settings.request_timeout);
             settings.build_timeout = seconds(limits.build, settings.build_timeout);
             settings.browser_timeout = seconds(limits.browser, settings.browser_timeout);
+            settings.deadline = limits.deadline.map(Duration::from_secs);
+            settings.sandbox = match sandbox.as_str() {
+                "on" => SandboxMode::On,
+                "off" => SandboxMode::Off,
+                "auto" => SandboxMode::Auto,
+                other => panic!("{name}: sandbox `{other}` is not on, off or auto"),
+            };
+            if settings.sandbox == SandboxMode::On && !common::sandbox_on() {
+                continue;
+            }
             settings.artifacts_dir =
                 common::shared_target().join("grader-fixtures").join("artifacts").join(name);
             if !browser {
                 settings.browser = BrowserChoice::Off;
             }
-            let report = grade(settings).await;
+            let mut wrong = Vec::new();
+            let report = if expected.run.cli {
+                let (report, json, peak) = grade_with_the_binary(&settings).await;
+                let limit = limits.memory_mb.unwrap_or(300) * 1_000_000;
+                if peak > limit {
+                    wrong.push(format!(
+                        "the grader's peak memory was {} MB, over {} MB",
+                        peak / 1_000_000,
+                        limit / 1_000_000
+                    ));
+                }
+                eprintln!("{name}: the grader's peak memory was {:.1} MB", peak as f64 / 1e6);
+                if json.contains(&format!("own {SECRET_NAME}")) {
+                    wrong.push("the server saw the grader's secret in its own environment".into());
+                }
+                if sandbox != "off"
+                    && report.run.sandbox.starts_with("bubblewrap")
+                    && json.contains(SECRET_VALUE)
+                {
+                    wrong.push("the sandboxed server found the grader's secret".into());
+                }
+                report
+            } else {
+                assert!(limits.memory_mb.is_none(), "{name}: memory is measured in `cli` runs only");
+                grade(settings).await
+            };
             let mode = if browser { &expected.with_browser } else { &expected.without_browser };
             let outcome = expected.expect.with(mode);
-            let wrong = mismatches(&report, &outcome, browser);
-            let mode_name = if browser { "with a browser" } else { "without a browser" };
+            wrong.extend(mismatches(&report, &outcome, browser));
+            let mode_name = format!(
+                "{}, sandbox {sandbox}",
+                if browser { "with a browser" } else { "without a browser" }
+            );
             eprintln!(
                 "{name} ({mode_name}): {}",
                 if wrong.is_empty() { "as expected" } else { "NOT as expected" }
@@ -214,6 +285,70 @@ async fn every_submission_grades_as_its_expected_toml_says() {
         all.len(),
         failures.join("\n")
     );
+}
+
+/// The value of [`SECRET_NAME`].
+const SECRET_VALUE: &str = "sk-fixture-a8f3e1c0d9b2";
+
+/// Grades as `settings` says, through the grader's binary, with a secret in
+/// its environment; returns the JSON report, read back and as written, and
+/// the grader process's peak memory in bytes (its high-water mark, read from
+/// /proc while it runs).
+async fn grade_with_the_binary(settings: &Settings) -> (Report, String, u64) {
+    let grader::Target::Workspace { path, target_dir: Some(target_dir), .. } = &settings.target else {
+        panic!("cli runs grade a workspace in the shared target folder")
+    };
+    let report_file = settings.artifacts_dir.join("report.json");
+    let _ = std::fs::create_dir_all(&settings.artifacts_dir);
+    let _ = std::fs::remove_file(&report_file);
+    let seconds = |d: Duration| d.as_secs().max(1).to_string();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_grader"));
+    command
+        .arg("check")
+        .arg("--path")
+        .arg(path)
+        .arg("--target-dir")
+        .arg(target_dir)
+        .args(["--format", "json", "--output"])
+        .arg(&report_file)
+        .arg("--artifacts")
+        .arg(&settings.artifacts_dir)
+        .args(["--build-timeout", &seconds(settings.build_timeout)])
+        .args(["--boot-timeout", &seconds(settings.boot_timeout)])
+        .args(["--request-timeout", &seconds(settings.request_timeout)])
+        .args(["--browser-timeout", &seconds(settings.browser_timeout)])
+        .arg("--sandbox")
+        .arg(match settings.sandbox {
+            SandboxMode::On => "on",
+            SandboxMode::Off => "off",
+            SandboxMode::Auto => "auto",
+        })
+        .env(SECRET_NAME, SECRET_VALUE)
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true);
+    if let Some(deadline) = settings.deadline {
+        command.args(["--deadline", &seconds(deadline)]);
+    }
+    if matches!(settings.browser, BrowserChoice::Off) {
+        command.arg("--no-browser");
+    }
+    let mut child = command.spawn().expect("the grader's binary runs");
+    let pid = child.id().expect("a running grader");
+    let mut peak = 0u64;
+    let status = loop {
+        if let Some(kib) = common::peak_memory_kib(pid) {
+            peak = peak.max(kib * 1024);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let json = std::fs::read_to_string(&report_file)
+        .unwrap_or_else(|e| panic!("no report from the grader ({status}): {e}"));
+    let report: Report = serde_json::from_str(&json).expect("the JSON report reads back");
+    assert_eq!(status.code(), Some(report.exit_code() as i32), "the exit status is the report's");
+    (report, json, peak)
 }
 
 /// Without a browser, a correct submission is never failed: the worst it gets

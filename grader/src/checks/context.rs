@@ -11,6 +11,7 @@ use super::facts::Facts;
 use crate::browser::{Driver, Tab};
 use crate::kit::{kit, StudentFile};
 use crate::report::Exchange;
+use crate::sandbox::Containment;
 use crate::server::{Server, ServerSpec};
 use crate::settings::{Settings, Target};
 
@@ -96,6 +97,8 @@ pub struct Findings {
 /// The state a grade carries from check to check.
 pub struct Context {
     pub settings: Settings,
+    /// How the student's code is contained (the sandbox, or why there is none).
+    pub containment: Containment,
     pub files: StudentSources,
     /// Holds the server's database and anything else the grade writes.
     pub scratch: TempDir,
@@ -104,28 +107,38 @@ pub struct Context {
     pub base_url: Option<String>,
     pub browser: BrowserState,
     pub facts: Facts,
+    /// This grade's random id (see `report::RunInfo`).
+    pub run_id: String,
     /// A random word that makes this run's usernames and messages its own.
     pub run_tag: String,
     names_used: usize,
 }
 
 impl Context {
-    pub fn new(settings: Settings) -> std::io::Result<Context> {
+    pub fn new(settings: Settings) -> Result<Context, String> {
+        let containment = Containment::resolve(settings.sandbox)?;
         let (files, base_url) = match &settings.target {
             Target::Workspace { path, package, .. } => (StudentSources::find(Some(path), package), None),
             Target::Url(url) => {
                 (StudentSources::find(None, &kit().lab.package), Some(url.trim_end_matches('/').to_owned()))
             }
         };
+        let scratch = tempfile::Builder::new()
+            .prefix("lab-grader-")
+            .tempdir()
+            .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+        let run_id = uuid::Uuid::new_v4().simple().to_string();
         Ok(Context {
+            run_tag: run_id[..6].to_owned(),
+            run_id,
             settings,
+            containment,
             files,
-            scratch: tempfile::Builder::new().prefix("lab-grader-").tempdir()?,
+            scratch,
             server: None,
             base_url,
             browser: BrowserState::NotStarted,
             facts: Facts::default(),
-            run_tag: uuid::Uuid::new_v4().simple().to_string()[..6].to_owned(),
             names_used: 0,
         })
     }
@@ -141,6 +154,7 @@ impl Context {
             working_dir: path.clone(),
             boot_timeout: self.settings.boot_timeout,
             stop_grace: self.settings.stop_grace,
+            containment: self.containment.clone(),
         })
     }
 
@@ -175,5 +189,14 @@ impl Context {
         if let Some(mut server) = self.server.take() {
             server.stop().await;
         }
+    }
+
+    /// Ends what the student's code left running outside its process groups
+    /// (a daemon in a session of its own), and says what it was.
+    pub fn end_orphans(&self) -> Vec<String> {
+        crate::process::end_orphans()
+            .into_iter()
+            .map(|o| format!("ended process {} that the submission left running: `{}`", o.pid, o.command))
+            .collect()
     }
 }

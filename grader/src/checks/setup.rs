@@ -47,7 +47,10 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
         package: package.clone(),
         target_dir: target_dir.clone(),
         timeout: ctx.settings.build_timeout,
+        containment: ctx.containment.clone(),
+        home: ctx.scratch.path().join("cargo-home"),
     };
+    let _ = std::fs::create_dir_all(&request.home);
     match compile::build(&request, ctx.scratch.path(), &mut found.log).await {
         Ok(built) => {
             found.log.push(format!("built {}", built.executable.display()));

@@ -89,7 +89,7 @@ pub fn fixtures_dir() -> PathBuf {
 /// same folder, so cargo rebuilds only what a fixture changed, incrementally;
 /// files an earlier fixture added are removed, changed ones put back.
 pub fn overlay(fixture: &Path, start: &str) -> PathBuf {
-    let root = shared_target().join("grader-fixtures").join("overlay");
+    let root = overlay_root();
     let added_list = root.join(".fixture-files");
     if let Ok(added) = std::fs::read_to_string(&added_list) {
         for file in added.lines().filter(|f| !f.is_empty()) {
@@ -162,6 +162,22 @@ pub fn browser_choice() -> BrowserChoice {
     }
 }
 
+/// Whether `--sandbox on` works here. Without bubblewrap the sandboxed runs
+/// are left out, unless `GRADER_REQUIRE_SANDBOX` is set (as CI does), which
+/// makes a missing sandbox a test failure.
+pub fn sandbox_on() -> bool {
+    match grader::sandbox::Containment::resolve(grader::sandbox::SandboxMode::On) {
+        Ok(_) => true,
+        Err(why) if std::env::var_os("GRADER_REQUIRE_SANDBOX").is_some() => {
+            panic!("GRADER_REQUIRE_SANDBOX is set, but {why}")
+        }
+        Err(why) => {
+            eprintln!("warning: {why}: the fixtures' sandboxed runs are left out");
+            false
+        }
+    }
+}
+
 pub fn browser_on() -> bool {
     matches!(browser_choice(), BrowserChoice::Find(_))
 }
@@ -203,6 +219,39 @@ pub fn processes_running(binary: &Path) -> Vec<u32> {
         .collect()
 }
 
+/// The PIDs and command lines of running processes whose working folder is
+/// in `dir` (Linux; empty elsewhere): what a grade of the copy in `dir` left.
+pub fn processes_in(dir: &Path) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cwd = std::fs::read_link(e.path().join("cwd")).ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let zombie = stat.rsplit_once(')')?.1.trim_start().starts_with('Z');
+            let command = std::fs::read(e.path().join("cmdline")).ok()?;
+            let command = String::from_utf8_lossy(&command).replace('\0', " ");
+            (cwd.starts_with(&dir) && !zombie).then(|| (pid, command.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// The peak resident memory of process `pid` so far (its high-water mark), in KiB.
+pub fn peak_memory_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The folder every fixture is laid out in (see [`overlay`]).
+pub fn overlay_root() -> PathBuf {
+    shared_target().join("grader-fixtures").join("overlay")
+}
+
 /// Whether the kit's lab still has its placeholders as given (the kit itself, not a student's fork).
 pub fn lab_is_untouched() -> bool {
     manifest().student.all().iter().all(|student| {
@@ -227,6 +276,12 @@ fn redactions() -> Vec<(String, &'static str)> {
         (r"\b(run |grader-|bold )[0-9a-f]{6}\b".into(), "$1[RUN]"),
         (r#""duration_ms": \d+"#.into(), r#""duration_ms": "[MS]""#),
         (r#"(created_at\\?"):\d+"#.into(), "$1:[TIME]"),
+        // How the grade ran: this build, this run, this machine's sandbox.
+        (
+            r"\(kit ([0-9a-f]{12}|unknown)\) · run [0-9a-f]{32} · sandbox: .*".into(),
+            "(kit [COMMIT]) · run [RUN] · sandbox: [SANDBOX]",
+        ),
+        (r"note: graded without a sandbox: .*\n".into(), ""),
     ]
 }
 
@@ -254,6 +309,11 @@ pub fn assert_report_snapshots(name: &str, report: &Report) {
         insta::assert_json_snapshot!(format!("{name}.json"), report, {
             ".checks[].log" => "[log]",
             ".checks[].artifacts" => "[artifacts]",
+            ".run.id" => "[run]",
+            ".run.kit_commit" => "[commit]",
+            ".run.sandbox" => "[sandbox]",
+            ".run.notes" => "[notes]",
+            ".run.student_files[].sha256" => "[sha256]",
         });
     });
 }

@@ -41,11 +41,11 @@ async fn create_session(
 }
 
 pub fn routes() -> Vec<Route> {
-    // 64 MiB of output before the server even launches, half of it on one line.
+    // 256 MiB of output before the server even launches, a quarter of it on one line.
     let line = "x".repeat(1023);
-    for _ in 0..32 * 1024 {
+    for _ in 0..192 * 1024 {
         println!("{line}");
     }
-    println!("{}", "y".repeat(32 * 1024 * 1024));
+    println!("{}", "y".repeat(64 * 1024 * 1024));
     routes![create_session]
 }

@@ -1,0 +1,315 @@
+//! What the student's code may see and touch while the grader builds and
+//! runs it. Two layers:
+//!
+//! - **The environment** is always an allowlist: what a program needs to run
+//!   (`PATH`, locale), a private `HOME`, and for cargo the toolchain's own
+//!   variables. Tokens, SSH agents and stray `ROCKET_*` never get through.
+//! - **The sandbox** ([bubblewrap](https://github.com/containers/bubblewrap),
+//!   `--sandbox on`, or `auto` where it works): the file system read-only but
+//!   for the folders a step must write, a private `/tmp` and `/run`, the
+//!   user's home hidden (cargo's and rustup's folders shown read-only, their
+//!   credentials not at all), a network of its own with only loopback, and a
+//!   PID namespace that dies with the grader, daemons included.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use tokio::process::Command;
+
+/// `--sandbox`: whether the student's code runs inside bubblewrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SandboxMode {
+    /// Where bubblewrap is installed and can make namespaces; otherwise said once.
+    #[default]
+    Auto,
+    /// Always: a grade that cannot have it does not run.
+    On,
+    Off,
+}
+
+/// How this grade contains what it runs.
+#[derive(Debug, Clone)]
+pub struct Containment {
+    /// The bubblewrap to run every student process in; `None`: no sandbox.
+    bwrap: Option<PathBuf>,
+    /// Why there is no sandbox, for the report.
+    pub without_why: Option<String>,
+}
+
+/// What one contained process may use.
+#[derive(Debug, Clone, Default)]
+pub struct Jail {
+    /// Folders it may write (and read).
+    pub writable: Vec<PathBuf>,
+    /// Folders it must read that the sandbox would hide (those under the home folder).
+    pub readable: Vec<PathBuf>,
+    /// Its `HOME`: a private folder, which it may write.
+    pub home: PathBuf,
+    /// The folder it starts in.
+    pub cwd: PathBuf,
+    /// Cargo and rustc: the toolchain's variables and folders.
+    pub toolchain: bool,
+    /// The machine's network, rather than one of its own with only loopback.
+    pub network: bool,
+}
+
+impl Containment {
+    /// No sandbox, with the reason the report gives.
+    pub fn off(why: &str) -> Containment {
+        Containment { bwrap: None, without_why: Some(why.to_owned()) }
+    }
+
+    /// What `mode` means on this machine; `Err` when `on` cannot be had.
+    pub fn resolve(mode: SandboxMode) -> Result<Containment, String> {
+        match (mode, bubblewrap()) {
+            (SandboxMode::Off, _) => Ok(Containment::off("--sandbox off")),
+            (_, Ok(bwrap)) => Ok(Containment { bwrap: Some(bwrap.clone()), without_why: None }),
+            (SandboxMode::On, Err(why)) => Err(format!("--sandbox on, but {why}")),
+            (SandboxMode::Auto, Err(why)) => Ok(Containment::off(why)),
+        }
+    }
+
+    pub fn is_sandboxed(&self) -> bool {
+        self.bwrap.is_some()
+    }
+
+    /// One line for the report: how the student's code ran.
+    pub fn describe(&self) -> String {
+        match (&self.bwrap, &self.without_why) {
+            (Some(_), _) => "bubblewrap (read-only files, loopback-only network, own PID namespace)".into(),
+            (None, Some(why)) => format!("off ({why}): processes contained by group only"),
+            (None, None) => "off".into(),
+        }
+    }
+
+    /// `program args...` as a command that runs in `jail`: in the sandbox if
+    /// there is one, and with the allowlisted environment either way.
+    pub fn command(&self, program: &OsStr, args: &[&OsStr], jail: &Jail) -> Command {
+        // bubblewrap binds absolute paths only; inside and out, they mean the same.
+        let absolute = |path: &PathBuf| std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        let jail = &Jail {
+            writable: jail.writable.iter().map(absolute).collect(),
+            readable: jail.readable.iter().map(absolute).collect(),
+            home: absolute(&jail.home),
+            cwd: absolute(&jail.cwd),
+            ..jail.clone()
+        };
+        let mut command = match &self.bwrap {
+            Some(bwrap) => {
+                let mut command = Command::new(bwrap);
+                command.args(bubblewrap_args(jail)).arg("--").arg(program);
+                command
+            }
+            None => Command::new(program),
+        };
+        command.args(args).current_dir(&jail.cwd).env_clear();
+        for (name, value) in environment(jail.toolchain) {
+            command.env(name, value);
+        }
+        command.env("HOME", &jail.home);
+        if self.bwrap.is_some() {
+            command.env("TMPDIR", "/tmp"); // the private one: the machine's may be hidden
+        }
+        command
+    }
+}
+
+/// The variables every contained process gets from the grader's environment.
+const PASSED: &[&str] = &["PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ", "TMPDIR"];
+
+/// The toolchain's variables cargo and rustc get too: which toolchain, its
+/// flags and C compilers (build scripts read them; a different value would
+/// rebuild every dependency). `CARGO_HOME` and `RUSTUP_HOME` are added,
+/// resolved, since `HOME` changes.
+const TOOLCHAIN: &[&str] = &[
+    "CARGO",
+    "RUSTUP_TOOLCHAIN",
+    "RUSTC",
+    "RUSTDOC",
+    "RUSTFLAGS",
+    "RUSTDOCFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_INCREMENTAL",
+    "CARGO_NET_OFFLINE",
+    "CC",
+    "CXX",
+    "AR",
+    "CFLAGS",
+    "CXXFLAGS",
+    "CPPFLAGS",
+    "LDFLAGS",
+    "PKG_CONFIG_PATH",
+    "SDKROOT",
+    "MACOSX_DEPLOYMENT_TARGET",
+];
+const TOOLCHAIN_PREFIXES: &[&str] =
+    &["CARGO_BUILD_", "CARGO_PROFILE_", "CARGO_TARGET_", "CC_", "CXX_", "AR_", "CFLAGS_", "CXXFLAGS_"];
+
+/// Never passed, whatever the lists say.
+fn secret(name: &str) -> bool {
+    let name = name.to_ascii_uppercase();
+    ["TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "_KEY"].iter().any(|word| name.contains(word))
+}
+
+/// The allowlisted environment, from the grader's own.
+fn environment(toolchain: bool) -> Vec<(OsString, OsString)> {
+    allowlisted(std::env::vars_os(), toolchain)
+}
+
+/// What of `variables` a contained process gets.
+fn allowlisted(
+    variables: impl Iterator<Item = (OsString, OsString)>,
+    toolchain: bool,
+) -> Vec<(OsString, OsString)> {
+    let allowed = |name: &str| {
+        PASSED.contains(&name)
+            || (toolchain
+                && (TOOLCHAIN.contains(&name) || TOOLCHAIN_PREFIXES.iter().any(|p| name.starts_with(p))))
+    };
+    let mut passed: Vec<(OsString, OsString)> = variables
+        .filter(|(name, _)| name.to_str().is_some_and(|name| allowed(name) && !secret(name)))
+        .collect();
+    if toolchain {
+        passed.extend(toolchain_homes().into_iter().map(|(name, path)| (name.into(), path.into_os_string())));
+    }
+    passed
+}
+
+/// `CARGO_HOME` and `RUSTUP_HOME`, resolved as cargo and rustup would.
+fn toolchain_homes() -> Vec<(&'static str, PathBuf)> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    ["CARGO_HOME", "RUSTUP_HOME"]
+        .into_iter()
+        .zip([".cargo", ".rustup"])
+        .filter_map(|(name, default)| {
+            let path = std::env::var_os(name)
+                .map(PathBuf::from)
+                .or_else(|| home.as_ref().map(|h| h.join(default)))?;
+            path.is_dir().then(|| (name, std::path::absolute(&path).unwrap_or(path)))
+        })
+        .collect()
+}
+
+/// bubblewrap's arguments for `jail`.
+fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
+    let mut args: Vec<OsString> = Vec::new();
+    let mut arg = |words: &[&OsStr]| args.extend(words.iter().map(|w| w.to_os_string()));
+    arg(&["--die-with-parent".as_ref(), "--unshare-all".as_ref()]);
+    if jail.network {
+        arg(&["--share-net".as_ref()]);
+    }
+    arg(&["--ro-bind".as_ref(), "/".as_ref(), "/".as_ref()]);
+    arg(&["--dev".as_ref(), "/dev".as_ref(), "--proc".as_ref(), "/proc".as_ref()]);
+    arg(&["--tmpfs".as_ref(), "/tmp".as_ref(), "--tmpfs".as_ref(), "/run".as_ref()]);
+    // The user's home holds keys and tokens: hidden, but for what a step needs.
+    let home = std::env::var_os("HOME").map(PathBuf::from).filter(|h| h.is_dir() && h.parent().is_some());
+    if let Some(home) = &home {
+        arg(&["--tmpfs".as_ref(), home.as_os_str()]);
+    }
+    let mut readable = jail.readable.clone();
+    let mut hidden = Vec::new();
+    if jail.toolchain {
+        for (_, folder) in toolchain_homes() {
+            hidden.extend(
+                ["credentials", "credentials.toml"]
+                    .map(|f| folder.join(f))
+                    .into_iter()
+                    .filter(|f| f.exists()),
+            );
+            readable.push(folder);
+        }
+    }
+    // Parents before children, so that a writable folder inside a read-only one stays writable.
+    let mut binds: Vec<(&Path, bool)> = readable.iter().map(|p| (p.as_path(), false)).collect();
+    binds.extend(jail.writable.iter().map(|p| (p.as_path(), true)));
+    binds.extend(std::iter::once((jail.home.as_path(), true)));
+    binds.sort_by_key(|(path, _)| path.components().count());
+    for (path, writable) in binds {
+        let how: &OsStr = if writable { "--bind".as_ref() } else { "--ro-bind".as_ref() };
+        arg(&[how, path.as_os_str(), path.as_os_str()]);
+    }
+    for file in &hidden {
+        arg(&["--ro-bind".as_ref(), "/dev/null".as_ref(), file.as_os_str()]);
+    }
+    arg(&["--chdir".as_ref(), jail.cwd.as_os_str()]);
+    args
+}
+
+/// The bubblewrap of this machine, if it can make the namespaces a sandbox
+/// needs (tried once per process): `Err` says why not.
+fn bubblewrap() -> Result<&'static PathBuf, &'static str> {
+    static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let found = FOUND.get_or_init(|| {
+        if !cfg!(target_os = "linux") {
+            return Err("bubblewrap sandboxes run on Linux only".into());
+        }
+        let path = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).map(|dir| dir.join("bwrap")).find(|f| f.is_file()))
+            .unwrap_or_default()
+            .ok_or(
+                "bubblewrap (`bwrap`) is not installed; on Debian or Ubuntu: apt-get install bubblewrap",
+            )?;
+        let tried = std::process::Command::new(&path)
+            .args(["--die-with-parent", "--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "true"])
+            .stdin(std::process::Stdio::null())
+            .output();
+        match tried {
+            Ok(output) if output.status.success() => Ok(path),
+            Ok(output) => Err(format!(
+                "bubblewrap cannot make namespaces here ({})",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )),
+            Err(e) => Err(format!("bubblewrap does not run: {e}")),
+        }
+    });
+    found.as_ref().map_err(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_pass_the_allowlist() {
+        let names = |toolchain| {
+            let given = [
+                "PATH",
+                "SSH_AUTH_SOCK",
+                "GITHUB_TOKEN",
+                "ROCKET_PORT",
+                "CARGO_REGISTRY_TOKEN",
+                "CARGO_PROFILE_DEV_OPT_LEVEL",
+                "CARGO_PROFILE_DEV_SECRET_TOKEN",
+                "RUSTFLAGS",
+            ]
+            .map(|name| (OsString::from(name), OsString::from("x")));
+            let passed = allowlisted(given.into_iter(), toolchain);
+            passed.into_iter().map(|(n, _)| n.to_string_lossy().into_owned()).collect::<Vec<_>>()
+        };
+        let cargo = names(true);
+        assert_eq!(cargo[..3], ["PATH", "CARGO_PROFILE_DEV_OPT_LEVEL", "RUSTFLAGS"], "{cargo:?}");
+        assert!(cargo[3..].iter().all(|n| n == "CARGO_HOME" || n == "RUSTUP_HOME"), "{cargo:?}");
+        assert_eq!(names(false), ["PATH"]);
+    }
+
+    #[test]
+    fn writable_folders_inside_read_only_ones_stay_writable() {
+        let jail = Jail {
+            writable: vec!["/k/target/overlay".into()],
+            readable: vec!["/k/target".into()],
+            home: "/tmp/g/home".into(),
+            cwd: "/k".into(),
+            ..Jail::default()
+        };
+        let args: Vec<String> =
+            bubblewrap_args(&jail).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let at = |words: &[&str]| args.windows(words.len()).position(|w| w == words).unwrap_or(usize::MAX);
+        assert!(
+            at(&["--ro-bind", "/k/target", "/k/target"])
+                < at(&["--bind", "/k/target/overlay", "/k/target/overlay"])
+        );
+        assert!(at(&["--tmpfs", "/tmp"]) < at(&["--bind", "/tmp/g/home", "/tmp/g/home"]));
+        assert!(args.contains(&"--unshare-all".to_owned()) && !args.contains(&"--share-net".to_owned()));
+    }
+}
