@@ -169,6 +169,14 @@ fn mismatches(report: &Report, outcome: &Outcome, browser: bool) -> Vec<String> 
         let told = said(report, check);
         wrong.extend(words.iter().filter(|w| told.contains(w.as_str())).map(|w| format!("{id} says {w:?}")));
     }
+    // Whatever the submission answered or printed, the human report shows it inert.
+    let shown = grader::render::human(report, true, grader::render::Style::PLAIN);
+    if shown.chars().any(|c| c.is_control() && c != '\n') {
+        wrong.push("the human report shows a raw control character".into());
+    }
+    if shown.lines().any(|line| line.trim_start().starts_with("::")) {
+        wrong.push("a line of the human report could start a CI workflow command".into());
+    }
     // Whatever the grade did, nothing it started runs any more: not the
     // server it built, nor anything started in the graded copy.
     let left = common::processes_in(&common::overlay_root());
