@@ -1,6 +1,7 @@
 //! Records what the grader was built from, for every report it writes: the
 //! kit's commit (`unknown` outside a git checkout, such as an autograder
-//! image) and the platform it targets (`cargo fetch --target`).
+//! image), the platform it targets (`cargo fetch --target`), and the kit's
+//! given files (see `integrity.rs`).
 
 use std::process::Command;
 
@@ -24,4 +25,69 @@ fn main() {
         }
     }
     println!("cargo:rerun-if-changed=build.rs");
+    embed_given_files();
+}
+
+/// Writes `given_files.rs` into OUT_DIR: every given file of this kit (the
+/// `[given] paths` of kit.toml, as git tracks them, else as they are on disk)
+/// with its contents, so that a grade compares a clone's copies with the
+/// instructor's, never with the clone's own.
+fn embed_given_files() {
+    let kit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the grader sits in the kit");
+    let manifest = std::fs::read_to_string(kit.join("kit.toml")).expect("kit.toml");
+    println!("cargo:rerun-if-changed={}", kit.join("kit.toml").display());
+    let paths = given_paths(&manifest);
+    let tracked = Command::new("git")
+        .arg("-C")
+        .arg(kit)
+        .args(["ls-files", "-z", "--"])
+        .args(&paths)
+        .output()
+        .ok()
+        .filter(|o| o.status.success() && !o.stdout.is_empty());
+    let mut files: Vec<String> = match tracked {
+        Some(output) => output
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|f| !f.is_empty())
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect(),
+        None => paths.iter().flat_map(|p| walk(kit, p)).collect(),
+    };
+    files.retain(|f| kit.join(f).is_file());
+    files.sort();
+    let mut code =
+        String::from("/// Every given file of the kit this grader was built in, and its contents.\n");
+    code.push_str("pub static GIVEN: &[(&str, &[u8])] = &[\n");
+    for file in &files {
+        let full = kit.join(file);
+        code.push_str(&format!("    ({file:?}, include_bytes!({:?})),\n", full.display().to_string()));
+    }
+    code.push_str("];\n");
+    for path in &paths {
+        println!("cargo:rerun-if-changed={}", kit.join(path).display());
+    }
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    std::fs::write(out.join("given_files.rs"), code).expect("writes given_files.rs");
+}
+
+/// The strings of `paths = [...]` in the `[given]` table of kit.toml.
+fn given_paths(manifest: &str) -> Vec<String> {
+    let table = manifest.split("\n[given]").nth(1).expect("kit.toml has a [given] table");
+    let line = table.lines().find(|l| l.trim_start().starts_with("paths")).expect("[given] has paths");
+    let list = line.split_once('[').and_then(|(_, rest)| rest.rsplit_once(']')).expect("paths = [...]").0;
+    list.split(',').map(|p| p.trim().trim_matches('"').to_owned()).filter(|p| !p.is_empty()).collect()
+}
+
+/// The files under `relative` in `root`, `/`-separated.
+fn walk(root: &std::path::Path, relative: &str) -> Vec<String> {
+    let full = root.join(relative);
+    if full.is_file() {
+        return vec![relative.to_owned()];
+    }
+    let Ok(entries) = std::fs::read_dir(&full) else { return Vec::new() };
+    entries
+        .flatten()
+        .flat_map(|e| walk(root, &format!("{relative}/{}", e.file_name().to_string_lossy())))
+        .collect()
 }

@@ -19,7 +19,7 @@ macro_rules! say {
     };
 }
 use crate::render::{self, Style};
-use crate::settings::{defaults, BrowserChoice, SandboxMode, Settings, Target};
+use crate::settings::{defaults, BrowserChoice, GivenFilesMode, SandboxMode, Settings, Target};
 
 /// Grades Elite Lab 6: Sessions. Builds the chatroom, boots it on a free port
 /// with a fresh database, checks its sessions from the outside, and prints
@@ -116,6 +116,17 @@ pub struct CheckArgs {
     /// A bound on the whole grade, in seconds: the checks it cuts short cannot be graded
     #[arg(long, value_name = "SECONDS")]
     deadline: Option<u64>,
+    /// What a changed given file (one the student is not meant to edit) does:
+    /// a warning, a failed `given-files-untouched` check, or nothing
+    #[arg(long, value_enum, default_value_t = GivenFiles::Warn)]
+    given_files: GivenFiles,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum GivenFiles {
+    Warn,
+    Fail,
+    Off,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -129,6 +140,15 @@ enum Sandbox {
 enum Format {
     Human,
     Json,
+    /// JUnit XML, one testcase per check
+    Junit,
+    /// Gradescope's results.json
+    Gradescope,
+    /// One self-contained page, screenshots inline (best with --output)
+    Html,
+    /// For GitHub Actions: the report, an annotation per failed check and the
+    /// `Points X/Y` line; the job summary and Classroom's result where the step has them
+    Github,
 }
 
 fn parse_points(raw: &str) -> Result<(String, u32), String> {
@@ -232,7 +252,18 @@ async fn check(args: CheckArgs) -> ExitCode {
     let in_format = |style| match args.format {
         Format::Human => render::human(&report, args.verbose, style),
         Format::Json => render::json(&report),
+        Format::Junit => render::junit(&report),
+        Format::Gradescope => render::gradescope(&report),
+        Format::Html => render::html(&report),
+        Format::Github => {
+            render::human(&report, args.verbose, Style::PLAIN) + "\n" + &render::github(&report)
+        }
     };
+    if args.format == Format::Github {
+        if let Err(e) = render::write_github_step_files(&report) {
+            eprintln!("grader: cannot write the GitHub step's summary or output: {e}");
+        }
+    }
     match &args.output {
         Some(file) => {
             if let Err(e) = write_report(file, &in_format(Style::PLAIN)) {
@@ -259,6 +290,11 @@ fn settings_of(args: &CheckArgs, target: Target) -> Settings {
         Sandbox::Off => SandboxMode::Off,
     };
     settings.deadline = args.deadline.map(Duration::from_secs);
+    settings.given_files = match args.given_files {
+        GivenFiles::Warn => GivenFilesMode::Warn,
+        GivenFiles::Fail => GivenFilesMode::Fail,
+        GivenFiles::Off => GivenFilesMode::Off,
+    };
     settings.browser = match (args.no_browser, &args.browser) {
         (true, _) => BrowserChoice::Off,
         (false, path) => BrowserChoice::Find(path.clone()),

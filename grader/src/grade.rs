@@ -17,7 +17,8 @@ pub async fn grade(
     only: &[String],
     points: &HashMap<String, u32>,
 ) -> Result<Report, String> {
-    let plan = checks::plan(only)?;
+    let gate = settings.given_files == crate::settings::GivenFilesMode::Fail;
+    let plan = checks::plan(only, gate)?;
     if let Some(id) = points.keys().find(|id| checks::find(id).is_none()) {
         return Err(format!("--points names `{id}`, which is not a check"));
     }
@@ -26,6 +27,11 @@ pub async fn grade(
             format!("{} (package {package})", path.display())
         }
         Target::Url(url) => url.clone(),
+    };
+    // Before the build: cargo itself may rewrite a given file (Cargo.lock).
+    let changed_given_files = match (&settings.target, settings.given_files) {
+        (_, crate::settings::GivenFilesMode::Off) | (Target::Url(_), _) => Vec::new(),
+        (Target::Workspace { path, .. }, _) => crate::integrity::changed_given_files(path),
     };
     let mut ctx = Context::new(settings)?;
     let mut satisfied: HashSet<&str> = HashSet::new();
@@ -129,6 +135,7 @@ pub async fn grade(
         student_files: student_files(&ctx.settings.target),
         notes,
     };
+    report.changed_given_files = changed_given_files;
     Ok(report)
 }
 

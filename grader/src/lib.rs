@@ -15,6 +15,7 @@ pub mod client;
 pub mod compile;
 pub mod forward;
 pub mod grade;
+pub mod integrity;
 pub mod kit;
 pub mod process;
 pub mod render;

@@ -70,6 +70,9 @@ pub struct Report {
     pub outcome: Outcome,
     /// How the grade ran.
     pub run: RunInfo,
+    /// The given files the submission changed, added or deleted (a warning;
+    /// a failed `given-files-untouched` check with `--given-files fail`).
+    pub changed_given_files: Vec<crate::integrity::GivenChange>,
 }
 
 /// How a grade ran: enough to tell two grades apart, and to know what graded what.
@@ -124,6 +127,7 @@ impl Report {
             max_score,
             outcome,
             run: RunInfo::default(),
+            changed_given_files: Vec::new(),
         }
     }
 

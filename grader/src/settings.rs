@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::integrity::GivenFilesMode;
 pub use crate::sandbox::SandboxMode;
 
 /// The defaults, in seconds where a time.
@@ -54,6 +55,8 @@ pub struct Settings {
     pub sandbox: SandboxMode,
     /// A bound on the whole grade; the checks it cuts short are `error`.
     pub deadline: Option<Duration>,
+    /// What a changed given file does to the grade.
+    pub given_files: GivenFilesMode,
 }
 
 impl Settings {
@@ -75,6 +78,7 @@ impl Settings {
             screenshots: false,
             sandbox: SandboxMode::Auto,
             deadline: None,
+            given_files: GivenFilesMode::Warn,
         }
     }
 }

@@ -357,3 +357,104 @@ fn a_sandbox_that_cannot_be_had_is_refused() {
     let said = text(&output.stderr);
     assert!(said.contains("--sandbox on, but bubblewrap (`bwrap`) is not installed"), "{said}");
 }
+
+/// A changed given file is a warning by default, and fails the grade with
+/// `--given-files fail`; the student's own files are never named.
+#[test]
+fn a_changed_given_file_is_named_and_can_fail_the_grade() {
+    let edits = vec![
+        Edit { file: "lab/src/models.rs", from: "\n", to: "\n// a student was here\n" },
+        Edit { file: "lab/src/controllers.rs", from: "\n", to: "\n// my own file\n" },
+    ];
+    let root = lay_out(&Submission { name: "given-files", solved: true, edits }).display().to_string();
+    let target = target_dir();
+    let args = ["--path", &root, "--target-dir", &target, "--no-browser", "--format", "json"];
+    let gate = ["--given-files", "fail", "--only", "given-files-untouched"];
+    let output = grader(&[&args[..], &gate].concat());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(output.status.code(), Some(1), "{report:#}");
+    assert_eq!(report["checks"][0]["id"], "given-files-untouched");
+    assert_eq!(report["checks"][0]["status"], "fail");
+    let message = report["checks"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("1 given file differs from the kit's: lab/src/models.rs (changed: +1 −0 lines)"),
+        "{message}"
+    );
+    let changed = &report["changed_given_files"];
+    assert_eq!(changed.as_array().unwrap().len(), 1, "{changed:#}");
+    assert_eq!(changed[0]["path"], "lab/src/models.rs");
+
+    // By default: a warning in the human report, and no such check.
+    let output = grader(&["--path", &root, "--target-dir", &target, "--no-browser", "--deadline", "0"]);
+    let shown = text(&output.stdout);
+    assert!(shown.contains("warning: 1 given file differs from the kit's"), "{shown}");
+    assert!(shown.contains("  lab/src/models.rs (changed: +1 −0 lines)"), "{shown}");
+    assert!(!shown.contains("given-files-untouched"), "{shown}");
+}
+
+/// `--format github` in a GitHub Actions step: annotations and the points line
+/// on stdout, the job summary and Classroom's result in the step's files.
+/// `--format junit` and `gradescope` carry the same checks.
+#[test]
+fn the_platform_formats_carry_the_grade() {
+    let edits = vec![Edit { file: "lab/src/models.rs", from: "\n", to: "\n// a student was here\n" }];
+    let root =
+        lay_out(&Submission { name: "given-files-formats", solved: true, edits }).display().to_string();
+    let target = target_dir();
+    let step = tempfile::tempdir().unwrap();
+    let (summary, outputs) = (step.path().join("summary.md"), step.path().join("outputs"));
+    let args = [
+        "--path",
+        &root,
+        "--target-dir",
+        &target,
+        "--given-files",
+        "fail",
+        "--only",
+        "given-files-untouched",
+    ];
+    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(args)
+        .args(["--format", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &outputs)
+        .output()
+        .unwrap();
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "::error title=The given files are as the kit gave them (0/0 points)::1 given file differs"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("::warning file=lab/src/models.rs,title=A given file changed::"), "{stdout}");
+    assert_eq!(stdout.trim_end().lines().last(), Some("Points 0/0"), "{stdout}");
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("| ❌ | `given-files-untouched` The given files are as the kit gave them |"),
+        "{summary}"
+    );
+    assert!(summary.contains("- lab/src/models.rs (changed: +1 −0 lines)"), "{summary}");
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    let encoded = outputs.trim().strip_prefix("result=").expect("a result output");
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap();
+    let result: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
+    assert_eq!(
+        (result["version"].as_u64(), result["status"].as_str()),
+        (Some(1), Some("fail")),
+        "{result:#}"
+    );
+    assert_eq!(result["tests"][0]["name"], "given-files-untouched");
+
+    let junit = text(&grader(&[&args[..], &["--format", "junit"]].concat()).stdout);
+    let doc = roxmltree::Document::parse(&junit).expect("well-formed XML");
+    let case = doc.descendants().find(|n| n.has_tag_name("testcase")).unwrap();
+    assert_eq!(case.attribute("classname"), Some("http"));
+    assert!(case.children().any(|n| n.has_tag_name("failure")), "{junit}");
+    let gradescope = text(&grader(&[&args[..], &["--format", "gradescope"]].concat()).stdout);
+    let results: serde_json::Value = serde_json::from_str(&gradescope).unwrap();
+    assert_eq!(results["tests"][0]["status"], "failed", "{results:#}");
+    assert_eq!(results["extra_data"]["changed_given_files"][0]["path"], "lab/src/models.rs");
+}

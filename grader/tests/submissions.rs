@@ -13,7 +13,8 @@
 //!                                     # memory_mb (peak of the grader's process, with cli)
 //! [run]
 //! cli = true                          # through the grader's binary, with secrets in its environment
-//! sandbox = ["on", "off"]             # the sandbox modes to grade in [default: auto]
+//! sandbox = ["on", "off"]             # the sandbox modes to grade in [default: auto];
+//!                                     # with the browser, the first only
 //! [expect]                            # both modes
 //! exit = 1
 //! fail = ["creates-session"]          # exactly the checks that fail
@@ -114,6 +115,16 @@ impl Outcome {
     }
 }
 
+/// The files of a fixture folder that are given files (not the student's, not
+/// `expected.toml`): what its grade must name as changed, in path order.
+fn given_files_of(fixture: &Path) -> Vec<String> {
+    let student: Vec<String> = grader::kit::kit().student.all().iter().map(|f| f.file.clone()).collect();
+    let mut found = common::files_under(fixture, Path::new(""));
+    found.retain(|f| f != "expected.toml" && !student.contains(f));
+    found.sort();
+    found
+}
+
 /// Every fixture folder, by name.
 fn fixtures() -> Vec<(String, PathBuf)> {
     let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(common::fixtures_dir())
@@ -132,7 +143,7 @@ fn expected_of(folder: &Path) -> Expected {
 }
 
 /// What is wrong with `report` against `outcome`, one line each.
-fn mismatches(report: &Report, outcome: &Outcome, browser: bool) -> Vec<String> {
+fn mismatches(report: &Report, outcome: &Outcome, browser: bool, fixture: &Path) -> Vec<String> {
     let mut wrong = Vec::new();
     let in_mode = |ids: &[String]| -> Vec<String> {
         let stage = |id: &str| checks::find(id).map(|c| c.stage);
@@ -169,9 +180,15 @@ fn mismatches(report: &Report, outcome: &Outcome, browser: bool) -> Vec<String> 
         let told = said(report, check);
         wrong.extend(words.iter().filter(|w| told.contains(w.as_str())).map(|w| format!("{id} says {w:?}")));
     }
+    // The given files it changed are named: exactly the fixture's files that are not the student's.
+    let named: Vec<&str> = report.changed_given_files.iter().map(|c| c.path.as_str()).collect();
+    if named != given_files_of(fixture) {
+        wrong.push(format!("changed given files {named:?} instead of {:?}", given_files_of(fixture)));
+    }
+    wrong.extend(formats_disagree(report));
     // Whatever the submission answered or printed, the human report shows it inert.
     let shown = grader::render::human(report, true, grader::render::Style::PLAIN);
-    if shown.chars().any(|c| c.is_control() && c != '\n') {
+    if shown.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         wrong.push("the human report shows a raw control character".into());
     }
     if shown.lines().any(|line| line.trim_start().starts_with("::")) {
@@ -207,15 +224,20 @@ async fn every_submission_grades_as_its_expected_toml_says() {
     for (name, folder) in &all {
         let expected = expected_of(folder);
         assert!(!expected.about.is_empty(), "{name}: say what it is");
-        let root = common::overlay(folder, &expected.start);
         let modes: &[bool] = if with_browser { &[true, false] } else { &[false] };
         let sandboxes = if expected.run.sandbox.is_empty() {
             vec!["auto".to_owned()]
         } else {
             expected.run.sandbox.clone()
         };
-        for (&browser, sandbox) in modes.iter().flat_map(|b| sandboxes.iter().map(move |s| (b, s))) {
-            let mut settings = settings(root.clone(), "lab");
+        // With the browser, the first sandbox mode; without it, every one (the containment is the same).
+        let runs = modes
+            .iter()
+            .flat_map(|&b| sandboxes.iter().take(if b { 1 } else { usize::MAX }).map(move |s| (b, s)));
+        for (browser, sandbox) in runs {
+            // Laid out again for every grade: a build may rewrite a given file (cargo prunes Cargo.lock).
+            let root = common::overlay(folder, &expected.start);
+            let mut settings = settings(root, "lab");
             let limits = &expected.limits;
             let seconds = |limit: Option<u64>, default: Duration| limit.map_or(default, Duration::from_secs);
             settings.boot_timeout = seconds(limits.boot, settings.boot_timeout);
@@ -265,7 +287,7 @@ async fn every_submission_grades_as_its_expected_toml_says() {
             };
             let mode = if browser { &expected.with_browser } else { &expected.without_browser };
             let outcome = expected.expect.with(mode);
-            wrong.extend(mismatches(&report, &outcome, browser));
+            wrong.extend(mismatches(&report, &outcome, browser, folder));
             let mode_name = format!(
                 "{}, sandbox {sandbox}",
                 if browser { "with a browser" } else { "without a browser" }
@@ -293,6 +315,91 @@ async fn every_submission_grades_as_its_expected_toml_says() {
         all.len(),
         failures.join("\n")
     );
+}
+
+/// Where the JUnit, Gradescope and GitHub renderings of `report` say
+/// something else than the report: every check with its status and points,
+/// every changed given file, and no workflow command but the grader's own.
+fn formats_disagree(report: &Report) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let xml = grader::render::junit(report);
+    match roxmltree::Document::parse(&xml) {
+        Err(e) => wrong.push(format!("the JUnit XML does not parse: {e}")),
+        Ok(doc) => {
+            let cases: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("testcase")).collect();
+            if cases.len() != report.checks.len() {
+                wrong.push(format!("JUnit has {} testcases for {} checks", cases.len(), report.checks.len()));
+            }
+            for (case, check) in cases.iter().zip(&report.checks) {
+                let name = case.attribute("name").unwrap_or_default();
+                let element = case.children().find(|n| n.is_element()).map(|n| n.tag_name().name());
+                let want = match check.status {
+                    Status::Pass => None,
+                    Status::Fail => Some("failure"),
+                    Status::Error => Some("error"),
+                    Status::Skip => Some("skipped"),
+                };
+                if !name.starts_with(&format!("{}: ", check.id)) || element != want {
+                    wrong
+                        .push(format!("JUnit says {name:?} {element:?} for {} {:?}", check.id, check.status));
+                }
+            }
+            for change in &report.changed_given_files {
+                if !doc.descendants().any(|n| n.attribute("value") == Some(change.describe().as_str())) {
+                    wrong.push(format!("JUnit does not name {}", change.path));
+                }
+            }
+        }
+    }
+    let results: serde_json::Value =
+        serde_json::from_str(&grader::render::gradescope(report)).expect("Gradescope's JSON parses");
+    let tests = results["tests"].as_array().cloned().unwrap_or_default();
+    let points: Vec<(u64, u64)> = tests
+        .iter()
+        .map(|t| (t["score"].as_u64().unwrap_or(99), t["max_score"].as_u64().unwrap_or(99)))
+        .collect();
+    let want: Vec<(u64, u64)> =
+        report.checks.iter().map(|c| (c.points as u64, c.max_points as u64)).collect();
+    if results["score"] != report.score || points != want {
+        wrong.push(format!(
+            "Gradescope scores {} with {points:?}, the report {} with {want:?}",
+            results["score"], report.score
+        ));
+    }
+    let named = results["extra_data"]["changed_given_files"].as_array().map_or(0, Vec::len);
+    if named != report.changed_given_files.len() {
+        wrong.push("Gradescope's results do not name the changed given files".into());
+    }
+    let page = grader::render::html(report);
+    if page.matches("<li class=\"check ").count() != report.checks.len() {
+        wrong.push("the HTML page does not show every check".into());
+    }
+    for change in &report.changed_given_files {
+        if !page.contains(&change.path) {
+            wrong.push(format!("the HTML page does not name {}", change.path));
+        }
+    }
+    let commands = grader::render::github(report);
+    let lines: Vec<&str> = commands.lines().collect();
+    let errors = lines.iter().filter(|l| l.starts_with("::error ")).count();
+    let expected_commands =
+        report.count(Status::Fail) + report.count(Status::Error) + report.changed_given_files.len();
+    if errors != report.count(Status::Fail)
+        || lines.iter().filter(|l| l.starts_with("::")).count() != expected_commands
+    {
+        wrong.push(format!(
+            "GitHub's workflow commands are not one per failed check and changed file:\n{commands}"
+        ));
+    }
+    for change in &report.changed_given_files {
+        if !commands.contains(&format!("::warning file={},", change.path)) {
+            wrong.push(format!("GitHub does not name {}", change.path));
+        }
+    }
+    if lines.last() != Some(&format!("Points {}/{}", report.score, report.max_score).as_str()) {
+        wrong.push("GitHub's output does not end with the points line".into());
+    }
+    wrong
 }
 
 /// The value of [`SECRET_NAME`].
@@ -383,6 +490,36 @@ async fn the_solution_passes_every_check() {
     assert_eq!(report.max_score, if common::browser_on() { 100 } else { 80 });
     assert_eq!(report.exit_code(), 0);
     common::assert_report_snapshots("solution", &report);
+    assert_the_html_report_renders("solution", &report).await;
+}
+
+/// The HTML report opens in a real browser, shows the score and every
+/// check; its screenshot is saved with the tests' artifacts
+/// (`target/grader-fixtures/artifacts/html/`).
+async fn assert_the_html_report_renders(name: &str, report: &Report) {
+    let Ok(browser) = grader::browser::find(None) else {
+        return eprintln!("note: no browser, so the HTML report of `{name}` is not opened");
+    };
+    let dir = common::shared_target().join("grader-fixtures").join("artifacts").join("html");
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join(format!("{name}.html"));
+    std::fs::write(&page, grader::render::html(report)).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let mut driver =
+        grader::browser::Driver::launch(&browser, profile.path(), Duration::from_secs(20)).await.unwrap();
+    let context = driver.new_context().await.unwrap();
+    let tab = driver.new_tab(&context).await.unwrap();
+    tab.goto(&format!("file://{}", page.display())).await.unwrap();
+    let score = tab.text_of(".score").await.unwrap_or_default();
+    let shown = tab.eval("document.querySelectorAll('li.check').length").await;
+    let images = tab.eval("[...document.images].filter(i => i.complete && i.naturalWidth > 0).length").await;
+    tab.screenshot(&dir.join(format!("{name}.png"))).await.unwrap();
+    drop(tab);
+    driver.close().await;
+    assert!(score.contains(&format!("Score: {}/{}", report.score, report.max_score)), "{score}");
+    assert_eq!(shown.as_u64(), Some(report.checks.len() as u64));
+    let inlined = report.checks.iter().flat_map(|c| &c.artifacts).filter(|a| a.ends_with(".png")).count();
+    assert_eq!(images.as_u64(), Some(inlined as u64), "every screenshot shows");
 }
 
 /// Without a browser, the browser checks cannot be graded: an error that
@@ -448,4 +585,5 @@ async fn the_lab_of_this_workspace() {
     assert_eq!(report.outcome, ReportOutcome::Failed);
     assert_eq!(report.score, 5);
     common::assert_report_snapshots("untouched-lab", &report);
+    assert_the_html_report_renders("untouched-lab", &report).await;
 }

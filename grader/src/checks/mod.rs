@@ -73,6 +73,7 @@ impl Stage {
 /// the server comes last, so that a server that forgets its sessions fails
 /// only there.
 pub static CHECKS: &[&Check] = &[
+    &setup::GIVEN_FILES_UNTOUCHED,
     &setup::BUILDS,
     &setup::BOOTS,
     &setup::SERVES_PAGES,
@@ -129,9 +130,13 @@ impl Verdict {
 
 /// The checks `only` asks for, with everything they need, in run order.
 /// `Err` names an unknown id.
-pub fn plan(only: &[String]) -> Result<Vec<&'static Check>, String> {
+///
+/// `given-files-untouched` runs only with `--given-files fail` (`gate_given_files`)
+/// or when `only` names it.
+pub fn plan(only: &[String], gate_given_files: bool) -> Result<Vec<&'static Check>, String> {
     if only.is_empty() {
-        return Ok(CHECKS.to_vec());
+        let gated = |c: &&Check| gate_given_files || c.id != setup::GIVEN_FILES_UNTOUCHED.id;
+        return Ok(CHECKS.iter().copied().filter(gated).collect());
     }
     let mut wanted: Vec<&Check> = Vec::new();
     let mut stack: Vec<&Check> = Vec::new();
@@ -183,11 +188,11 @@ mod tests {
 
     #[test]
     fn only_brings_its_dependencies() {
-        let ids: Vec<&str> = plan(&["two-users".into()]).unwrap().iter().map(|c| c.id).collect();
+        let ids: Vec<&str> = plan(&["two-users".into()], false).unwrap().iter().map(|c| c.id).collect();
         assert_eq!(
             ids,
             ["builds", "boots", "serves-pages", "creates-session", "cookie-logs-in", "two-users"]
         );
-        assert!(plan(&["nope".into()]).unwrap_err().contains("builds, boots"));
+        assert!(plan(&["nope".into()], false).unwrap_err().contains("builds, boots"));
     }
 }

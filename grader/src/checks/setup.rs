@@ -4,9 +4,22 @@
 use super::diagnosis::{error_location, first_lines, no_answer};
 use super::{Check, Context, Findings, Stage, Verdict};
 use crate::compile::{self, BuildFailure, BuildRequest};
+use crate::integrity::{self, GivenChange};
 use crate::kit::kit;
 use crate::server::{BootFailure, Server};
 use crate::settings::Target;
+
+/// Runs with `--given-files fail` only (see [`super::plan`]); otherwise
+/// changed given files are a warning in the report.
+pub static GIVEN_FILES_UNTOUCHED: Check = Check {
+    id: "given-files-untouched",
+    title: "The given files are as the kit gave them",
+    points: 0,
+    why_no_points: "a gate, with --given-files fail: a changed given file fails the grade",
+    needs: &[],
+    stage: Stage::Http,
+    run: |ctx, found| Box::pin(given_files_untouched(ctx, found)),
+};
 
 pub static BUILDS: Check = Check {
     id: "builds",
@@ -204,5 +217,34 @@ async fn serves_pages(ctx: &mut Context, found: &mut Findings) -> Verdict {
             format!("is {} still there?", ctx.files.script.display),
         ),
         Err(why) => no_answer(ctx, &why, "the script").await,
+    }
+}
+
+/// Compares the workspace's given files with the kit's.
+async fn given_files_untouched(ctx: &mut Context, found: &mut Findings) -> Verdict {
+    let Target::Workspace { path, .. } = &ctx.settings.target else {
+        return Verdict::NotApplicable("grading a running server (--url): no files to compare".into());
+    };
+    let changes = integrity::changed_given_files(path);
+    found.log.extend(changes.iter().map(GivenChange::describe));
+    if changes.is_empty() {
+        return Verdict::Pass("every given file is as the kit gave it".into());
+    }
+    let student: Vec<&str> = kit().student.all().iter().map(|f| f.file.as_str()).collect();
+    let named: Vec<String> = changes.iter().map(GivenChange::describe).collect();
+    Verdict::Fail {
+        message: format!(
+            "{} given file{} differ{} from the kit's: {}",
+            changes.len(),
+            if changes.len() == 1 { "" } else { "s" },
+            if changes.len() == 1 { "s" } else { "" },
+            named.join(", ")
+        ),
+        expected: Some(format!("changes only in the student files: {}", student.join(" and "))),
+        hint: Some(
+            "put the given files back as the kit has them (`git checkout` them from the commit you started from), \
+             and make your changes in the student files"
+                .into(),
+        ),
     }
 }

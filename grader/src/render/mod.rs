@@ -1,6 +1,18 @@
-//! Renderers: the report as a person reads it in a terminal, or as JSON.
+//! Renderers: the report as a person reads it in a terminal, or as JSON;
+//! as a page (`html`); and for the platforms that grade (`junit`,
+//! `gradescope`, `github`), each from the same report.
 
 use std::fmt::Write;
+
+mod github;
+mod gradescope;
+mod html;
+mod junit;
+
+pub use github::{github, write_step_files as write_github_step_files};
+pub use gradescope::gradescope;
+pub use html::html;
+pub use junit::junit;
 
 use crate::report::{CheckResult, Exchange, Report, Status};
 
@@ -86,6 +98,18 @@ pub fn human(report: &Report, verbose: bool, style: Style) -> String {
         }
     }
     let _ = writeln!(out, "\n{}", summary(report, style));
+    if !report.changed_given_files.is_empty() {
+        let count = report.changed_given_files.len();
+        let heading = format!(
+            "warning: {count} given file{} differ{} from the kit's (only the student files should change):",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "s" } else { "" }
+        );
+        let _ = writeln!(out, "{}", style.yellow_bold(&heading));
+        for change in &report.changed_given_files {
+            let _ = writeln!(out, "  {}", inert(&change.describe()));
+        }
+    }
     for note in &report.run.notes {
         let _ = writeln!(out, "{} {}", style.yellow_bold("note:"), inert(note));
     }
@@ -199,6 +223,28 @@ pub fn inert(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Text for HTML and XML, as character data or an attribute value: markup
+/// escaped, and characters XML 1.0 cannot hold (most control characters)
+/// written out as `\u{1b}`.
+pub fn markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            '\n' | '\t' => escaped.push(c),
+            c if c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {
+                escaped.push_str(&c.escape_default().to_string())
+            }
+            c => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 /// "Score: 45/100 · 6 passed, 1 failed, 6 skipped", coloured by the outcome.
