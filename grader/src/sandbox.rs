@@ -77,7 +77,12 @@ impl Containment {
     /// One line for the report: how the student's code ran.
     pub fn describe(&self) -> String {
         match (&self.bwrap, &self.without_why) {
-            (Some(_), _) => "bubblewrap (read-only files, loopback-only network, own PID namespace)".into(),
+            (Some(_), _) if crate::forward::can_enter_namespaces() => {
+                "bubblewrap (read-only files, loopback-only network, own PID namespace)".into()
+            }
+            (Some(_), _) => "bubblewrap (read-only files, own PID namespace, no network for the build; \
+                             the server shares the machine's network: reaching into a network of its own needs root)"
+                .into(),
             (None, Some(why)) => format!("off ({why}): processes contained by group only"),
             (None, None) => "off".into(),
         }
