@@ -191,12 +191,35 @@ impl Context {
         }
     }
 
-    /// Ends what the student's code left running outside its process groups
-    /// (a daemon in a session of its own), and says what it was.
+    /// Ends what was left running outside its process groups (a daemon in a
+    /// session of its own), and says what the student's code left. The
+    /// browser's own helpers (Chromium's crash handler detaches itself) are
+    /// ended too, but they are the grader's, not the submission's.
     pub fn end_orphans(&self) -> Vec<String> {
         crate::process::end_orphans()
             .into_iter()
+            .filter(|o| !is_browser_helper(&o.command))
             .map(|o| format!("ended process {} that the submission left running: `{}`", o.pid, o.command))
             .collect()
+    }
+}
+
+/// Whether a command line runs one of the browser's own programs
+/// (`/usr/lib/chromium/chrome_crashpad_handler ...`).
+fn is_browser_helper(command: &str) -> bool {
+    let program = command.split_whitespace().next().unwrap_or_default();
+    let name = std::path::Path::new(program).file_name().map(|n| n.to_string_lossy().to_lowercase());
+    name.is_some_and(|name| ["chrome", "chromium", "msedge"].iter().any(|browser| name.contains(browser)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_browsers_crash_handler_is_not_the_submissions() {
+        let crashpad =
+            "/usr/lib/chromium/chrome_crashpad_handler --no-periodic-tasks --database=/x/Crash Reports";
+        assert!(super::is_browser_helper(crashpad));
+        assert!(!super::is_browser_helper("sleep 86401"));
+        assert!(!super::is_browser_helper("/tmp/lab-grader-x/lab"));
     }
 }
