@@ -8,7 +8,7 @@ use crate::checks::context::BrowserState;
 use crate::checks::{self, Context, Findings, Stage, Verdict};
 use crate::kit::kit;
 use crate::report::{CheckResult, FileDigest, Report, RunInfo, Status};
-use crate::settings::{Settings, Target};
+use crate::settings::{GivenFilesMode, Settings, Target};
 
 /// Grades what `settings` names. `only` limits the checks (plus what they
 /// need); `points` overrides the points of some checks by id.
@@ -17,7 +17,7 @@ pub async fn grade(
     only: &[String],
     points: &HashMap<String, u32>,
 ) -> Result<Report, String> {
-    let gate = settings.given_files == crate::settings::GivenFilesMode::Fail;
+    let gate = settings.given_files == GivenFilesMode::Fail;
     let plan = checks::plan(only, gate)?;
     if let Some(id) = points.keys().find(|id| checks::find(id).is_none()) {
         return Err(format!("--points names `{id}`, which is not a check"));
@@ -28,12 +28,16 @@ pub async fn grade(
         }
         Target::Url(url) => url.clone(),
     };
-    // Before the build: cargo itself may rewrite a given file (Cargo.lock).
-    let changed_given_files = match (&settings.target, settings.given_files) {
-        (_, crate::settings::GivenFilesMode::Off) | (Target::Url(_), _) => Vec::new(),
-        (Target::Workspace { path, .. }, _) => crate::integrity::changed_given_files(path),
+    // Once, before the build (cargo itself may rewrite Cargo.lock): for the
+    // report, and for the gate when the plan has it.
+    let report_them = settings.given_files != GivenFilesMode::Off;
+    let gated = plan.iter().any(|c| c.id == checks::setup::GIVEN_FILES_UNTOUCHED.id);
+    let changed_given_files = match &settings.target {
+        Target::Workspace { path, .. } if report_them || gated => crate::integrity::changed_given_files(path),
+        _ => Vec::new(),
     };
     let mut ctx = Context::new(settings)?;
+    ctx.changed_given_files = changed_given_files.clone();
     let mut satisfied: HashSet<&str> = HashSet::new();
     let mut results = Vec::new();
     let deadline = ctx.settings.deadline.map(|limit| (tokio::time::Instant::now() + limit, limit.as_secs()));
@@ -135,7 +139,9 @@ pub async fn grade(
         student_files: student_files(&ctx.settings.target),
         notes,
     };
-    report.changed_given_files = changed_given_files;
+    if report_them {
+        report.changed_given_files = changed_given_files;
+    }
     Ok(report)
 }
 

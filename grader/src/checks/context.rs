@@ -99,6 +99,8 @@ pub struct Context {
     pub settings: Settings,
     /// How the student's code is contained (the sandbox, or why there is none).
     pub containment: Containment,
+    /// The given files the workspace changed, found once before the build.
+    pub changed_given_files: Vec<crate::integrity::GivenChange>,
     pub files: StudentSources,
     /// Holds the server's database and anything else the grade writes.
     pub scratch: TempDir,
@@ -133,6 +135,7 @@ impl Context {
             run_id,
             settings,
             containment,
+            changed_given_files: Vec::new(),
             files,
             scratch,
             server: None,

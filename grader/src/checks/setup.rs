@@ -4,7 +4,7 @@
 use super::diagnosis::{error_location, first_lines, no_answer};
 use super::{Check, Context, Findings, Stage, Verdict};
 use crate::compile::{self, BuildFailure, BuildRequest};
-use crate::integrity::{self, GivenChange};
+use crate::integrity::GivenChange;
 use crate::kit::kit;
 use crate::server::{BootFailure, Server};
 use crate::settings::Target;
@@ -222,10 +222,11 @@ async fn serves_pages(ctx: &mut Context, found: &mut Findings) -> Verdict {
 
 /// Compares the workspace's given files with the kit's.
 async fn given_files_untouched(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    let Target::Workspace { path, .. } = &ctx.settings.target else {
+    let Target::Workspace { .. } = &ctx.settings.target else {
         return Verdict::NotApplicable("grading a running server (--url): no files to compare".into());
     };
-    let changes = integrity::changed_given_files(path);
+    // Found by the runner before the build (see `grade`).
+    let changes = &ctx.changed_given_files;
     found.log.extend(changes.iter().map(GivenChange::describe));
     if changes.is_empty() {
         return Verdict::Pass("every given file is as the kit gave it".into());

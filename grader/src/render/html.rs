@@ -9,7 +9,7 @@ use std::fmt::Write;
 use base64::Engine;
 
 use super::summary;
-use super::Style;
+use super::{markup, Style};
 use crate::kit::kit;
 use crate::report::{CheckResult, Report, Status};
 
@@ -37,11 +37,11 @@ pub fn html(report: &Report) -> String {
 <p class="meta">{}</p>
 </header>
 "#,
-        escape(&title),
-        escape(&kit().lab.title),
+        markup(&title),
+        markup(&kit().lab.title),
         outcome_class(report),
-        escape(&summary(report, Style::PLAIN)),
-        escape(&format!(
+        markup(&summary(report, Style::PLAIN)),
+        markup(&format!(
             "{} · grader {} (kit {}) · run {} · sandbox: {}",
             report.submission,
             report.run.grader_version,
@@ -54,12 +54,12 @@ pub fn html(report: &Report) -> String {
         out.push_str("<section class=\"warning\"><h2>Given files that differ from the kit's</h2>\n");
         out.push_str("<p>Only the student files should change.</p><ul>\n");
         for change in &report.changed_given_files {
-            let _ = writeln!(out, "<li><code>{}</code></li>", escape(&change.describe()));
+            let _ = writeln!(out, "<li><code>{}</code></li>", markup(&change.describe()));
         }
         out.push_str("</ul></section>\n");
     }
     for note in &report.run.notes {
-        let _ = writeln!(out, "<p class=\"note\">note: {}</p>", escape(note));
+        let _ = writeln!(out, "<p class=\"note\">note: {}</p>", markup(note));
     }
     out.push_str("<ol class=\"checks\">\n");
     for check in &report.checks {
@@ -83,13 +83,13 @@ fn check_item(out: &mut String, check: &CheckResult) {
         out,
         "<li class=\"check {class}\" id=\"{}\"><details{open}><summary><span class=\"badge\">{badge}</span> \
          <code>{}</code> {} <span class=\"points\">{points}</span></summary>",
-        escape(&check.id),
-        escape(&check.id),
-        escape(&check.title)
+        markup(&check.id),
+        markup(&check.id),
+        markup(&check.title)
     );
-    let _ = writeln!(out, "<p class=\"message\">{}</p>", escape(&check.message));
+    let _ = writeln!(out, "<p class=\"message\">{}</p>", markup(&check.message));
     if let Some(hint) = &check.hint {
-        let _ = writeln!(out, "<p class=\"hint\"><strong>What to do:</strong> {}</p>", escape(hint));
+        let _ = writeln!(out, "<p class=\"hint\"><strong>What to do:</strong> {}</p>", markup(hint));
     }
     if !check.exchanges.is_empty() {
         out.push_str("<table class=\"exchanges\"><tr><th>the grader sent</th><th>the server answered</th>");
@@ -117,14 +117,14 @@ fn check_item(out: &mut String, check: &CheckResult) {
             let _ = writeln!(
                 out,
                 "<tr><td><pre>{}</pre></td><td><pre>{}</pre></td><td><pre>{}</pre></td></tr>",
-                escape(&sent),
-                escape(&got),
-                escape(expected)
+                markup(&sent),
+                markup(&got),
+                markup(expected)
             );
         }
         out.push_str("</table>\n");
     } else if let (Some(expected), Status::Fail) = (&check.expected, check.status) {
-        let _ = writeln!(out, "<p class=\"expected\"><strong>Expected:</strong> {}</p>", escape(expected));
+        let _ = writeln!(out, "<p class=\"expected\"><strong>Expected:</strong> {}</p>", markup(expected));
     }
     for artifact in &check.artifacts {
         let path = std::path::Path::new(artifact);
@@ -136,8 +136,8 @@ fn check_item(out: &mut String, check: &CheckResult) {
                 let _ = writeln!(
                     out,
                     "<figure><img alt=\"{}\" src=\"data:image/png;base64,{data}\"><figcaption>{}</figcaption></figure>",
-                    escape(&format!("the page, as the grader saw it ({name})")),
-                    escape(&name)
+                    markup(&format!("the page, as the grader saw it ({name})")),
+                    markup(&name)
                 );
                 continue;
             }
@@ -147,13 +147,13 @@ fn check_item(out: &mut String, check: &CheckResult) {
                 let _ = writeln!(
                     out,
                     "<p class=\"artifact\">{}:</p><pre class=\"console\">{}</pre>",
-                    escape(&name),
-                    escape(&text)
+                    markup(&name),
+                    markup(&text)
                 );
                 continue;
             }
         }
-        let _ = writeln!(out, "<p class=\"artifact\">saved: <code>{}</code></p>", escape(artifact));
+        let _ = writeln!(out, "<p class=\"artifact\">saved: <code>{}</code></p>", markup(artifact));
     }
     out.push_str("</details></li>\n");
 }
@@ -164,11 +164,6 @@ fn outcome_class(report: &Report) -> &'static str {
         1 => "failed",
         _ => "incomplete",
     }
-}
-
-/// Text as HTML (see [`super::markup`]).
-pub fn escape(text: &str) -> String {
-    super::markup(text)
 }
 
 const STYLE: &str = "
@@ -200,7 +195,7 @@ mod tests {
     #[test]
     fn submission_text_is_escaped() {
         assert_eq!(
-            escape("<script>alert('x')</script> & \u{1b}[31m"),
+            markup("<script>alert('x')</script> & \u{1b}[31m"),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; \\u{1b}[31m"
         );
         let mut report = Report::new("here".into(), Vec::new());

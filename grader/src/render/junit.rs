@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use super::markup;
 use crate::checks;
 use crate::report::{Report, Status};
 
@@ -22,10 +23,10 @@ pub fn junit(report: &Report) -> String {
     );
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(out, r#"<testsuites name="grader" {totals}>"#);
-    let _ = writeln!(out, r#"  <testsuite name="{}" {totals}>"#, xml(&report.submission));
+    let _ = writeln!(out, r#"  <testsuite name="{}" {totals}>"#, markup(&report.submission));
     out.push_str("    <properties>\n");
     let mut property = |name: &str, value: &str| {
-        let _ = writeln!(out, r#"      <property name="{name}" value="{}"/>"#, xml(value));
+        let _ = writeln!(out, r#"      <property name="{name}" value="{}"/>"#, markup(value));
     };
     property("score", &report.score.to_string());
     property("max_score", &report.max_score.to_string());
@@ -42,8 +43,8 @@ pub fn junit(report: &Report) -> String {
         let _ = write!(
             out,
             r#"    <testcase classname="{stage}" name="{}: {}" time="{}""#,
-            xml(&check.id),
-            xml(&check.title),
+            markup(&check.id),
+            markup(&check.title),
             seconds(check.duration_ms)
         );
         let mut body = check.message.clone();
@@ -63,14 +64,15 @@ pub fn junit(report: &Report) -> String {
         match element {
             None => out.push_str("/>\n"),
             Some("skipped") => {
-                let _ = writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", xml(first_line));
+                let _ =
+                    writeln!(out, ">\n      <skipped message=\"{}\"/>\n    </testcase>", markup(first_line));
             }
             Some(element) => {
                 let _ = writeln!(
                     out,
                     ">\n      <{element} message=\"{}\" type=\"{element}\">{}</{element}>\n    </testcase>",
-                    xml(first_line),
-                    xml(&body)
+                    markup(first_line),
+                    markup(&body)
                 );
             }
         }
@@ -80,14 +82,9 @@ pub fn junit(report: &Report) -> String {
         let _ = writeln!(
             out,
             "    <system-err>warning: given files differ from the kit's: {}</system-err>",
-            xml(&named.join(", "))
+            markup(&named.join(", "))
         );
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out
-}
-
-/// Text as XML character data or an attribute value (see [`super::markup`]).
-fn xml(text: &str) -> String {
-    super::markup(text)
 }
