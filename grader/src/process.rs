@@ -12,7 +12,7 @@
 //! leader's pid is no longer known to the `Child`.
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::process::{Child, Command};
@@ -40,21 +40,34 @@ pub fn isolate(command: &mut Command) -> &mut Command {
 pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
     adopt_orphans();
     // Held across the spawn, so that no sweep sees the child before it is known.
-    let mut known = STARTED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut started = started();
     let child = isolate(command).spawn()?;
     if let Some(pid) = child.id() {
-        known.get_or_insert_with(HashSet::new).insert(pid);
+        started.running.insert(pid);
+        started.ever.insert(pid);
     }
     Ok(child)
 }
 
-/// The children this process started itself (see [`end_orphans`]).
-static STARTED: Mutex<Option<HashSet<u32>>> = Mutex::new(None);
+/// The children this process started itself, each the leader of its own
+/// group, so a pid here is also a group id (see [`end_orphans`]).
+#[derive(Debug, Default, Clone)]
+struct Started {
+    /// Not yet stopped: their groups are still theirs to manage.
+    running: HashSet<u32>,
+    /// Every one, stopped or not: a process left in one of these groups is
+    /// a leftover of a group the grader killed itself, not a daemon.
+    ever: HashSet<u32>,
+}
+
+static STARTED: LazyLock<Mutex<Started>> = LazyLock::new(Mutex::default);
+
+fn started() -> MutexGuard<'static, Started> {
+    STARTED.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn forget(pid: u32) {
-    if let Some(pids) = STARTED.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-        pids.remove(&pid);
-    }
+    started().running.remove(&pid);
 }
 
 /// Makes this process the reaper of its descendants' orphans (Linux): a
@@ -82,9 +95,12 @@ pub struct Orphan {
 
 /// Ends every process the grader adopted (children it did not start itself:
 /// daemons and leftovers of the processes it started, whose parents died),
-/// with their process groups, reaps them, and says which they were. The
-/// adopted processes' own children are adopted in turn as their parents die,
-/// so this repeats until none is left (a few rounds at most).
+/// with their process groups, reaps them, and says which were daemons: those
+/// that left the groups the grader started. (A process still in such a
+/// group, say the inner half of a sandbox the grader just stopped, was
+/// killed with its group and is only being reaped.) The adopted processes'
+/// own children are adopted in turn as their parents die, so this repeats
+/// until none is left (a few rounds at most).
 pub fn end_orphans() -> Vec<Orphan> {
     let mut ended: Vec<Orphan> = Vec::new();
     for _ in 0..20 {
@@ -99,8 +115,9 @@ pub fn end_orphans() -> Vec<Orphan> {
                 libc::kill(-(orphan.pid as libc::pid_t), libc::SIGKILL);
                 libc::kill(orphan.pid as libc::pid_t, libc::SIGKILL);
             }
-            if !orphan.command.is_empty() && !ended.iter().any(|o| o.pid == orphan.pid) {
-                ended.push(orphan.clone());
+            let daemon = !orphan.command.is_empty() && !orphan.in_a_started_group;
+            if daemon && !ended.iter().any(|o| o.pid == orphan.pid) {
+                ended.push(Orphan { pid: orphan.pid, command: orphan.command.clone() });
             }
         }
         for orphan in &orphans {
@@ -123,21 +140,32 @@ fn reap(pid: u32) {
     }
 }
 
+/// A child of this process that it did not start itself.
+struct Adopted {
+    pid: u32,
+    /// Its command line; empty for a zombie.
+    command: String,
+    /// It is in a group the grader started and has since stopped.
+    in_a_started_group: bool,
+}
+
 /// The children of this process that it did not start (Linux; empty
 /// elsewhere): re-parented to it, and in a process group not its own (what
-/// it starts without [`spawn`], such as the browser, stays in its group).
+/// it starts without [`spawn`], such as the browser, stays in its group)
+/// nor one of a child still running (which is that child's to manage).
 /// Zombies are included (with no command line), so that they get reaped.
-fn adopted() -> Vec<Orphan> {
+fn adopted() -> Vec<Adopted> {
     let me = std::process::id();
     // SAFETY: getpgrp(2) has no preconditions.
     #[cfg(unix)]
     let my_group = unsafe { libc::getpgrp() } as u32;
     #[cfg(not(unix))]
     let my_group = 0;
-    let started = STARTED.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default();
+    let started = started().clone();
     proc_stats()
         .into_iter()
-        .filter(|stat| stat.parent == me && stat.group != my_group && !started.contains(&stat.pid))
+        .filter(|stat| stat.parent == me && stat.group != my_group)
+        .filter(|stat| !started.running.contains(&stat.pid) && !started.running.contains(&stat.group))
         .map(|stat| {
             let raw = std::fs::read(format!("/proc/{}/cmdline", stat.pid)).unwrap_or_default();
             let words: Vec<String> = raw
@@ -146,7 +174,7 @@ fn adopted() -> Vec<Orphan> {
                 .map(|w| String::from_utf8_lossy(w).into())
                 .collect();
             let command = if stat.zombie { String::new() } else { words.join(" ") };
-            Orphan { pid: stat.pid, command }
+            Adopted { pid: stat.pid, command, in_a_started_group: started.ever.contains(&stat.group) }
         })
         .collect()
 }
@@ -303,5 +331,30 @@ mod tests {
         let ended = end_orphans();
         assert!(ended.iter().any(|o| o.pid == daemon && o.command == "sleep 312"), "{ended:?}");
         assert!(std::fs::metadata(format!("/proc/{daemon}")).is_err(), "the daemon still runs");
+    }
+
+    /// What a sandbox leaves for a moment once stopped: a process of the
+    /// stopped child's group, re-parented to the grader. It is ended, not
+    /// named; while its group's leader is still running it is not touched.
+    #[tokio::test]
+    async fn a_leftover_of_a_started_group_is_ended_but_not_named() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 313 >/dev/null 2>&1 & echo $!"]).stdout(std::process::Stdio::piped());
+        let mut child = spawn(&mut command).unwrap();
+        let group = Group::of(&child).unwrap();
+        let mut said = String::new();
+        tokio::io::AsyncReadExt::read_to_string(child.stdout.as_mut().unwrap(), &mut said).await.unwrap();
+        let leftover: u32 = said.trim().parse().unwrap();
+        let _ = child.wait().await; // the leader is reaped; the sleep is adopted
+        let ended = end_orphans();
+        assert!(!ended.iter().any(|o| o.pid == leftover), "{ended:?}");
+        assert!(
+            std::fs::metadata(format!("/proc/{leftover}")).is_ok(),
+            "a running child's group was touched"
+        );
+        forget(group.0); // as `stop` does, without killing the group
+        let ended = end_orphans();
+        assert!(!ended.iter().any(|o| o.pid == leftover), "named as a daemon: {ended:?}");
+        assert!(std::fs::metadata(format!("/proc/{leftover}")).is_err(), "the leftover still runs");
     }
 }
