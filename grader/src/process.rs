@@ -316,9 +316,15 @@ mod tests {
         assert!(said.lines().last().is_some_and(|tty| tty.trim() == "0"), "{said}");
     }
 
+    /// The tests that sweep for orphans take turns: a sweep ends every
+    /// orphan of this process, another test's included (under `cargo test`,
+    /// the tests are threads of one process).
+    static SWEEPS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     /// `setsid` takes the daemon out of the group; its parent then exits.
     #[tokio::test]
     async fn a_daemon_in_a_session_of_its_own_is_found_and_ended() {
+        let _turn = SWEEPS.lock().await;
         let mut command = Command::new("sh");
         command
             .args(["-c", "setsid sleep 312 >/dev/null 2>&1 & echo $!"])
@@ -338,6 +344,7 @@ mod tests {
     /// named; while its group's leader is still running it is not touched.
     #[tokio::test]
     async fn a_leftover_of_a_started_group_is_ended_but_not_named() {
+        let _turn = SWEEPS.lock().await;
         let mut command = Command::new("sh");
         command.args(["-c", "sleep 313 >/dev/null 2>&1 & echo $!"]).stdout(std::process::Stdio::piped());
         let mut child = spawn(&mut command).unwrap();
