@@ -1,18 +1,33 @@
 //! Records what the grader was built from, for every report it writes: the
-//! kit's commit (`unknown` outside a git checkout, such as an autograder
-//! image), the platform it targets (`cargo fetch --target`), and the kit's
-//! given files (see `integrity.rs`).
+//! kit's commit (`$GRADER_KIT_COMMIT` where set, as an exported autograder
+//! sets it; else git's; `unknown` outside a git checkout), the platform it
+//! targets (`cargo fetch --target`), the toolchain (an exported autograder
+//! installs the same), and the kit's given files (see `integrity.rs`).
 
 use std::process::Command;
+
+#[allow(dead_code)] // of the kit's files, the build needs only the list
+#[path = "src/tracked.rs"]
+mod tracked;
 
 fn main() {
     let git = |args: &[&str]| {
         let output = Command::new("git").args(args).output().ok().filter(|o| o.status.success())?;
         Some(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     };
-    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    // An exported autograder has no git: its setup.sh says which commit it was exported from.
+    println!("cargo:rerun-if-env-changed=GRADER_KIT_COMMIT");
+    let exported = std::env::var("GRADER_KIT_COMMIT").ok().filter(|c| !c.is_empty());
+    let commit =
+        exported.or_else(|| git(&["rev-parse", "--short=12", "HEAD"])).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=GRADER_KIT_COMMIT={commit}");
     println!("cargo:rustc-env=GRADER_TARGET={}", std::env::var("TARGET").unwrap_or_default());
+    // The toolchain building this grader: the one an exported autograder installs.
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = Command::new(rustc).arg("--version").output().ok().filter(|o| o.status.success());
+    let version = version.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    let version = version.split_whitespace().nth(1).unwrap_or("stable");
+    println!("cargo:rustc-env=GRADER_RUSTC_VERSION={version}");
     // A new commit rebuilds the grader (its own crate only), so the commit stays true.
     // (A file that is not there would rerun this script on every build: only those that are.)
     if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
@@ -37,25 +52,7 @@ fn embed_given_files() {
     let manifest = std::fs::read_to_string(kit.join("kit.toml")).expect("kit.toml");
     println!("cargo:rerun-if-changed={}", kit.join("kit.toml").display());
     let paths = given_paths(&manifest);
-    let tracked = Command::new("git")
-        .arg("-C")
-        .arg(kit)
-        .args(["ls-files", "-z", "--"])
-        .args(&paths)
-        .output()
-        .ok()
-        .filter(|o| o.status.success() && !o.stdout.is_empty());
-    let mut files: Vec<String> = match tracked {
-        Some(output) => output
-            .stdout
-            .split(|b| *b == 0)
-            .filter(|f| !f.is_empty())
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect(),
-        None => paths.iter().flat_map(|p| walk(kit, p)).collect(),
-    };
-    files.retain(|f| kit.join(f).is_file());
-    files.sort();
+    let files = tracked::files(kit, &paths);
     let mut code =
         String::from("/// Every given file of the kit this grader was built in, and its contents.\n");
     code.push_str("pub static GIVEN: &[(&str, &[u8])] = &[\n");
@@ -77,17 +74,4 @@ fn given_paths(manifest: &str) -> Vec<String> {
     let line = table.lines().find(|l| l.trim_start().starts_with("paths")).expect("[given] has paths");
     let list = line.split_once('[').and_then(|(_, rest)| rest.rsplit_once(']')).expect("paths = [...]").0;
     list.split(',').map(|p| p.trim().trim_matches('"').to_owned()).filter(|p| !p.is_empty()).collect()
-}
-
-/// The files under `relative` in `root`, `/`-separated.
-fn walk(root: &std::path::Path, relative: &str) -> Vec<String> {
-    let full = root.join(relative);
-    if full.is_file() {
-        return vec![relative.to_owned()];
-    }
-    let Ok(entries) = std::fs::read_dir(&full) else { return Vec::new() };
-    entries
-        .flatten()
-        .flat_map(|e| walk(root, &format!("{relative}/{}", e.file_name().to_string_lossy())))
-        .collect()
 }

@@ -1,5 +1,5 @@
 //! The command line: `grader check` (also what `grader` alone does, so every
-//! older command keeps working), `grader list` and `grader self-check`. Each
+//! older command keeps working), `grader list`, `grader self-check` and `grader export`. Each
 //! subcommand is a function here; the grading itself is the library's.
 
 use std::collections::HashMap;
@@ -50,6 +50,91 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         path: Option<PathBuf>,
     },
+    /// Grade a whole class: every clone, a report per student, a gradebook
+    /// (grades.csv) and a summary
+    Batch(Box<BatchArgs>),
+    /// Grade, then grade again each time a student file is saved
+    Watch(Box<WatchArgs>),
+    /// Write what a platform grades with: a Gradescope autograder, or the
+    /// students' template repository for GitHub Classroom
+    #[command(subcommand)]
+    Export(Export),
+}
+
+#[derive(Subcommand)]
+pub enum Export {
+    /// An autograder zip for Gradescope: setup.sh, run_autograder, and the kit
+    /// (lab and grader, no solution) that setup.sh builds on the image
+    Gradescope {
+        /// The zip to write (replaced if it exists)
+        #[arg(value_name = "FILE.zip")]
+        file: PathBuf,
+        /// The kit to export [default: this kit]
+        #[arg(long, value_name = "DIR")]
+        kit: Option<PathBuf>,
+    },
+    /// The students' template repository (no solution, no grader), with a
+    /// Grade workflow that builds this kit's grader at a pinned tag or commit
+    Student {
+        /// The folder to write: a new or empty one
+        dir: PathBuf,
+        /// The GitHub repository of this kit, as the workflow checks it out
+        #[arg(long, value_name = "OWNER/NAME")]
+        kit_repo: String,
+        /// The tag or commit of the kit that grades [default: the kit's current commit]
+        #[arg(long, value_name = "REF")]
+        kit_ref: Option<String>,
+        /// The kit to export [default: this kit]
+        #[arg(long, value_name = "DIR")]
+        kit: Option<PathBuf>,
+    },
+}
+
+/// The options of `grader batch`.
+#[derive(Args)]
+pub struct BatchArgs {
+    /// The clones to grade: folders, such as students' repositories
+    #[arg(value_name = "CLONE")]
+    clones: Vec<PathBuf>,
+    /// Grade every folder inside DIR too
+    #[arg(long, value_name = "DIR")]
+    from: Option<PathBuf>,
+    /// Where the reports, the gradebook and the summary go
+    #[arg(long, value_name = "DIR", default_value = "grades")]
+    out: PathBuf,
+    /// The gradebook [default: OUT/grades.csv]
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// How many grades run at once (their builds take turns)
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=32))]
+    jobs: u16,
+    /// Skip each clone whose report in OUT is of the same commit
+    #[arg(long)]
+    resume: bool,
+    /// Build each clone as it is, instead of its student files over the kit's lab
+    #[arg(long)]
+    as_is: bool,
+    /// The package whose server is graded [default: lab]
+    #[arg(long, value_name = "NAME")]
+    package: Option<String>,
+    #[command(flatten)]
+    options: GradeOptions,
+}
+
+/// The options of `grader watch`.
+#[derive(Args)]
+pub struct WatchArgs {
+    /// The Cargo workspace to watch and grade [default: this kit]
+    #[arg(long, value_name = "DIR")]
+    path: Option<PathBuf>,
+    /// The package whose server is graded [default: lab]
+    #[arg(long, value_name = "NAME")]
+    package: Option<String>,
+    /// Show every check's requests, answers and log
+    #[arg(long, short)]
+    verbose: bool,
+    #[command(flatten)]
+    options: GradeOptions,
 }
 
 /// The options of a grade.
@@ -70,18 +155,25 @@ pub struct CheckArgs {
     /// Write the report (in --format) to FILE; the terminal still gets the human view
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Run only these checks, and those they need (comma-separated or repeated)
-    #[arg(long, value_name = "ID", value_delimiter = ',')]
-    only: Vec<String>,
-    /// Give a check another number of points, such as `--points bad-input=0`
-    #[arg(long, value_name = "ID=N", value_parser = parse_points)]
-    points: Vec<(String, u32)>,
     /// Show every check's requests, answers and log
     #[arg(long, short)]
     verbose: bool,
     /// The same as `grader list`
     #[arg(long, hide = true)]
     list: bool,
+    #[command(flatten)]
+    options: GradeOptions,
+}
+
+/// How each grade runs: the options `check`, `batch` and `watch` share.
+#[derive(Args)]
+pub struct GradeOptions {
+    /// Run only these checks, and those they need (comma-separated or repeated)
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    only: Vec<String>,
+    /// Give a check another number of points, such as `--points bad-input=0`
+    #[arg(long, value_name = "ID=N", value_parser = parse_points)]
+    points: Vec<(String, u32)>,
     /// Where cargo puts the build [default: the workspace's target/]
     #[arg(long, value_name = "DIR")]
     target_dir: Option<PathBuf>,
@@ -120,6 +212,15 @@ pub struct CheckArgs {
     /// a warning, a failed `given-files-untouched` check, or nothing
     #[arg(long, value_enum, default_value_t = GivenFiles::Warn)]
     given_files: GivenFiles,
+    /// No progress on stderr (it shows only on a terminal anyway)
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl GradeOptions {
+    fn points(&self) -> HashMap<String, u32> {
+        self.points.iter().cloned().collect()
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -163,6 +264,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Some(Command::Check(args)) => check(*args).await,
         Some(Command::List) => list(),
         Some(Command::SelfCheck { path }) => self_check(&path.unwrap_or_else(crate::kit_root)),
+        Some(Command::Export(what)) => export(what),
+        Some(Command::Batch(args)) => batch(*args).await,
+        Some(Command::Watch(args)) => watch(*args).await,
         None if cli.check.list => list(),
         None => check(cli.check).await,
     }
@@ -207,6 +311,186 @@ fn self_check(root: &Path) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// `grader batch`: every clone, its reports, the gradebook and the summary.
+async fn batch(args: BatchArgs) -> ExitCode {
+    let mut clones: Vec<PathBuf> = args.clones.iter().cloned().map(absolute).collect();
+    if let Some(from) = &args.from {
+        let Ok(entries) = std::fs::read_dir(from) else {
+            return trouble(&format!("--from {}: not a folder the grader can read", from.display()));
+        };
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .filter(|e| e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| absolute(e.path()))
+            .collect();
+        found.sort();
+        clones.extend(found);
+    }
+    if clones.is_empty() {
+        return trouble("no clones to grade: name them, or a folder of them with --from DIR");
+    }
+    let kit_root = crate::kit_root();
+    let manifest = match Kit::load(&kit_root) {
+        Ok(manifest) => manifest,
+        Err(why) => return trouble(&why),
+    };
+    let out = absolute(args.out.clone());
+    let package = args.package.clone().unwrap_or_else(|| kit().lab.package.clone());
+    // The kit's own target folder by default: its dependencies are most likely built there already.
+    let target_dir = absolute(args.options.target_dir.clone().unwrap_or_else(|| kit_root.join("target")));
+    let target =
+        Target::Workspace { path: kit_root.clone(), package: package.clone(), target_dir: Some(target_dir) };
+    let batch = crate::batch::Batch {
+        clones,
+        csv: args.csv.clone().map(absolute).unwrap_or_else(|| out.join("grades.csv")),
+        out,
+        jobs: usize::from(args.jobs),
+        resume: args.resume,
+        as_is: args.as_is,
+        kit_root,
+        kit: manifest,
+        package,
+        settings: settings_of(&args.options, target, None),
+        only: args.options.only.clone(),
+        points: args.options.points(),
+    };
+    let display = progress_display(&args.options);
+    if let Some(display) = &display {
+        display.say(&format!("grading {} clones", batch.clones.len()));
+    }
+    let rows: crate::batch::Rows = Default::default();
+    let started = std::time::Instant::now();
+    let stopped = tokio::select! {
+        finished = crate::batch::run(&batch, &rows, display.as_ref(), args.options.quiet) => match finished {
+            Ok(()) => None,
+            Err(why) => return trouble(&why),
+        },
+        // The grades in flight are dropped, which stops their builds and servers.
+        signal = stop_signal() => Some(signal),
+    };
+    if let Some(display) = &display {
+        display.finish();
+    }
+    let rows = rows.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let summary = crate::batch::summary(&rows, started.elapsed());
+    let written = write_report(&batch.csv, &crate::batch::csv(&rows))
+        .and_then(|()| write_report(&batch.out.join("summary.txt"), &summary));
+    if let Err(e) = written {
+        return trouble(&format!("cannot write the gradebook in {}: {e}", batch.out.display()));
+    }
+    say_raw(&summary);
+    say!("gradebook: {}  reports: {}", batch.csv.display(), batch.out.display());
+    if let Some(signal) = stopped {
+        return trouble(&format!("{signal}: stopped; the reports of the clones graded so far are written"));
+    }
+    let all_graded =
+        rows.iter().all(|r| r.report.as_ref().is_ok_and(|r| r.outcome != crate::report::Outcome::Incomplete));
+    if all_graded {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
+}
+
+/// `grader watch`: grade on every save of a student file, until `q` or Ctrl-C.
+async fn watch(args: WatchArgs) -> ExitCode {
+    let workspace = absolute(args.path.clone().unwrap_or_else(crate::kit_root));
+    if let Err(why) = crate::watch::watchable(&workspace) {
+        return trouble(&why);
+    }
+    let target = Target::Workspace {
+        path: workspace.clone(),
+        package: args.package.clone().unwrap_or_else(|| kit().lab.package.clone()),
+        target_dir: args.options.target_dir.clone().map(absolute),
+    };
+    let watch = crate::watch::Watch {
+        settings: settings_of(&args.options, target, None),
+        only: args.options.only.clone(),
+        points: args.options.points(),
+        verbose: args.verbose,
+        workspace,
+        progress: !args.options.quiet,
+    };
+    tokio::select! {
+        ended = crate::watch::run(watch) => match ended {
+            crate::watch::Ended::Quit => ExitCode::SUCCESS,
+            crate::watch::Ended::Trouble(why) => trouble(&why),
+        },
+        // A grade in flight is dropped, which stops its build and server.
+        _ = stop_signal() => ExitCode::SUCCESS,
+    }
+}
+
+/// `grader export`: the Gradescope zip or the students' template.
+fn export(what: Export) -> ExitCode {
+    use crate::export::{gradescope, student};
+    let kit_root = |kit: Option<PathBuf>| {
+        let root = kit.map(absolute).unwrap_or_else(crate::kit_root);
+        // The export holds the files as they are on disk, which a pinned commit may not.
+        let changes = crate::tracked::uncommitted(&root, &[".".to_owned()]);
+        if !changes.is_empty() {
+            eprintln!(
+                "warning: the kit has changes no commit holds (untracked files are left out of the export):\n  {}",
+                changes.join("\n  ")
+            );
+        }
+        root
+    };
+    let written = match what {
+        Export::Gradescope { file, kit } => {
+            let root = kit_root(kit);
+            Kit::load(&root)
+                .and_then(|manifest| gradescope::bundle(&root, &manifest))
+                .and_then(|bundle| bundle.write_zip(&file))
+                .map(|()| {
+                    format!(
+                        "wrote {}: upload it as the autograder of a Gradescope programming assignment \
+                         (setup.sh installs Rust and Chrome and builds the grader on the image)",
+                        file.display()
+                    )
+                })
+        }
+        Export::Student { dir, kit_repo, kit_ref, kit } => {
+            let root = kit_root(kit);
+            let reference = match kit_ref.or_else(|| current_commit(&root)) {
+                Some(reference) => reference,
+                None => {
+                    return trouble(
+                        "the kit is not a git checkout: say which tag or commit grades with --kit-ref",
+                    )
+                }
+            };
+            student::KitSource::parse(&kit_repo, &reference)
+                .and_then(|source| Ok((source, Kit::load(&root)?)))
+                .and_then(|(source, manifest)| student::bundle(&root, &manifest, &source))
+                .and_then(|bundle| bundle.write_dir(&dir))
+                .map(|()| {
+                    format!(
+                        "wrote the template to {}: push it to a repository of its own and make that the \
+                         assignment's template. Its Grade workflow builds the grader of {kit_repo} at {reference}: \
+                         push that ref to {kit_repo} first.",
+                        dir.display()
+                    )
+                })
+        }
+    };
+    match written {
+        Ok(message) => {
+            say!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(why) => trouble(&why),
+    }
+}
+
+/// The full commit id of the kit's checked-out commit, if it is a git checkout.
+fn current_commit(root: &Path) -> Option<String> {
+    let output =
+        std::process::Command::new("git").arg("-C").arg(root).args(["rev-parse", "HEAD"]).output().ok()?;
+    let commit = String::from_utf8(output.stdout).ok()?.trim().to_owned();
+    (output.status.success() && !commit.is_empty()).then_some(commit)
+}
+
 /// `grader check`: grade one submission and print the report.
 async fn check(args: CheckArgs) -> ExitCode {
     let target = match &args.url {
@@ -216,7 +500,7 @@ async fn check(args: CheckArgs) -> ExitCode {
         None => Target::Workspace {
             path: absolute(args.path.clone().unwrap_or_else(crate::kit_root)),
             package: args.package.clone().unwrap_or_else(|| kit().lab.package.clone()),
-            target_dir: args.target_dir.clone().map(absolute),
+            target_dir: args.options.target_dir.clone().map(absolute),
         },
     };
     if let Target::Workspace { path, .. } = &target {
@@ -236,14 +520,19 @@ async fn check(args: CheckArgs) -> ExitCode {
             file.display()
         ));
     }
-    let settings = settings_of(&args, target);
-    let points: HashMap<String, u32> = args.points.iter().cloned().collect();
+    let mut settings = settings_of(&args.options, target, args.output.as_deref());
+    let display = progress_display(&args.options);
+    settings.progress = display.as_ref().map(|d| d.observer(""));
+    let points = args.options.points();
 
     let report = tokio::select! {
-        report = crate::grade(settings, &args.only, &points) => report,
+        report = crate::grade(settings, &args.options.only, &points) => report,
         // Dropping the grade stops the server and the build it started.
         signal = stop_signal() => return trouble(&format!("{signal}: stopped; the server the grader started is stopped too")),
     };
+    if let Some(display) = &display {
+        display.finish();
+    }
     let report = match report {
         Ok(report) => report,
         Err(why) => return trouble(&why),
@@ -277,7 +566,17 @@ async fn check(args: CheckArgs) -> ExitCode {
     ExitCode::from(report.exit_code())
 }
 
-fn settings_of(args: &CheckArgs, target: Target) -> Settings {
+/// The progress display, where stderr is a terminal and `--quiet` is not given.
+fn progress_display(options: &GradeOptions) -> Option<crate::progress::Display> {
+    if options.quiet {
+        return None;
+    }
+    crate::progress::Display::on_terminal()
+}
+
+/// The settings of a grade of `target` by these options; `output`, where
+/// the report is written, is where the artifacts go by default.
+fn settings_of(args: &GradeOptions, target: Target, output: Option<&Path>) -> Settings {
     let mut settings = Settings::new(target);
     settings.build_timeout = Duration::from_secs(args.build_timeout);
     settings.boot_timeout = Duration::from_secs(args.boot_timeout);
@@ -299,8 +598,7 @@ fn settings_of(args: &CheckArgs, target: Target) -> Settings {
         (true, _) => BrowserChoice::Off,
         (false, path) => BrowserChoice::Find(path.clone()),
     };
-    let next_to_output =
-        args.output.as_ref().map(|file| file.parent().unwrap_or(Path::new(".")).join("grader-artifacts"));
+    let next_to_output = output.map(|file| file.parent().unwrap_or(Path::new(".")).join("grader-artifacts"));
     if let Some(dir) = args.artifacts.clone().or(next_to_output) {
         settings.artifacts_dir = dir;
     }
@@ -386,9 +684,11 @@ mod tests {
     #[test]
     fn no_subcommand_means_check() {
         let cli = Cli::try_parse_from(["grader", "--no-browser", "--only", "builds"]).unwrap();
-        assert!(cli.command.is_none() && cli.check.no_browser && cli.check.only == ["builds"]);
+        assert!(
+            cli.command.is_none() && cli.check.options.no_browser && cli.check.options.only == ["builds"]
+        );
         let cli = Cli::try_parse_from(["grader", "check", "--no-browser"]).unwrap();
-        assert!(matches!(cli.command, Some(Command::Check(args)) if args.no_browser));
+        assert!(matches!(cli.command, Some(Command::Check(args)) if args.options.no_browser));
         assert!(Cli::try_parse_from(["grader", "--no-browser", "list"]).is_err());
     }
 }

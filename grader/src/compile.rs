@@ -26,6 +26,8 @@ pub struct BuildRequest {
     pub containment: Containment,
     /// A private, writable home folder for cargo.
     pub home: PathBuf,
+    /// Told of each crate compiled (the progress display).
+    pub progress: Option<crate::progress::Observer>,
 }
 
 /// Why there is no binary.
@@ -291,7 +293,7 @@ async fn fetch(request: &BuildRequest, log: &mut Vec<String>) {
 }
 
 /// The cargo that runs the grader (`CARGO`, as under `cargo run`), else the one on `PATH`.
-fn cargo_program() -> std::ffi::OsString {
+pub(crate) fn cargo_program() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
@@ -334,7 +336,7 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
     // A build dropped halfway (Ctrl-C, --deadline) takes its compilers and build scripts with it.
     let _guard = group.map(process::Group::guard);
     // Cargo's output is read as it comes, and only what a report needs is kept.
-    let mut reader = MessageReader::new(&request.package);
+    let mut reader = MessageReader::new(&request.package, request.progress.clone());
     let mut stderr_lines: Vec<String> = Vec::new();
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
     let finished = async {
@@ -449,11 +451,20 @@ struct MessageReader {
     package: String,
     messages: Messages,
     binaries: Vec<(String, PathBuf)>,
+    /// Crates compiled so far, and who hears of each.
+    compiled: usize,
+    progress: Option<crate::progress::Observer>,
 }
 
 impl MessageReader {
-    fn new(package: &str) -> MessageReader {
-        MessageReader { package: package.to_owned(), messages: Messages::default(), binaries: Vec::new() }
+    fn new(package: &str, progress: Option<crate::progress::Observer>) -> MessageReader {
+        MessageReader {
+            package: package.to_owned(),
+            messages: Messages::default(),
+            binaries: Vec::new(),
+            compiled: 0,
+            progress,
+        }
     }
 
     fn line(&mut self, line: &str) {
@@ -476,6 +487,11 @@ impl MessageReader {
                 }
             }
             "compiler-artifact" => {
+                self.compiled += 1;
+                if let Some(target) = &line.target {
+                    let event = crate::progress::Event::Compiled { count: self.compiled, name: &target.name };
+                    crate::progress::tell(&self.progress, event);
+                }
                 let ours = line.package_id.as_deref().is_some_and(|id| belongs_to(id, &self.package));
                 if let (true, Some(target), Some(executable)) = (ours, line.target, line.executable) {
                     if target.kind.iter().any(|k| k == "bin") {
@@ -506,7 +522,7 @@ const MAX_STDERR_LINES: usize = 400;
 
 #[cfg(test)]
 fn parse_messages(stdout: &str, package: &str) -> Messages {
-    let mut reader = MessageReader::new(package);
+    let mut reader = MessageReader::new(package, None);
     stdout.lines().for_each(|line| reader.line(line));
     reader.finish()
 }

@@ -22,20 +22,28 @@ pub async fn grade(
     if let Some(id) = points.keys().find(|id| checks::find(id).is_none()) {
         return Err(format!("--points names `{id}`, which is not a check"));
     }
-    let submission = match &settings.target {
-        Target::Workspace { path, package, .. } => {
-            format!("{} (package {package})", path.display())
+    // The clone graded: the workspace itself, or the one its student files came from.
+    let clone = match &settings.target {
+        Target::Workspace { path, .. } => Some(settings.laid_from.clone().unwrap_or_else(|| path.clone())),
+        Target::Url(_) => None,
+    };
+    let submission = match (&settings.target, &settings.laid_from) {
+        (Target::Workspace { package, .. }, Some(from)) => {
+            format!("{} (its student files over the kit's {package})", from.display())
         }
-        Target::Url(url) => url.clone(),
+        (Target::Workspace { path, package, .. }, None) => format!("{} (package {package})", path.display()),
+        (Target::Url(url), _) => url.clone(),
     };
     // Once, before the build (cargo itself may rewrite Cargo.lock): for the
     // report, and for the gate when the plan has it.
     let report_them = settings.given_files != GivenFilesMode::Off;
     let gated = plan.iter().any(|c| c.id == checks::setup::GIVEN_FILES_UNTOUCHED.id);
-    let changed_given_files = match &settings.target {
-        Target::Workspace { path, .. } if report_them || gated => crate::integrity::changed_given_files(path),
+    let changed_given_files = match &clone {
+        Some(clone) if report_them || gated => crate::integrity::changed_given_files(clone),
         _ => Vec::new(),
     };
+    let commit = clone.as_deref().and_then(crate::tracked::commit);
+    let progress = settings.progress.clone();
     let mut ctx = Context::new(settings)?;
     ctx.changed_given_files = changed_given_files.clone();
     let mut satisfied: HashSet<&str> = HashSet::new();
@@ -44,20 +52,7 @@ pub async fn grade(
     let mut out_of_time = false;
     for check in plan {
         let max_points = points.get(check.id).copied().unwrap_or(check.points);
-        let mut result = CheckResult {
-            id: check.id.to_owned(),
-            title: check.title.to_owned(),
-            status: Status::Skip,
-            points: 0,
-            max_points,
-            message: String::new(),
-            hint: None,
-            expected: None,
-            exchanges: Vec::new(),
-            artifacts: Vec::new(),
-            log: Vec::new(),
-            duration_ms: 0,
-        };
+        let mut result = CheckResult::new(check.id, check.title, max_points);
         if out_of_time {
             result.message = "not run: the grade's deadline had passed".into();
             results.push(result);
@@ -72,6 +67,7 @@ pub async fn grade(
             continue;
         }
         let started = Instant::now();
+        crate::progress::tell(&progress, crate::progress::Event::Started(check));
         let mut found = Findings { check: check.id, ..Findings::default() };
         let verdict = match deadline {
             // Dropping a check halfway stops what it started (its build, its server).
@@ -121,6 +117,7 @@ pub async fn grade(
                 result.hint = hint;
             }
         }
+        crate::progress::tell(&progress, crate::progress::Event::Finished(&result));
         results.push(result);
     }
     ctx.shutdown().await;
@@ -131,6 +128,19 @@ pub async fn grade(
         _ => Vec::new(),
     };
     notes.extend(ctx.end_orphans());
+    if let Some(from) = &ctx.settings.laid_from {
+        let files: Vec<&str> = kit().student.all().iter().map(|f| f.file.as_str()).collect();
+        notes.push(format!(
+            "graded {} of {} over the kit's lab: its other files were not built (`--as-is` builds the clone as it is)",
+            files.join(" and "),
+            from.display()
+        ));
+    }
+    let mode = match (&ctx.settings.target, &ctx.settings.laid_from) {
+        (Target::Url(_), _) => "url",
+        (_, Some(_)) => "overlay",
+        (_, None) => "as-is",
+    };
     report.run = RunInfo {
         id: ctx.run_id.clone(),
         grader_version: env!("CARGO_PKG_VERSION").into(),
@@ -138,6 +148,8 @@ pub async fn grade(
         sandbox: ctx.containment.describe(),
         student_files: student_files(&ctx.settings.target),
         notes,
+        mode: mode.into(),
+        commit,
     };
     if report_them {
         report.changed_given_files = changed_given_files;

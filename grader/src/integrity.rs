@@ -56,7 +56,7 @@ pub fn changed_given_files(root: &Path) -> Vec<GivenChange> {
                 change: "deleted".into(),
                 summary: lines(original.lines().count()),
             }),
-            Ok(now) if normalized(&now) != original => {
+            Ok(now) if normalized(&now) != original && !same_pins(path, &original, &normalized(&now)) => {
                 let now = normalized(&now);
                 let (added, removed) = line_changes(&original, &now);
                 changes.push(GivenChange {
@@ -76,6 +76,13 @@ pub fn changed_given_files(root: &Path) -> Vec<GivenChange> {
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     changes
+}
+
+/// A lock file that pins only what the kit's pins, as the kit pins it, is
+/// no change: cargo prunes the packages of members a clone does not have.
+fn same_pins(path: &str, original: &str, now: &str) -> bool {
+    path.rsplit('/').next() == Some("Cargo.lock")
+        && crate::lockfile::pins_only_what_the_kit_pins(original, now)
 }
 
 fn lines(count: usize) -> String {
@@ -136,6 +143,10 @@ mod tests {
         std::fs::remove_file(root.join("Rocket.toml")).unwrap();
         std::fs::write(root.join("lab/src/extra.rs"), "fn a() {}\nfn b() {}\n").unwrap();
         std::fs::write(root.join(&kit().student.route.file), "// all new\n").unwrap();
+        // A lock file without the grader's own entry pins nothing new: no change.
+        let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap();
+        let entries = lock.split("\n[[package]]\n").filter(|e| !e.starts_with("name = \"grader\"\n"));
+        std::fs::write(root.join("Cargo.lock"), entries.collect::<Vec<_>>().join("\n[[package]]\n")).unwrap();
         // CRLF endings alone are no change.
         let page = root.join("templates/base.html.tera");
         let crlf = std::fs::read_to_string(&page).unwrap().replace('\n', "\r\n");
@@ -151,6 +162,18 @@ mod tests {
                 "lab/src/models.rs (changed: +2 −0 lines)"
             ]
         );
+    }
+
+    #[test]
+    fn a_lock_file_that_pins_another_version_is_named() {
+        let copy = copy_of_the_kit();
+        let lock = std::fs::read_to_string(copy.path().join("Cargo.lock")).unwrap();
+        let bumped =
+            lock.replacen("name = \"rocket\"\nversion = \"0.5.", "name = \"rocket\"\nversion = \"0.6.", 1);
+        std::fs::write(copy.path().join("Cargo.lock"), bumped).unwrap();
+        let described: Vec<String> =
+            changed_given_files(copy.path()).iter().map(GivenChange::describe).collect();
+        assert_eq!(described, ["Cargo.lock (changed: +1 −1 lines)"]);
     }
 
     #[test]

@@ -8,22 +8,28 @@
 //! this lab comes from the kit manifest, `kit.toml` (see `kit`); `cli` is
 //! the command line over all of it.
 
+pub mod batch;
 pub mod browser;
 pub mod checks;
 pub mod cli;
 pub mod client;
 pub mod compile;
+pub mod export;
 pub mod forward;
 pub mod grade;
 pub mod integrity;
 pub mod kit;
+pub mod lockfile;
 pub mod process;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod sandbox;
 pub mod script;
 pub mod server;
 pub mod settings;
+pub mod tracked;
+pub mod watch;
 
 pub use grade::grade;
 pub use report::{Report, Status};

@@ -56,6 +56,26 @@ pub struct CheckResult {
     pub duration_ms: u64,
 }
 
+impl CheckResult {
+    /// A check not run yet: skipped, no points, nothing said.
+    pub fn new(id: &str, title: &str, max_points: u32) -> CheckResult {
+        CheckResult {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            status: Status::Skip,
+            points: 0,
+            max_points,
+            message: String::new(),
+            hint: None,
+            expected: None,
+            exchanges: Vec::new(),
+            artifacts: Vec::new(),
+            log: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+}
+
 /// The whole grade.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
@@ -89,6 +109,14 @@ pub struct RunInfo {
     pub student_files: Vec<FileDigest>,
     /// What the grader noticed outside the checks (processes it had to end...).
     pub notes: Vec<String>,
+    /// What was built: `as-is` (the workspace as it is), `overlay` (the
+    /// student files of a clone over the kit's lab) or `url` (nothing).
+    #[serde(default)]
+    pub mode: String,
+    /// The git commit of the graded clone, `-dirty` when it had changes no
+    /// commit holds (none outside git).
+    #[serde(default)]
+    pub commit: Option<String>,
 }
 
 /// A graded file and its SHA-256 (`None`: the file is not there).

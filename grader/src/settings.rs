@@ -57,6 +57,12 @@ pub struct Settings {
     pub deadline: Option<Duration>,
     /// What a changed given file does to the grade.
     pub given_files: GivenFilesMode,
+    /// The clone the student files came from, when the workspace graded is
+    /// the grader's own copy of the kit with them laid over (`grader batch`):
+    /// the report names this clone, and compares its given files.
+    pub laid_from: Option<PathBuf>,
+    /// Told of each step of the grade as it happens (the progress display).
+    pub progress: Option<crate::progress::Observer>,
 }
 
 impl Settings {
@@ -79,6 +85,8 @@ impl Settings {
             sandbox: SandboxMode::Auto,
             deadline: None,
             given_files: GivenFilesMode::Warn,
+            laid_from: None,
+            progress: None,
         }
     }
 }

@@ -6,19 +6,7 @@ mod common;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{lay_out, Edit, Submission};
-
-fn grader(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_grader"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the grader runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{lay_out, run_grader as grader, text, Edit, Submission};
 
 fn target_dir() -> String {
     common::shared_target().display().to_string()
@@ -164,6 +152,7 @@ async fn a_running_server_is_graded_at_its_url() {
         timeout: Duration::from_secs(1800),
         containment: grader::sandbox::Containment::off("a test"),
         home: scratch.path().join("home"),
+        progress: None,
     };
     let executable =
         grader::compile::build(&request, scratch.path(), &mut Vec::new()).await.unwrap().executable;
@@ -457,4 +446,25 @@ fn the_platform_formats_carry_the_grade() {
     let results: serde_json::Value = serde_json::from_str(&gradescope).unwrap();
     assert_eq!(results["tests"][0]["status"], "failed", "{results:#}");
     assert_eq!(results["extra_data"]["changed_given_files"][0]["path"], "lab/src/models.rs");
+}
+
+/// On a terminal (here `script`'s pseudo-terminal) the grade shows its
+/// progress on stderr: a verdict line per check as soon as it is known.
+#[test]
+fn a_terminal_sees_each_verdict_as_it_comes() {
+    let grader = env!("CARGO_BIN_EXE_grader");
+    let kit = common::kit().display().to_string();
+    let command =
+        format!("{grader} --path '{kit}' --target-dir '{}' --no-browser --only boots", target_dir());
+    let output = Command::new("script").args(["-qec", &command, "/dev/null"]).env("NO_COLOR", "1").output();
+    let Ok(output) = output else {
+        return eprintln!("warning: no `script` (util-linux) here: the terminal display is not tested");
+    };
+    let seen = text(&output.stdout);
+    for check in ["builds  The crate builds (", "boots  The server starts and answers ("] {
+        assert!(seen.contains(&format!("PASS  {check}")), "{check} has no verdict line:\n{seen}");
+    }
+    // Without a terminal, none of it.
+    let quiet = grade_kit("lab", &["--no-browser", "--only", "boots"]);
+    assert!(!text(&quiet.stderr).contains("PASS "), "{}", text(&quiet.stderr));
 }

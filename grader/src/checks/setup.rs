@@ -62,6 +62,7 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
         timeout: ctx.settings.build_timeout,
         containment: ctx.containment.clone(),
         home: ctx.scratch.path().join("cargo-home"),
+        progress: ctx.settings.progress.clone(),
     };
     let _ = std::fs::create_dir_all(&request.home);
     match compile::build(&request, ctx.scratch.path(), &mut found.log).await {

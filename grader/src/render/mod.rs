@@ -278,20 +278,10 @@ mod tests {
         assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
         assert!(shown.contains("\\u{1b}[31mred"), "{shown}");
         assert!(shown.lines().all(|l| !l.trim_start().starts_with("::")), "{shown}");
-        let mut check = crate::report::CheckResult {
-            id: "x".into(),
-            title: "t".into(),
-            status: Status::Fail,
-            points: 0,
-            max_points: 1,
-            message: hostile.into(),
-            hint: Some(hostile.into()),
-            expected: None,
-            exchanges: Vec::new(),
-            artifacts: Vec::new(),
-            log: Vec::new(),
-            duration_ms: 0,
-        };
+        let mut check = crate::report::CheckResult::new("x", "t", 1);
+        check.status = Status::Fail;
+        check.message = hostile.into();
+        check.hint = Some(hostile.into());
         check.log.push(hostile.into());
         let report = Report::new("here".into(), vec![check]);
         let text = human(&report, true, Style::PLAIN);

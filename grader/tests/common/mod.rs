@@ -319,7 +319,22 @@ pub fn assert_report_snapshots(name: &str, report: &Report) {
             ".run.kit_commit" => "[commit]",
             ".run.sandbox" => "[sandbox]",
             ".run.notes" => "[notes]",
+            ".run.commit" => "[commit]",
             ".run.student_files[].sha256" => "[sha256]",
         });
     });
+}
+
+/// The grader's binary with `args`, without colour, run to its end.
+pub fn run_grader(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the grader runs")
+}
+
+/// Output bytes as text, for assertions and their messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

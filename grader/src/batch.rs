@@ -1,0 +1,520 @@
+//! `grader batch`: a whole class in one command.
+//!
+//! Each clone is graded with this grader, its reports written outside the
+//! clones, into one folder, with a gradebook (`grades.csv`) and a summary.
+//! By default a clone is graded by laying its student files over a copy of
+//! the kit's lab that the grader owns (one per job), so each further build
+//! recompiles only what the student changed; `--as-is` builds the clone
+//! itself. Builds take turns on the shared target folder (its lock); the
+//! checks of built clones run side by side, up to `--jobs`. A clone that
+//! cannot be built or graded costs its own row and its own time limits.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+
+use crate::export::{lab_workspace, write_if_changed, Bundle};
+use crate::kit::Kit;
+use crate::progress::Display;
+use crate::render::{self, Style};
+use crate::report::{Outcome, Report, Status};
+use crate::settings::{Settings, Target};
+
+/// A batch to grade.
+pub struct Batch {
+    pub clones: Vec<PathBuf>,
+    /// Where the reports go.
+    pub out: PathBuf,
+    /// The gradebook.
+    pub csv: PathBuf,
+    pub jobs: usize,
+    /// Skip the clones graded already at the same commit.
+    pub resume: bool,
+    /// Build each clone as it is, not its student files over the kit's lab.
+    pub as_is: bool,
+    /// The instructor's kit, whose lab the student files are laid over.
+    pub kit_root: PathBuf,
+    pub kit: Kit,
+    pub package: String,
+    /// The settings of every grade; the target's path is each clone's.
+    pub settings: Settings,
+    pub only: Vec<String>,
+    pub points: HashMap<String, u32>,
+}
+
+/// One clone's line of the gradebook.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The clone's folder name (made unique within the batch).
+    pub name: String,
+    pub path: PathBuf,
+    /// The grade, or why there is none.
+    pub report: Result<Report, String>,
+    pub duration: Duration,
+    /// Taken from an earlier run's report (`--resume`).
+    pub resumed: bool,
+}
+
+/// The rows finished so far, shared with the caller so an interrupted
+/// batch still writes what it has.
+pub type Rows = Arc<Mutex<Vec<Row>>>;
+
+/// Each clone with a name of its own: its folder's name, `-2`, `-3`... on a clash.
+pub fn named(clones: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    clones
+        .iter()
+        .map(|clone| {
+            let base: String = clone
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "clone".into())
+                .chars()
+                .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+                .collect();
+            let count = seen.entry(base.clone()).or_default();
+            *count += 1;
+            let name = if *count == 1 { base } else { format!("{base}-{count}") };
+            (name, clone.clone())
+        })
+        .collect()
+}
+
+/// Grades every clone, writing each one's reports as it finishes; the rows
+/// land in `rows` in the order they finish.
+pub async fn run(batch: &Batch, rows: &Rows, display: Option<&Display>, quiet: bool) -> Result<(), String> {
+    std::fs::create_dir_all(&batch.out).map_err(|e| format!("cannot create {}: {e}", batch.out.display()))?;
+    let target_dir = match &batch.settings.target {
+        Target::Workspace { target_dir: Some(dir), .. } => dir.clone(),
+        _ => return Err("a batch needs a target folder".into()),
+    };
+    // One copy of the kit's lab per job: a grade holds its copy from laying the files to the end.
+    let slots: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let workspace = if batch.as_is { None } else { Some(lab_workspace(&batch.kit_root, &batch.kit)?) };
+    if let Some(workspace) = &workspace {
+        for job in 1..=batch.jobs {
+            let slot = target_dir.join("grader-batch").join(format!("lab-{job}"));
+            workspace.sync_dir(&slot)?;
+            slots.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
+        }
+    }
+    let named = named(&batch.clones);
+    let total = named.len();
+    let done = Arc::new(Mutex::new(0usize));
+    let grades = futures::stream::iter(named).map(|(name, clone)| {
+        let slots = slots.clone();
+        let workspace = workspace.as_ref();
+        let done = done.clone();
+        async move {
+            let started = Instant::now();
+            let row = match batch.resume.then(|| earlier_grade(batch, &name, &clone)).flatten() {
+                Some(report) => {
+                    Row { name, path: clone, report: Ok(report), duration: started.elapsed(), resumed: true }
+                }
+                None => {
+                    let label = format!("{name}: ");
+                    let report = grade_one(batch, &name, &clone, &slots, workspace, display, &label).await;
+                    Row { name, path: clone, report, duration: started.elapsed(), resumed: false }
+                }
+            };
+            let written = write_reports(batch, &row);
+            let mut count = done.lock().unwrap_or_else(|e| e.into_inner());
+            *count += 1;
+            let line = format!("[{}/{total}] {}", *count, row_line(&row, written.err()));
+            match display {
+                Some(display) => display.line(&line),
+                None if !quiet => eprintln!("{line}"),
+                None => {}
+            }
+            row
+        }
+    });
+    let mut grades = grades.buffer_unordered(batch.jobs.max(1));
+    while let Some(row) = grades.next().await {
+        rows.lock().unwrap_or_else(|e| e.into_inner()).push(row);
+    }
+    Ok(())
+}
+
+/// The report of an earlier run for this clone, if it graded the same
+/// commit (a clone with uncommitted changes, or outside git, is graded again).
+fn earlier_grade(batch: &Batch, name: &str, clone: &Path) -> Option<Report> {
+    let commit = crate::tracked::commit(clone).filter(|c| !c.ends_with("-dirty"))?;
+    let text = std::fs::read_to_string(batch.out.join(format!("{name}.json"))).ok()?;
+    let report: Report = serde_json::from_str(&text).ok()?;
+    (report.run.commit.as_deref() == Some(commit.as_str())).then_some(report)
+}
+
+/// Grades one clone: its student files over a copy of the kit's lab (a
+/// slot), or the clone as it is.
+async fn grade_one(
+    batch: &Batch,
+    name: &str,
+    clone: &Path,
+    slots: &Mutex<Vec<PathBuf>>,
+    workspace: Option<&Bundle>,
+    display: Option<&Display>,
+    label: &str,
+) -> Result<Report, String> {
+    if !clone.is_dir() {
+        return Err(format!("{} is not a folder", clone.display()));
+    }
+    if batch.as_is && !clone.join("Cargo.toml").is_file() {
+        return Err(format!("{} has no Cargo.toml: --as-is builds Cargo workspaces", clone.display()));
+    }
+    let mut settings = batch.settings.clone();
+    settings.artifacts_dir = batch.out.join("artifacts").join(name);
+    settings.progress = display.map(|d| d.observer(label));
+    let Target::Workspace { target_dir, .. } = &batch.settings.target else {
+        return Err("a batch grades workspaces".into());
+    };
+    let slot = match workspace {
+        None => {
+            settings.target = Target::Workspace {
+                path: clone.to_path_buf(),
+                package: batch.package.clone(),
+                target_dir: target_dir.clone(),
+            };
+            None
+        }
+        Some(workspace) => {
+            let slot = Slot::take(slots)?;
+            lay_student_files(&batch.kit, clone, &slot.path, workspace)?;
+            settings.target = Target::Workspace {
+                path: slot.path.clone(),
+                package: batch.package.clone(),
+                target_dir: target_dir.clone(),
+            };
+            settings.laid_from = Some(clone.to_path_buf());
+            Some(slot)
+        }
+    };
+    let report = crate::grade(settings, &batch.only, &batch.points).await;
+    drop(slot);
+    report
+}
+
+/// A copy of the kit's lab, held by one grade; given back when dropped.
+struct Slot<'a> {
+    path: PathBuf,
+    pool: &'a Mutex<Vec<PathBuf>>,
+}
+
+impl<'a> Slot<'a> {
+    fn take(pool: &'a Mutex<Vec<PathBuf>>) -> Result<Slot<'a>, String> {
+        let path = pool.lock().unwrap_or_else(|e| e.into_inner()).pop().ok_or("no free copy of the lab")?;
+        Ok(Slot { path, pool })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).push(std::mem::take(&mut self.path));
+    }
+}
+
+/// Lays the clone's student files over the copy of the lab at `slot`; a
+/// file the clone lacks is the starter's. Unchanged files are not rewritten.
+fn lay_student_files(kit: &Kit, clone: &Path, slot: &Path, workspace: &Bundle) -> Result<(), String> {
+    for student in kit.student.all() {
+        let contents = match std::fs::read(clone.join(&student.file)) {
+            Ok(contents) => contents,
+            Err(_) => workspace.get(&student.file).unwrap_or_default().to_vec(),
+        };
+        write_if_changed(&slot.join(&student.file), &contents)?;
+    }
+    Ok(())
+}
+
+/// Writes the clone's JSON and human reports into the batch's folder.
+fn write_reports(batch: &Batch, row: &Row) -> Result<(), String> {
+    let Ok(report) = &row.report else { return Ok(()) };
+    let write = |extension: &str, text: String| {
+        let file = batch.out.join(format!("{}.{extension}", row.name));
+        std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))
+    };
+    write("json", render::json(report))?;
+    write("txt", render::human(report, true, Style::PLAIN))
+}
+
+/// `alice: 65/100 failed (12.3 s)`, the line a finished clone gets.
+fn row_line(row: &Row, trouble: Option<String>) -> String {
+    let seconds = row.duration.as_secs_f64();
+    let mut line = match &row.report {
+        Ok(report) if row.resumed => {
+            format!("{}: {}/{} (from the earlier report)", row.name, report.score, report.max_score)
+        }
+        Ok(report) => format!(
+            "{}: {}/{} {} ({seconds:.1} s)",
+            row.name,
+            report.score,
+            report.max_score,
+            outcome_word(report.outcome)
+        ),
+        Err(why) => format!("{}: not graded: {}", row.name, render::inert(why)),
+    };
+    if let Some(trouble) = trouble {
+        line.push_str(&format!(" (reports not written: {trouble})"));
+    }
+    line
+}
+
+fn outcome_word(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Passed => "passed",
+        Outcome::Failed => "failed",
+        Outcome::Incomplete => "incomplete",
+    }
+}
+
+/// The gradebook: a header, then one row per clone in name order.
+pub fn csv(rows: &[Row]) -> String {
+    let checks: Vec<&str> = crate::checks::CHECKS.iter().map(|c| c.id).collect();
+    let mut header: Vec<String> =
+        ["name", "path", "score", "max_score", "outcome", "mode"].into_iter().map(String::from).collect();
+    header.extend(checks.iter().map(|id| id.to_string()));
+    header.extend(["duration_s", "changed_given_files", "commit", "error"].into_iter().map(String::from));
+    let mut out = csv_line(&header);
+    let mut sorted: Vec<&Row> = rows.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for row in sorted {
+        let mut fields = vec![row.name.clone(), row.path.display().to_string()];
+        match &row.report {
+            Ok(report) => {
+                fields.extend([
+                    report.score.to_string(),
+                    report.max_score.to_string(),
+                    outcome_word(report.outcome).into(),
+                    report.run.mode.clone(),
+                ]);
+                for id in &checks {
+                    // Empty for a check not graded (not run, or a browser check without a browser).
+                    let graded = report
+                        .checks
+                        .iter()
+                        .find(|c| c.id == *id && (c.status != Status::Skip || c.max_points > 0));
+                    fields.push(graded.map(|c| c.points.to_string()).unwrap_or_default());
+                }
+                fields.push(format!("{:.1}", row.duration.as_secs_f64()));
+                let changed: Vec<String> = report.changed_given_files.iter().map(|c| c.describe()).collect();
+                fields.push(changed.join("; "));
+                fields.push(report.run.commit.clone().unwrap_or_default());
+                fields.push(String::new());
+            }
+            Err(why) => {
+                fields.extend(std::iter::repeat_n(String::new(), 4 + checks.len()));
+                fields.push(format!("{:.1}", row.duration.as_secs_f64()));
+                fields.extend([
+                    String::new(),
+                    crate::tracked::commit(&row.path).unwrap_or_default(),
+                    why.clone(),
+                ]);
+            }
+        }
+        out.push_str(&csv_line(&fields));
+    }
+    out
+}
+
+/// One CSV line (RFC 4180). A field a spreadsheet would run as a formula
+/// (`=`, `+`, `-`, `@` first) is prefixed with `'`: clone names and paths
+/// come from students.
+fn csv_line(fields: &[String]) -> String {
+    let quoted: Vec<String> = fields
+        .iter()
+        .map(|field| {
+            let field = if field.starts_with(['=', '+', '-', '@']) && field.parse::<f64>().is_err() {
+                format!("'{field}")
+            } else {
+                field.clone()
+            };
+            if field.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", field.replace('"', "\"\""))
+            } else {
+                field
+            }
+        })
+        .collect();
+    quoted.join(",") + "\n"
+}
+
+/// The summary a batch ends with: how many were graded, the spread of
+/// scores, the checks most often failed, and the clones not graded and why.
+pub fn summary(rows: &[Row], elapsed: Duration) -> String {
+    let graded: Vec<&Report> = rows.iter().filter_map(|r| r.report.as_ref().ok()).collect();
+    let mut out = format!(
+        "Graded {} of {} clone{} in {:.0} s",
+        graded.len(),
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        elapsed.as_secs_f64()
+    );
+    let resumed = rows.iter().filter(|r| r.resumed).count();
+    if resumed > 0 {
+        out.push_str(&format!(" ({resumed} from earlier reports)"));
+    }
+    out.push_str(".\n");
+    if !graded.is_empty() {
+        out.push_str("\nScores (percent of the points):\n");
+        let mut buckets = [0usize; 11];
+        for report in &graded {
+            let percent = (report.score * 100).checked_div(report.max_score).unwrap_or(0) as usize;
+            buckets[(percent / 10).min(10)] += 1;
+        }
+        for (bucket, count) in buckets.iter().enumerate().filter(|(_, c)| **c > 0) {
+            let range = if bucket == 10 {
+                "100".to_owned()
+            } else {
+                format!("{:>2}–{}", bucket * 10, bucket * 10 + 9)
+            };
+            out.push_str(&format!("  {range:>6}  {} {count}\n", "█".repeat(*count)));
+        }
+        out.push_str(&format!("\n{}\n", time_shares(&graded)));
+        let mut failed: HashMap<&str, usize> = HashMap::new();
+        for report in &graded {
+            for check in report.checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Error)) {
+                *failed.entry(check.id.as_str()).or_default() += 1;
+            }
+        }
+        let mut failed: Vec<(&str, usize)> = failed.into_iter().collect();
+        failed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        if !failed.is_empty() {
+            out.push_str("\nMost failed checks:\n");
+            for (id, count) in failed.iter().take(5) {
+                out.push_str(&format!("  {id:<22} {count} clone{}\n", if *count == 1 { "" } else { "s" }));
+            }
+        }
+    }
+    let troubled: Vec<String> = rows
+        .iter()
+        .filter_map(|row| match &row.report {
+            Err(why) => Some(format!("  {}: {}", row.name, render::inert(why))),
+            Ok(report) if report.outcome == Outcome::Incomplete => {
+                let first = report.checks.iter().find(|c| c.status == Status::Error);
+                let why = first.map(|c| format!("{}: {}", c.id, c.message)).unwrap_or_default();
+                Some(format!("  {}: incomplete ({})", row.name, render::inert(&why)))
+            }
+            Ok(_) => None,
+        })
+        .collect();
+    if !troubled.is_empty() {
+        out.push_str("\nCould not be (fully) graded:\n");
+        out.push_str(&troubled.join("\n"));
+        out.push('\n');
+    }
+    out
+}
+
+/// Where the grades' time went: building (`builds`), booting (`boots`)
+/// and the checks after; so the next bottleneck shows.
+fn time_shares(graded: &[&Report]) -> String {
+    let (mut building, mut booting, mut checking) = (0u64, 0u64, 0u64);
+    for check in graded.iter().flat_map(|r| &r.checks) {
+        match check.id.as_str() {
+            "builds" => building += check.duration_ms,
+            "boots" => booting += check.duration_ms,
+            _ => checking += check.duration_ms,
+        }
+    }
+    let total = (building + booting + checking).max(1) as f64;
+    let share = |ms: u64| format!("{:.0}% ({:.1} s)", ms as f64 * 100.0 / total, ms as f64 / 1000.0);
+    format!("Time: building {}, booting {}, checking {}", share(building), share(booting), share(checking))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clones_get_names_of_their_own() {
+        let clones: Vec<PathBuf> =
+            ["a/alice", "b/alice", "c/bob smith", "d/=evil"].iter().map(PathBuf::from).collect();
+        let names: Vec<String> = named(&clones).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["alice", "alice-2", "bob_smith", "_evil"]);
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_and_never_formulas() {
+        let line =
+            csv_line(&["a,b".into(), "say \"hi\"".into(), "=SUM(A1)".into(), "-3".into(), "plain".into()]);
+        assert_eq!(line, "\"a,b\",\"say \"\"hi\"\"\",'=SUM(A1),-3,plain\n");
+    }
+
+    fn row(name: &str, report: Result<Report, String>) -> Row {
+        Row {
+            name: name.into(),
+            path: PathBuf::from(name),
+            report,
+            duration: Duration::from_secs(2),
+            resumed: false,
+        }
+    }
+
+    fn report(points: &[(&str, Status, u32, u32)]) -> Report {
+        let checks = points
+            .iter()
+            .map(|(id, status, points, max)| {
+                let mut check = crate::report::CheckResult::new(id, "", *max);
+                (check.status, check.points, check.message, check.duration_ms) =
+                    (*status, *points, "said".into(), 1000);
+                check
+            })
+            .collect();
+        let mut report = Report::new("x".into(), checks);
+        report.run.mode = "overlay".into();
+        report
+    }
+
+    #[test]
+    fn the_gradebook_has_a_row_per_clone_and_a_column_per_check() {
+        let rows = vec![
+            row("bob", Err("no Cargo.toml".into())),
+            row(
+                "alice",
+                Ok(report(&[("builds", Status::Pass, 0, 0), ("creates-session", Status::Fail, 0, 10)])),
+            ),
+        ];
+        let text = csv(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("name,path,score,max_score,outcome,mode,"), "{}", lines[0]);
+        assert!(lines[0].ends_with(",duration_s,changed_given_files,commit,error"));
+        let columns = lines[0].split(',').count();
+        assert!(lines.iter().all(|l| l.split(',').count() == columns), "{text}");
+        assert!(lines[1].starts_with("alice,alice,0,10,failed,overlay,,0,"), "{}", lines[1]);
+        assert!(lines[2].starts_with("bob,bob,,,,,") && lines[2].ends_with(",no Cargo.toml"), "{}", lines[2]);
+    }
+
+    #[test]
+    fn the_summary_counts_scores_failures_and_trouble() {
+        let rows = vec![
+            row(
+                "a",
+                Ok(report(&[
+                    ("builds", Status::Pass, 0, 0),
+                    ("creates-session", Status::Fail, 0, 10),
+                    ("two-users", Status::Pass, 10, 10),
+                ])),
+            ),
+            row(
+                "b",
+                Ok(report(&[("creates-session", Status::Fail, 0, 10), ("two-users", Status::Error, 0, 10)])),
+            ),
+            row("c", Err("could not read it".into())),
+        ];
+        let summary = summary(&rows, Duration::from_secs(61));
+        assert!(summary.starts_with("Graded 2 of 3 clones in 61 s.\n"), "{summary}");
+        assert!(summary.contains("  50–59  █ 1\n") && summary.contains("   0–9  █ 1\n"), "{summary}");
+        assert!(summary.contains("  creates-session        2 clones\n"), "{summary}");
+        assert!(
+            summary.contains("Time: building 20% (1.0 s), booting 0% (0.0 s), checking 80% (4.0 s)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("  b: incomplete (two-users: said)")
+                && summary.contains("  c: could not read it")
+        );
+    }
+}

@@ -1,0 +1,242 @@
+//! `grader export`: what an instructor uploads or pushes so that students are
+//! graded by the instructor's grader, never by a copy they can edit.
+//!
+//! - [`gradescope`]: an autograder zip for Gradescope.
+//! - [`student`]: the students' template repository for GitHub Classroom,
+//!   whose workflow builds the grader from the instructor's kit at a pinned
+//!   commit.
+//!
+//! Both are read from the kit on disk (its git-tracked files where it is a
+//! checkout), through the kit manifest: nothing here names a file of this lab.
+
+pub mod gradescope;
+pub mod student;
+mod zip;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::kit::Kit;
+
+/// The files an export writes: `/`-separated paths, contents, and whether each is executable.
+#[derive(Debug, Default)]
+pub struct Bundle {
+    files: BTreeMap<String, (Vec<u8>, bool)>,
+}
+
+impl Bundle {
+    pub fn add(&mut self, path: impl Into<String>, contents: impl Into<Vec<u8>>, executable: bool) {
+        self.files.insert(path.into(), (contents.into(), executable));
+    }
+
+    /// Adds the kit's file `path` (relative to `kit`) under `prefix`, keeping its executable bit.
+    fn copy(&mut self, kit: &Path, path: &str, prefix: &str) -> Result<(), String> {
+        let full = kit.join(path);
+        let contents = std::fs::read(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        #[cfg(unix)]
+        let executable = {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(&full).map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+        };
+        #[cfg(not(unix))]
+        let executable = false;
+        self.add(format!("{prefix}{path}"), contents, executable);
+        Ok(())
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(|(contents, _)| contents.as_slice())
+    }
+
+    /// Writes the files into `dir`, which must not exist yet or be empty:
+    /// an export never mixes with what is already there.
+    pub fn write_dir(&self, dir: &Path) -> Result<(), String> {
+        if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+            return Err(format!("{} is not empty: export into a new folder", dir.display()));
+        }
+        for (path, (contents, executable)) in &self.files {
+            let to = dir.join(path);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+            }
+            std::fs::write(&to, contents).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+            #[cfg(unix)]
+            if *executable {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755))
+                    .map_err(|e| format!("cannot make {} executable: {e}", to.display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes `dir` hold exactly these files: writes those that differ (the
+    /// others keep their times, so cargo's builds there stay fresh) and
+    /// removes those the bundle does not have.
+    pub fn sync_dir(&self, dir: &Path) -> Result<(), String> {
+        for stale in crate::tracked::walk(dir, ".") {
+            let stale = stale.trim_start_matches("./");
+            if !self.files.contains_key(stale) {
+                std::fs::remove_file(dir.join(stale)).map_err(|e| format!("cannot remove {stale}: {e}"))?;
+            }
+        }
+        for (path, (contents, _)) in &self.files {
+            write_if_changed(&dir.join(path), contents)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the files as a zip archive at `file` (replacing it), through a
+    /// temporary file beside it, so a failed export leaves no half archive.
+    pub fn write_zip(&self, file: &Path) -> Result<(), String> {
+        let entries: Vec<(String, Vec<u8>, bool)> =
+            self.files.iter().map(|(path, (contents, x))| (path.clone(), contents.clone(), *x)).collect();
+        let archive = zip::zip(&entries)?;
+        let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let temporary = tempfile::NamedTempFile::new_in(folder)
+            .map_err(|e| format!("cannot write in {}: {e}", folder.display()))?;
+        std::fs::write(temporary.path(), archive)
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        temporary.persist(file).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        Ok(())
+    }
+}
+
+/// Writes `contents` to `file` unless it holds them already (its time then
+/// stays, and cargo sees nothing new), making its folder if need be.
+pub fn write_if_changed(file: &Path, contents: &[u8]) -> Result<(), String> {
+    if std::fs::read(file).is_ok_and(|now| now == contents) {
+        return Ok(());
+    }
+    if let Some(parent) = file.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::write(file, contents).map_err(|e| format!("cannot write {}: {e}", file.display()))
+}
+
+/// The kit's lab as a workspace of its own: the given files, the student
+/// files as the starter has them, the manifest, a `Cargo.toml` of the lab
+/// alone and its trimmed lock. The students' template starts from it, and
+/// `grader batch` lays each clone's student files over a copy of it.
+pub fn lab_workspace(kit_root: &Path, kit: &Kit) -> Result<Bundle, String> {
+    let mut bundle = Bundle::default();
+    add_the_lab(&mut bundle, kit_root, kit, "")?;
+    add_the_workspace(&mut bundle, kit_root, &[kit.lab.package.as_str()], "")?;
+    Ok(bundle)
+}
+
+/// Adds what every export carries: the kit manifest, the given files and the
+/// student files as the starter has them, under `prefix`.
+fn add_the_lab(bundle: &mut Bundle, kit_root: &Path, kit: &Kit, prefix: &str) -> Result<(), String> {
+    let mut paths = kit.given.paths.clone();
+    paths.extend(kit.student.all().iter().map(|f| f.file.clone()));
+    paths.push("kit.toml".into());
+    for file in crate::tracked::files(kit_root, &paths) {
+        if file != "Cargo.lock" {
+            bundle.copy(kit_root, &file, prefix)?;
+        }
+    }
+    Ok(())
+}
+
+/// The kit's workspace, trimmed to `members`: its `Cargo.toml` with only
+/// those members, and the `Cargo.lock` cargo makes of the kit's for them
+/// (the kit's versions, fewer packages), so `--locked` builds work in the
+/// export. Call it last: cargo reads the members' files from the bundle.
+fn add_the_workspace(
+    bundle: &mut Bundle,
+    kit_root: &Path,
+    members: &[&str],
+    prefix: &str,
+) -> Result<(), String> {
+    let read = |file: &str| {
+        std::fs::read_to_string(kit_root.join(file)).map_err(|e| format!("cannot read the kit's {file}: {e}"))
+    };
+    let manifest = read("Cargo.toml")?;
+    let line = manifest
+        .lines()
+        .find(|l| l.trim_start().starts_with("members"))
+        .ok_or("the kit's Cargo.toml has no `members = [...]` line")?;
+    let listed = members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ");
+    bundle.add(
+        format!("{prefix}Cargo.toml"),
+        manifest.replacen(line, &format!("members = [{listed}]"), 1),
+        false,
+    );
+    let kit_lock = read("Cargo.lock")?;
+    let lock = trimmed_lock(bundle, prefix, &kit_lock)?;
+    bundle.add(format!("{prefix}Cargo.lock"), lock, false);
+    Ok(())
+}
+
+/// The lock cargo writes for the workspace under `prefix` in the bundle,
+/// starting from the kit's: `cargo update --workspace --offline` resolves
+/// again from the local index, keeps the kit's versions, and drops what no
+/// member uses.
+fn trimmed_lock(bundle: &Bundle, prefix: &str, kit_lock: &str) -> Result<String, String> {
+    let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
+    let mut workspace = Bundle::default();
+    for (path, (contents, executable)) in &bundle.files {
+        if let Some(inner) = path.strip_prefix(prefix) {
+            workspace.add(inner, contents.clone(), *executable);
+        }
+    }
+    workspace.add("Cargo.lock", kit_lock, false);
+    workspace.write_dir(scratch.path())?;
+    let output = std::process::Command::new(crate::compile::cargo_program())
+        .args(["update", "--workspace", "--offline"])
+        .current_dir(scratch.path())
+        .stdout(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !output.status.success() {
+        let said = String::from_utf8_lossy(&output.stderr);
+        return Err(format!(
+            "cargo could not trim the kit's Cargo.lock to the export's workspace: {}",
+            said.trim()
+        ));
+    }
+    let lock = std::fs::read_to_string(scratch.path().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read the trimmed Cargo.lock: {e}"))?;
+    // Offline, cargo keeps the versions it has; were one to change, the export would not be the kit.
+    if !crate::lockfile::pins_only_what_the_kit_pins(kit_lock, &lock) {
+        return Err("cargo changed a version of the kit's Cargo.lock while trimming it: run `cargo build` in the kit, then export again".into());
+    }
+    Ok(lock)
+}
+
+/// A template's `@NAME@` placeholders filled in; one left unfilled is an error.
+fn fill(template: &str, values: &[(&str, &str)]) -> Result<String, String> {
+    let mut text = template.to_owned();
+    for (name, value) in values {
+        text = text.replace(&format!("@{name}@"), value);
+    }
+    // Any word of capitals between two `@`s (`"$@"` in a script is none).
+    let pieces: Vec<&str> = text.split('@').collect();
+    let inner = pieces.get(1..pieces.len().saturating_sub(1)).unwrap_or_default();
+    let placeholder = inner
+        .iter()
+        .find(|word| !word.is_empty() && word.chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+    match placeholder {
+        Some(name) => Err(format!("the export's template has no value for @{name}@")),
+        None => Ok(text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_and_a_missing_one_is_an_error() {
+        let filled = fill("echo \"$@\" @NAME@ user@host", &[("NAME", "x")]).unwrap();
+        assert_eq!(filled, "echo \"$@\" x user@host");
+        assert!(fill("$@ @NAME@", &[]).is_err());
+        assert_eq!(fill("a @OTHER@ b", &[]).unwrap_err(), "the export's template has no value for @OTHER@");
+    }
+}

@@ -1,0 +1,201 @@
+//! A class's tools, end to end through the grader's binary: `grader batch`
+//! on three clones with known grades (a gradebook, a report each, a
+//! summary, `--resume`), and `grader watch` grading again after a save.
+//! The clones are students' repositories as the template export makes them.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{run_grader, text};
+use grader::kit::kit;
+
+/// A student's repository made from the template, with `files` (kit path,
+/// source file) laid over it.
+fn clone(dir: &Path, name: &str, files: &[(&str, PathBuf)]) -> PathBuf {
+    let clone = dir.join(name);
+    let export =
+        run_grader(&["export", "student", clone.to_str().unwrap(), "--kit-repo", "a/b", "--kit-ref", "v1"]);
+    assert!(export.status.success(), "{}", text(&export.stderr));
+    for (path, from) in files {
+        std::fs::copy(from, clone.join(path)).unwrap();
+    }
+    clone
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=student", "-c", "user.email=student@example.com"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git {args:?}: {}", text(&output.stderr));
+}
+
+fn solution(student: &grader::kit::StudentFile) -> (&str, PathBuf) {
+    (student.file.as_str(), common::kit().join(&student.answer))
+}
+
+#[test]
+fn a_batch_grades_three_clones_into_a_gradebook_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let [route, script] = kit().student.all();
+    let fixture = common::fixtures_dir().join("wrong-body-key").join(&script.file);
+    let solved = clone(dir.path(), "solved", &[solution(route), solution(script)]);
+    clone(dir.path(), "untouched", &[]);
+    clone(dir.path(), "wrong-key", &[solution(route), (script.file.as_str(), fixture)]);
+    git(&solved, &["init", "-q"]);
+    git(&solved, &["add", "-A"]);
+    git(&solved, &["commit", "-qm", "done"]);
+    let out = dir.path().join("grades");
+    let target = common::shared_target();
+    let args = [
+        "batch",
+        "--from",
+        dir.path().to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--target-dir",
+        target.to_str().unwrap(),
+        "--no-browser",
+        "--jobs",
+        "2",
+    ];
+    let first = run_grader(&args);
+    assert_eq!(first.status.code(), Some(0), "{}\n{}", text(&first.stdout), text(&first.stderr));
+
+    let gradebook = std::fs::read_to_string(out.join("grades.csv")).unwrap();
+    let lines: Vec<&str> = gradebook.lines().collect();
+    assert_eq!(lines.len(), 4, "{gradebook}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let column =
+        |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let row = |name: &str| -> Vec<&str> {
+        lines.iter().find(|l| l.starts_with(&format!("{name},"))).unwrap().split(',').collect()
+    };
+    // Known grades: the solution gets every point, the untouched lab only what the given code earns,
+    // and a wrong key in the body loses the session checks but not the route's script check.
+    let (solved_row, untouched_row, wrong_row) = (row("solved"), row("untouched"), row("wrong-key"));
+    assert_eq!(solved_row[column("score")], solved_row[column("max_score")], "{gradebook}");
+    assert_eq!(solved_row[column("outcome")], "passed");
+    assert_eq!(solved_row[column("mode")], "overlay");
+    assert_eq!(solved_row[column("commit")].len(), 12, "the commit of a git clone: {gradebook}");
+    assert_eq!(untouched_row[column("outcome")], "failed");
+    assert_eq!(untouched_row[column("script-filled")], "0");
+    assert_eq!(untouched_row[column("creates-session")], "0");
+    assert_eq!(wrong_row[column("outcome")], "failed");
+    assert_eq!(wrong_row[column("builds")], "0");
+    assert_eq!(wrong_row[column("creates-session")], "0");
+    assert_eq!(wrong_row[column("changed_given_files")], "", "a template clone changes no given file");
+    assert_eq!(solved_row[column("browser-login")], "", "not graded without a browser");
+    for name in ["solved", "untouched", "wrong-key"] {
+        let report: grader::Report =
+            serde_json::from_str(&std::fs::read_to_string(out.join(format!("{name}.json"))).unwrap())
+                .unwrap();
+        let score: u32 = row(name)[column("score")].parse().unwrap();
+        assert_eq!(report.score, score);
+        assert!(out.join(format!("{name}.txt")).is_file());
+    }
+    let summary = text(&first.stdout);
+    assert!(summary.starts_with("Graded 3 of 3 clones in "), "{summary}");
+    assert!(summary.contains("Most failed checks:\n  creates-session        2 clones"), "{summary}");
+    assert!(summary.starts_with(&std::fs::read_to_string(out.join("summary.txt")).unwrap()), "{summary}");
+
+    // Again with --resume: the committed clone's report is kept, the others are graded again.
+    let mut resumed_args = args.to_vec();
+    resumed_args.push("--resume");
+    let second = run_grader(&resumed_args);
+    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    let said = text(&second.stderr);
+    assert!(said.contains("solved: ") && said.contains("(from the earlier report)"), "{said}");
+    let untouched = said.lines().find(|l| l.contains("] untouched: ")).unwrap();
+    assert!(!untouched.contains("earlier"), "a clone outside git is graded again: {untouched}");
+    assert!(text(&second.stdout).contains("(1 from earlier reports)"), "{}", text(&second.stdout));
+}
+
+#[test]
+fn a_batch_of_nothing_or_of_a_missing_folder_is_refused() {
+    let none = run_grader(&["batch"]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none.stderr).contains("no clones to grade"), "{}", text(&none.stderr));
+    let missing = run_grader(&["batch", "--from", "/nonexistent/class"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("not a folder"), "{}", text(&missing.stderr));
+}
+
+/// Reads the watch's output lines into a channel, so the test can wait for each with a time limit.
+fn lines_of(stdout: std::process::ChildStdout) -> mpsc::Receiver<String> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    receive
+}
+
+/// The lines up to (and with) the first that starts with `until`, waiting at most 10 minutes.
+fn read_until(lines: &mpsc::Receiver<String>, until: &str) -> Vec<String> {
+    let mut read = Vec::new();
+    loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(600))
+            .unwrap_or_else(|_| panic!("no line starting {until:?} came; read:\n{}", read.join("\n")));
+        let done = line.starts_with(until);
+        read.push(line);
+        if done {
+            return read;
+        }
+    }
+}
+
+#[test]
+fn watch_grades_again_after_a_save_and_quits_on_q() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = clone(dir.path(), "student", &[]);
+    let target = common::shared_target();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["watch", "--path", workspace.to_str().unwrap(), "--target-dir", target.to_str().unwrap()])
+        .args(["--no-browser", "--only", "script-filled"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(child.stdout.take().unwrap());
+    let first = read_until(&lines, "Watching ").join("\n");
+    assert!(first.starts_with("=== grade 1 ===\nNext: script-filled"), "{first}");
+
+    let script = &kit().student.script;
+    std::fs::copy(common::kit().join(&script.answer), workspace.join(&script.file)).unwrap();
+    let second = read_until(&lines, "Watching ").join("\n");
+    assert!(second.starts_with("=== grade 2 ===\nAll checks pass: 5/5."), "{second}");
+
+    child.stdin.as_mut().unwrap().write_all(b"q\n").unwrap();
+    let status = wait_at_most(&mut child, Duration::from_secs(60));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(!stderr.contains("PASS "), "no progress where stderr is not a terminal: {stderr}");
+}
+
+fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    None
+}
