@@ -97,7 +97,7 @@ pub async fn run(batch: &Batch, rows: &Rows, display: Option<&Display>, quiet: b
     if let Some(workspace) = &workspace {
         for job in 1..=batch.jobs {
             let slot = target_dir.join("grader-batch").join(format!("lab-{job}"));
-            workspace.sync_dir(&slot)?;
+            own_version(workspace, &batch.package, job)?.sync_dir(&slot)?;
             slots.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
         }
     }
@@ -214,6 +214,29 @@ impl Drop for Slot<'_> {
     fn drop(&mut self) {
         self.pool.lock().unwrap_or_else(|e| e.into_inner()).push(std::mem::take(&mut self.path));
     }
+}
+
+/// The copy of the lab for job `job`, its package given a version of its
+/// own (`0.1.0-batch.2`). Cargo tells builds of a package apart by name and
+/// version, not by folder: with a version each, the copies keep their own
+/// builds in the one target folder, and each rebuilds only what changed
+/// since its last clone, however the jobs take turns.
+fn own_version(workspace: &Bundle, package: &str, job: usize) -> Result<Bundle, String> {
+    let manifest = format!("{package}/Cargo.toml");
+    let text = String::from_utf8_lossy(workspace.get(&manifest).unwrap_or_default()).into_owned();
+    let line = text.lines().find(|l| l.trim_start().starts_with("version = \"")).ok_or_else(|| {
+        format!("{manifest} has no `version = \"...\"` line: grade with --as-is, or --jobs 1")
+    })?;
+    let version = line.split('"').nth(1).unwrap_or_default();
+    let own = format!("{version}-batch.{job}");
+    let lock = String::from_utf8_lossy(workspace.get("Cargo.lock").unwrap_or_default()).replace(
+        &format!("name = \"{package}\"\nversion = \"{version}\"\n"),
+        &format!("name = \"{package}\"\nversion = \"{own}\"\n"),
+    );
+    let mut copy = workspace.clone();
+    copy.add(manifest, text.replacen(line, &format!("version = \"{own}\""), 1), false);
+    copy.add("Cargo.lock", lock, false);
+    Ok(copy)
 }
 
 /// Lays the clone's student files over the copy of the lab at `slot`; a
@@ -434,6 +457,20 @@ mod tests {
             ["a/alice", "b/alice", "c/bob smith", "d/=evil"].iter().map(PathBuf::from).collect();
         let names: Vec<String> = named(&clones).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["alice", "alice-2", "bob_smith", "_evil"]);
+    }
+
+    #[test]
+    fn each_copy_of_the_lab_has_a_version_of_its_own() {
+        let workspace = lab_workspace(&crate::kit_root(), crate::kit::kit()).unwrap();
+        let copy = own_version(&workspace, "lab", 2).unwrap();
+        let manifest = String::from_utf8_lossy(copy.get("lab/Cargo.toml").unwrap()).into_owned();
+        assert!(manifest.contains("\nversion = \"0.1.0-batch.2\"\n"), "{manifest}");
+        let lock = String::from_utf8_lossy(copy.get("Cargo.lock").unwrap()).into_owned();
+        assert!(lock.contains("name = \"lab\"\nversion = \"0.1.0-batch.2\"\n"), "the lock follows");
+        assert!(copy.get("lab/src/models.rs") == workspace.get("lab/src/models.rs"), "the rest is the lab's");
+        let mut versionless = workspace.clone();
+        versionless.add("lab/Cargo.toml", "[package]\nname = \"lab\"\nversion.workspace = true\n", false);
+        assert!(own_version(&versionless, "lab", 1).unwrap_err().contains("--as-is"));
     }
 
     #[test]

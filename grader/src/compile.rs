@@ -28,6 +28,10 @@ pub struct BuildRequest {
     pub home: PathBuf,
     /// Told of each crate compiled (the progress display).
     pub progress: Option<crate::progress::Observer>,
+    /// The workspace is the grader's own copy of the lab, whose package has
+    /// a version no other workspace uses (`grader batch`): no other build
+    /// can pass for its own, so there is nothing to forget.
+    pub own_copy: bool,
 }
 
 /// Why there is no binary.
@@ -75,7 +79,7 @@ pub async fn build(
     // each must be built from this workspace's sources, not another's.
     let packages = local_packages(&workspace, &request.package);
     let marker = |package: &str| target_dir.join(".grader").join(format!("{package}.workspace"));
-    for package in &packages {
+    for package in packages.iter().filter(|_| !request.own_copy) {
         if !last_built_here(&marker(package), &workspace, &target_dir, package) {
             let forgotten = forget_builds(&target_dir, package);
             log.push(format!("another workspace built `{package}` here last: forgot {forgotten} builds"));
@@ -83,7 +87,8 @@ pub async fn build(
     }
     let Built { executable: built, unused_functions } = build_locked(request, log).await?;
     let _ = std::fs::create_dir_all(target_dir.join(".grader"));
-    for package in &packages {
+    // An own copy's builds are its version's alone: the marker stays with the version others build.
+    for package in packages.iter().filter(|_| !request.own_copy) {
         let _ = std::fs::write(marker(package), workspace.to_string_lossy().as_bytes());
     }
     let private = into.join(built.file_name().unwrap_or_default());

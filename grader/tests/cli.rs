@@ -153,6 +153,7 @@ async fn a_running_server_is_graded_at_its_url() {
         containment: grader::sandbox::Containment::off("a test"),
         home: scratch.path().join("home"),
         progress: None,
+        own_copy: false,
     };
     let executable =
         grader::compile::build(&request, scratch.path(), &mut Vec::new()).await.unwrap().executable;

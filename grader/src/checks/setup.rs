@@ -63,6 +63,7 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
         containment: ctx.containment.clone(),
         home: ctx.scratch.path().join("cargo-home"),
         progress: ctx.settings.progress.clone(),
+        own_copy: ctx.settings.laid_from.is_some(),
     };
     let _ = std::fs::create_dir_all(&request.home);
     match compile::build(&request, ctx.scratch.path(), &mut found.log).await {

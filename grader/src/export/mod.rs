@@ -19,7 +19,7 @@ use std::path::Path;
 use crate::kit::Kit;
 
 /// The files an export writes: `/`-separated paths, contents, and whether each is executable.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Bundle {
     files: BTreeMap<String, (Vec<u8>, bool)>,
 }
