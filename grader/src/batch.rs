@@ -125,7 +125,10 @@ pub async fn run(batch: &Batch, rows: &Rows, display: Option<&Display>, quiet: b
             *count += 1;
             let line = format!("[{}/{total}] {}", *count, row_line(&row, written.err()));
             match display {
-                Some(display) => display.line(&line),
+                Some(display) => {
+                    display.line(&line);
+                    display.step();
+                }
                 None if !quiet => eprintln!("{line}"),
                 None => {}
             }
@@ -167,7 +170,7 @@ async fn grade_one(
     }
     let mut settings = batch.settings.clone();
     settings.artifacts_dir = batch.out.join("artifacts").join(name);
-    settings.progress = display.map(|d| d.observer(label));
+    settings.progress = display.map(|d| d.observer_of(label));
     let Target::Workspace { target_dir, .. } = &batch.settings.target else {
         return Err("a batch grades workspaces".into());
     };

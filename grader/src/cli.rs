@@ -356,7 +356,8 @@ async fn batch(args: BatchArgs) -> ExitCode {
     };
     let display = progress_display(&args.options);
     if let Some(display) = &display {
-        display.say(&format!("grading {} clones", batch.clones.len()));
+        display.count_to(batch.clones.len() as u64);
+        display.say("starting");
     }
     let rows: crate::batch::Rows = Default::default();
     let started = std::time::Instant::now();
@@ -522,7 +523,7 @@ async fn check(args: CheckArgs) -> ExitCode {
     }
     let mut settings = settings_of(&args.options, target, args.output.as_deref());
     let display = progress_display(&args.options);
-    settings.progress = display.as_ref().map(|d| d.observer(""));
+    settings.progress = display.as_ref().map(|d| d.observer());
     let points = args.options.points();
 
     let report = tokio::select! {

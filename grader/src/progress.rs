@@ -72,6 +72,21 @@ impl Display {
         Display { bar, current: Arc::default() }
     }
 
+    /// Makes the spinner a bar of `total` steps with an ETA (a batch's clones).
+    pub fn count_to(&self, total: u64) {
+        let style =
+            ProgressStyle::with_template("{spinner} [{bar:24}] {pos}/{len} clones, ETA {eta} · {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+        self.bar.set_length(total);
+        self.bar.set_style(style);
+    }
+
+    /// One more step of the bar done.
+    pub fn step(&self) {
+        self.bar.inc(1);
+    }
+
     /// The spinner's line: what the grade (or a batch) does now.
     pub fn say(&self, what: &str) {
         self.bar.set_message(what.to_owned());
@@ -82,15 +97,22 @@ impl Display {
         self.bar.println(text);
     }
 
-    /// An observer that shows a grade's events on this display, each verdict
-    /// line prefixed with `label` (a batch names the clone).
-    pub fn observer(&self, label: &str) -> Observer {
+    /// An observer that shows a grade's events on this display: what runs
+    /// on the spinner, and a verdict line per check.
+    pub fn observer(&self) -> Observer {
         let display = self.clone();
-        let label = label.to_owned();
-        Observer::new(move |event| display.show(&label, event))
+        Observer::new(move |event| display.show("", event, true))
     }
 
-    fn show(&self, label: &str, event: &Event<'_>) {
+    /// An observer for one clone of a batch: what runs on the spinner,
+    /// `label` first; the verdicts are left to the clone's own line.
+    pub fn observer_of(&self, label: &str) -> Observer {
+        let display = self.clone();
+        let label = label.to_owned();
+        Observer::new(move |event| display.show(&label, event, false))
+    }
+
+    fn show(&self, label: &str, event: &Event<'_>, verdicts: bool) {
         match event {
             Event::Started(check) => {
                 let now = format!("{label}{}: {}", check.id, check.title);
@@ -101,7 +123,8 @@ impl Display {
                 let now = self.current.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 self.say(&format!("{now} (compiling: {count} crates, last {name})"));
             }
-            Event::Finished(result) => self.line(&verdict_line(label, result)),
+            Event::Finished(result) if verdicts => self.line(&verdict_line(label, result)),
+            Event::Finished(_) => {}
         }
     }
 

@@ -53,7 +53,7 @@ pub async fn run(watch: Watch) -> Ended {
         let seen = contents(&files);
         let mut settings = watch.settings.clone();
         let display = watch.progress.then(crate::progress::Display::on_terminal).flatten();
-        settings.progress = display.as_ref().map(|d| d.observer(""));
+        settings.progress = display.as_ref().map(|d| d.observer());
         let graded = tokio::select! {
             report = crate::grade(settings, &watch.only, &watch.points) => Some(report),
             _ = quit.recv() => None,

@@ -199,3 +199,48 @@ fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> Option<std:
     let _ = child.kill();
     None
 }
+
+/// Ctrl-C in the middle of a batch: the grades in flight stop, and the
+/// reports and the gradebook of the clones finished are written.
+#[test]
+fn an_interrupted_batch_keeps_what_it_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["first", "second", "third"] {
+        clone(dir.path(), name, &[]);
+    }
+    let out = dir.path().join("grades");
+    let target = common::shared_target();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["batch", "--from", dir.path().to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args(["--target-dir", target.to_str().unwrap(), "--no-browser", "--jobs", "1", "--only", "boots"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (send, finished) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let first = finished.recv_timeout(Duration::from_secs(600)).expect("a first clone is graded");
+    assert!(first.starts_with("[1/3] "), "{first}");
+    // SAFETY: kill(2) on the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let status = wait_at_most(&mut child, Duration::from_secs(60)).expect("the batch stops");
+    assert_eq!(status.code(), Some(2));
+    let said: Vec<String> = finished.try_iter().collect();
+    assert!(said.iter().any(|l| l.contains("interrupted: stopped")), "{said:?}");
+    let gradebook = std::fs::read_to_string(out.join("grades.csv")).unwrap();
+    let rows = gradebook.lines().count() - 1;
+    assert!((1..3).contains(&rows), "the finished clones, not all three:\n{gradebook}");
+    let graded =
+        ["first", "second", "third"].iter().filter(|n| out.join(format!("{n}.json")).is_file()).count();
+    assert_eq!(graded, rows);
+    assert_eq!(
+        common::processes_in(&target.join("grader-batch")),
+        Vec::new(),
+        "a grade in flight was left running"
+    );
+}
