@@ -223,7 +223,8 @@ impl Drop for Slot<'_> {
 /// own (`0.1.0-batch.2`). Cargo tells builds of a package apart by name and
 /// version, not by folder: with a version each, the copies keep their own
 /// builds in the one target folder, and each rebuilds only what changed
-/// since its last clone, however the jobs take turns.
+/// since its last clone, however the jobs take turns. The package is built
+/// without debug information, which no grade reads: a third off each build.
 fn own_version(workspace: &Bundle, package: &str, job: usize) -> Result<Bundle, String> {
     let manifest = format!("{package}/Cargo.toml");
     let text = String::from_utf8_lossy(workspace.get(&manifest).unwrap_or_default()).into_owned();
@@ -238,6 +239,11 @@ fn own_version(workspace: &Bundle, package: &str, job: usize) -> Result<Bundle, 
     );
     let mut copy = workspace.clone();
     copy.add(manifest, text.replacen(line, &format!("version = \"{own}\""), 1), false);
+    let root = String::from_utf8_lossy(workspace.get("Cargo.toml").unwrap_or_default()).into_owned();
+    let table = format!("[profile.dev.package.{package}]");
+    if !root.contains(&table) {
+        copy.add("Cargo.toml", format!("{root}\n{table}\ndebug = 0\nstrip = \"debuginfo\"\n"), false);
+    }
     copy.add("Cargo.lock", lock, false);
     Ok(copy)
 }
@@ -470,6 +476,8 @@ mod tests {
         assert!(manifest.contains("\nversion = \"0.1.0-batch.2\"\n"), "{manifest}");
         let lock = String::from_utf8_lossy(copy.get("Cargo.lock").unwrap()).into_owned();
         assert!(lock.contains("name = \"lab\"\nversion = \"0.1.0-batch.2\"\n"), "the lock follows");
+        let root = String::from_utf8_lossy(copy.get("Cargo.toml").unwrap()).into_owned();
+        assert!(root.ends_with("\n[profile.dev.package.lab]\ndebug = 0\nstrip = \"debuginfo\"\n"), "{root}");
         assert!(copy.get("lab/src/models.rs") == workspace.get("lab/src/models.rs"), "the rest is the lab's");
         let mut versionless = workspace.clone();
         versionless.add("lab/Cargo.toml", "[package]\nname = \"lab\"\nversion.workspace = true\n", false);
