@@ -94,11 +94,14 @@ pub async fn run(batch: &Batch, rows: &Rows, display: Option<&Display>, quiet: b
     // One copy of the kit's lab per job: a grade holds its copy from laying the files to the end.
     let slots: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
     let workspace = if batch.as_is { None } else { Some(lab_workspace(&batch.kit_root, &batch.kit)?) };
+    // The copies' locks, held until the batch ends.
+    let mut locks = Vec::new();
     if let Some(workspace) = &workspace {
-        for job in 1..=batch.jobs {
-            let slot = target_dir.join("grader-batch").join(format!("lab-{job}"));
-            own_version(workspace, &batch.package, job)?.sync_dir(&slot)?;
+        for (number, lock) in free_copies(&target_dir, batch.jobs)? {
+            let slot = target_dir.join("grader-batch").join(format!("lab-{number}"));
+            own_version(workspace, &batch.package, number)?.sync_dir(&slot)?;
             slots.lock().unwrap_or_else(|e| e.into_inner()).push(slot);
+            locks.push(lock);
         }
     }
     let named = named(&batch.clones);
@@ -217,6 +220,31 @@ impl Drop for Slot<'_> {
     fn drop(&mut self) {
         self.pool.lock().unwrap_or_else(|e| e.into_inner()).push(std::mem::take(&mut self.path));
     }
+}
+
+/// The numbers of `count` copies of the lab in `target_dir` that no other
+/// batch holds, each with its lock (`lab-N.lock`, held while the batch
+/// runs): two batches on one target folder never lay files in one copy.
+fn free_copies(target_dir: &Path, count: usize) -> Result<Vec<(usize, std::fs::File)>, String> {
+    let folder = target_dir.join("grader-batch");
+    std::fs::create_dir_all(&folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    let mut free = Vec::new();
+    for number in 1..=count + 64 {
+        let path = folder.join(format!("lab-{number}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        if crate::compile::try_lock(&file).map_err(|e| format!("cannot lock {}: {e}", path.display()))? {
+            free.push((number, file));
+            if free.len() == count {
+                return Ok(free);
+            }
+        }
+    }
+    Err(format!("more than 64 other batches hold the copies of the lab in {}", folder.display()))
 }
 
 /// The copy of the lab for job `job`, its package given a version of its
@@ -482,6 +510,18 @@ mod tests {
         let mut versionless = workspace.clone();
         versionless.add("lab/Cargo.toml", "[package]\nname = \"lab\"\nversion.workspace = true\n", false);
         assert!(own_version(&versionless, "lab", 1).unwrap_err().contains("--as-is"));
+    }
+
+    #[test]
+    fn a_batch_takes_only_the_copies_no_other_batch_holds() {
+        let target = tempfile::tempdir().unwrap();
+        let first = free_copies(target.path(), 1).unwrap();
+        let numbers = |copies: &[(usize, std::fs::File)]| copies.iter().map(|(n, _)| *n).collect::<Vec<_>>();
+        assert_eq!(numbers(&first), [1]);
+        let second = free_copies(target.path(), 2).unwrap();
+        assert_eq!(numbers(&second), [2, 3], "copy 1 is held");
+        drop(first);
+        assert_eq!(numbers(&free_copies(target.path(), 1).unwrap()), [1], "copy 1 is free again");
     }
 
     #[test]

@@ -244,7 +244,7 @@ impl TargetLock {
 }
 
 /// Takes the lock without waiting: `Ok(false)` when another process has it.
-fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+pub(crate) fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
