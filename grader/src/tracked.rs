@@ -4,19 +4,17 @@
 
 use std::path::Path;
 
+/// What `git -C dir ARGS -- PATHS` prints, where it succeeds.
+fn git(dir: &Path, args: &[&str], paths: &[String]) -> Option<Vec<u8>> {
+    let output = std::process::Command::new("git").arg("-C").arg(dir).args(args).args(paths).output().ok()?;
+    output.status.success().then_some(output.stdout)
+}
+
 /// The kit's files under `paths` (files or folders, `/`-separated), sorted.
 pub fn files(kit: &Path, paths: &[String]) -> Vec<String> {
-    let tracked = std::process::Command::new("git")
-        .arg("-C")
-        .arg(kit)
-        .args(["ls-files", "-z", "--"])
-        .args(paths)
-        .output()
-        .ok()
-        .filter(|o| o.status.success() && !o.stdout.is_empty());
+    let tracked = git(kit, &["ls-files", "-z", "--"], paths).filter(|listed| !listed.is_empty());
     let mut files: Vec<String> = match tracked {
-        Some(output) => output
-            .stdout
+        Some(listed) => listed
             .split(|b| *b == 0)
             .filter(|f| !f.is_empty())
             .map(|f| String::from_utf8_lossy(f).into_owned())
@@ -34,26 +32,15 @@ pub fn files(kit: &Path, paths: &[String]) -> Vec<String> {
 /// checkout). An export copies what is on disk, so these are what it would
 /// hold that the commit does not.
 pub fn uncommitted(kit: &Path, paths: &[String]) -> Vec<String> {
-    let status = std::process::Command::new("git")
-        .arg("-C")
-        .arg(kit)
-        .args(["status", "--porcelain", "--untracked-files=all", "--"])
-        .args(paths)
-        .output()
-        .ok()
-        .filter(|o| o.status.success());
-    status
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_owned).collect())
-        .unwrap_or_default()
+    let status = git(kit, &["status", "--porcelain", "--untracked-files=all", "--"], paths);
+    status.map(|said| String::from_utf8_lossy(&said).lines().map(str::to_owned).collect()).unwrap_or_default()
 }
 
 /// The commit checked out in the git checkout `dir`, `-dirty` when it has
 /// changes no commit holds; `None` outside git.
 pub fn commit(dir: &Path) -> Option<String> {
-    let git = |args: &[&str]| {
-        let output = std::process::Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
-        output.status.success().then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
-    };
+    let git =
+        |args: &[&str]| git(dir, args, &[]).map(|said| String::from_utf8_lossy(&said).trim().to_owned());
     // Only a checkout of its own: a clone inside another repository is not that repository's commit.
     let top = git(&["rev-parse", "--show-toplevel"])?;
     if std::fs::canonicalize(&top).ok()? != std::fs::canonicalize(dir).ok()? {

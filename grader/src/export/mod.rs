@@ -60,11 +60,7 @@ impl Bundle {
         }
         for (path, (contents, executable)) in &self.files {
             let to = dir.join(path);
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-            }
-            std::fs::write(&to, contents).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+            write_if_changed(&to, contents)?;
             #[cfg(unix)]
             if *executable {
                 use std::os::unix::fs::PermissionsExt;
