@@ -237,7 +237,7 @@ async fn every_submission_grades_as_its_expected_toml_says() {
         for (browser, sandbox) in runs {
             // Laid out again for every grade: a build may rewrite a given file (cargo prunes Cargo.lock).
             let root = common::overlay(folder, &expected.start);
-            let mut settings = settings(root, "lab");
+            let mut settings = own_artifacts(settings(root, "lab"), name);
             let limits = &expected.limits;
             let seconds = |limit: Option<u64>, default: Duration| limit.map_or(default, Duration::from_secs);
             settings.boot_timeout = seconds(limits.boot, settings.boot_timeout);
@@ -254,8 +254,6 @@ async fn every_submission_grades_as_its_expected_toml_says() {
             if settings.sandbox == SandboxMode::On && !common::sandbox_on() {
                 continue;
             }
-            settings.artifacts_dir =
-                common::shared_target().join("grader-fixtures").join("artifacts").join(name);
             if !browser {
                 settings.browser = BrowserChoice::Off;
             }
@@ -482,7 +480,7 @@ fn no_correct_fixture_expects_a_fail_without_a_browser() {
 
 #[tokio::test]
 async fn the_solution_passes_every_check() {
-    let report = grade(settings(common::kit(), "solution")).await;
+    let report = grade(own_artifacts(settings(common::kit(), "solution"), "solution")).await;
     let shown = common::human(&report);
     assert_eq!(ids(&report, Status::Fail).len() + ids(&report, Status::Error).len(), 0, "{shown}");
     assert_eq!(ids(&report, Status::Pass), common::expected(CHECKS), "{shown}");
@@ -491,6 +489,14 @@ async fn the_solution_passes_every_check() {
     assert_eq!(report.exit_code(), 0);
     common::assert_report_snapshots("solution", &report);
     assert_the_html_report_renders("solution", &report).await;
+}
+
+/// `settings` saving artifacts in a folder of their own: two grades that run
+/// at once would otherwise clear each other's stale screenshots (the
+/// untouched lab keeps the default folder, which its snapshot shows).
+fn own_artifacts(mut settings: Settings, name: &str) -> Settings {
+    settings.artifacts_dir = common::shared_target().join("grader-fixtures").join("artifacts").join(name);
+    settings
 }
 
 /// The HTML report opens in a real browser, shows the score and every
