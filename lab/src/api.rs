@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::{User, SESSION_COOKIE};
 use crate::domain::{Invalid, MessageBody, RoomName};
 use crate::errors::ApiError;
-use crate::events::ChatFeed;
+use crate::events::{ChatFeed, LiveStreams};
 use crate::models::{Message, MessageManager, SessionManager};
 
 #[derive(Serialize)]
@@ -26,14 +26,17 @@ fn me(user: User) -> Json<Me> {
 }
 
 /// Logs out: ends the session on the server, so the token stops working for
-/// every browser that holds it, and asks this browser to drop its cookie.
+/// every browser that holds it, closes its live streams, and asks this
+/// browser to drop its cookie.
 #[delete("/api/session")]
 async fn logout(
     user: User,
     sessions: &State<SessionManager>,
+    streams: &State<LiveStreams>,
     cookies: &CookieJar<'_>,
 ) -> Result<Status, ApiError> {
     sessions.delete(&user.token).await?;
+    streams.end_session(&user.token);
     cookies.remove(SESSION_COOKIE);
     Ok(Status::NoContent)
 }

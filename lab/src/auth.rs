@@ -21,6 +21,8 @@ pub struct User {
     pub username: Username,
     /// The token this request presented (logout needs it).
     pub token: String,
+    /// When the session stops working, in Unix seconds (a live stream ends then).
+    pub expires_at: i64,
 }
 
 /// Why a request is not logged in (Rocket logs it; the client just gets 401).
@@ -53,6 +55,7 @@ impl<'r> FromRequest<'r> for User {
             Ok(Some(session)) => Outcome::Success(User {
                 username: session.username,
                 token: token.to_owned(),
+                expires_at: session.expires_at,
             }),
             Ok(None) => Outcome::Error((Status::Unauthorized, NotLoggedIn::UnknownToken)),
             Err(e) => {

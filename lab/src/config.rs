@@ -35,11 +35,24 @@ pub fn templates_dir() -> PathBuf {
 pub struct AppConfig {
     /// Seconds a session stays valid after it is created.
     pub session_lifetime: u64,
+    /// Seconds between two purges of expired sessions by the server; 0: never.
+    pub session_purge_interval: u64,
+    /// Logins a minute one client address may make (the first come at once); 0: no limit.
+    pub login_limit: u32,
+    /// Live message streams open at once, over all sessions.
+    pub max_streams: usize,
+    /// Live message streams one session may have open at once (tabs of one browser).
+    pub max_streams_per_session: usize,
 }
 
 impl AppConfig {
     pub fn session_lifetime(&self) -> Duration {
         Duration::from_secs(self.session_lifetime)
+    }
+
+    /// `None` when the server should not purge by itself.
+    pub fn session_purge_interval(&self) -> Option<Duration> {
+        (self.session_purge_interval > 0).then(|| Duration::from_secs(self.session_purge_interval))
     }
 }
 
@@ -47,7 +60,8 @@ impl AppConfig {
 #[derive(Serialize)]
 struct Defaults {
     template_dir: PathBuf,
-    session_lifetime: u64,
+    #[serde(flatten)]
+    app: AppConfig,
     databases: Databases,
 }
 
@@ -67,7 +81,13 @@ struct DatabaseDefaults {
 pub fn figment() -> Figment {
     let defaults = Defaults {
         template_dir: templates_dir(),
-        session_lifetime: 30 * 24 * 60 * 60,
+        app: AppConfig {
+            session_lifetime: 30 * 24 * 60 * 60,
+            session_purge_interval: 60 * 60,
+            login_limit: 60,
+            max_streams: 1000,
+            max_streams_per_session: 5,
+        },
         databases: Databases {
             chat: DatabaseDefaults {
                 url: "data/chat.sqlite3".into(),

@@ -4,7 +4,7 @@
 //! runs (no such route, a body that is not JSON, a missing cookie...) goes to
 //! the catcher here, so every error the app sends has the same JSON shape.
 
-use rocket::http::{ContentType, Method, Status};
+use rocket::http::{ContentType, Header, Method, Status};
 use rocket::response::{self, Responder};
 use rocket::serde::json::{json, Json};
 use rocket::{catch, catchers, error, Catcher, Request, Route};
@@ -16,6 +16,8 @@ use crate::domain::Invalid;
 pub struct ApiError {
     pub status: Status,
     pub message: String,
+    /// Seconds after which asking again may work (`429` and `503` say it).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -23,6 +25,15 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The same error, with a `Retry-After` header of `seconds`.
+    pub fn retry_after(self, seconds: u64) -> ApiError {
+        ApiError {
+            retry_after: Some(seconds),
+            ..self
         }
     }
 
@@ -60,7 +71,12 @@ impl From<sqlx::Error> for ApiError {
 
 impl<'r> Responder<'r, 'static> for ApiError {
     fn respond_to(self, request: &'r Request<'_>) -> response::Result<'static> {
-        (self.status, Json(json!({ "error": self.message }))).respond_to(request)
+        let mut response =
+            (self.status, Json(json!({ "error": self.message }))).respond_to(request)?;
+        if let Some(seconds) = self.retry_after {
+            response.set_header(Header::new("Retry-After", seconds.to_string()));
+        }
+        Ok(response)
     }
 }
 

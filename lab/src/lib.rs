@@ -30,13 +30,16 @@ pub mod pages;
 // 5. The file you complete.
 pub mod controllers;
 
-// Plumbing: configuration, the database pool, live updates, errors and
-// headers. Worth a look, but the lab does not depend on reading them.
+// Plumbing: configuration, the database pool, live updates, errors,
+// headers, the login rate limit and the purge of expired sessions. Worth a
+// look, but the lab does not depend on reading them.
 pub mod config;
 pub mod db;
 pub mod errors;
 pub mod events;
 pub mod headers;
+pub mod login_limit;
+pub mod purge;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
@@ -54,7 +57,8 @@ use rocket_dyn_templates::Template;
 
 use crate::config::AppConfig;
 use crate::db::Db;
-use crate::events::ChatFeed;
+use crate::events::{ChatFeed, LiveStreams};
+use crate::login_limit::LoginLimiter;
 use crate::models::{MessageManager, SessionManager};
 use crate::pages::SessionScript;
 
@@ -89,6 +93,7 @@ pub fn build_with(figment: Figment, student: StudentWork) -> Rocket<Build> {
             "Session and message managers",
             manage_models,
         ))
+        .attach(purge::on_schedule())
         .attach(Template::fairing())
         .attach(headers::SecurityHeaders)
         .attach(AdHoc::on_liftoff("Announce the address", |rocket| {
@@ -106,12 +111,14 @@ pub fn build_with(figment: Figment, student: StudentWork) -> Rocket<Build> {
         .mount("/", pages::routes())
         .mount("/", api::routes())
         .mount("/", events::routes())
-        .mount("/", student.routes)
+        // Every route of `controllers.rs` counts against the login rate limit.
+        .mount("/", login_limit::limit(student.routes))
         .mount("/static", FileServer::from(config::static_dir()))
         .register("/", errors::catchers())
 }
 
-/// Hands the database pool to the models, once `Db::init` has opened it.
+/// Hands the database pool to the models, once `Db::init` has opened it, and
+/// sets up the limits the configuration asks for.
 async fn manage_models(rocket: Rocket<Build>) -> rocket::fairing::Result {
     let app: AppConfig = match rocket.figment().extract() {
         Ok(app) => app,
@@ -126,5 +133,11 @@ async fn manage_models(rocket: Rocket<Build>) -> rocket::fairing::Result {
     let pool = db.sqlx().clone();
     Ok(rocket
         .manage(SessionManager::new(pool.clone(), app.session_lifetime()))
-        .manage(MessageManager::new(pool)))
+        .manage(MessageManager::new(pool))
+        .manage(LoginLimiter::new(app.login_limit))
+        .manage(LiveStreams::new(
+            app.max_streams,
+            app.max_streams_per_session,
+        ))
+        .manage(app))
 }

@@ -2,6 +2,9 @@
 //! `test-support`): the app on a temporary database, driven by Rocket's
 //! local client, with helpers for the requests the tests make again and again.
 
+pub mod bad_input;
+pub mod http;
+
 use rocket::figment::Figment;
 use rocket::http::{Cookie, Status};
 use rocket::local::asynchronous::{Client, LocalRequest, LocalResponse};
@@ -25,6 +28,14 @@ impl TestApp {
     /// The lab as students get it, on a fresh database.
     pub async fn new() -> TestApp {
         TestApp::with_student(StudentWork::lab(), tempfile::tempdir().unwrap()).await
+    }
+
+    /// The lab on a fresh database, with `settings` over the test configuration:
+    /// `TestApp::configured(|f| f.merge(("login_limit", 3)))`.
+    pub async fn configured(settings: impl FnOnce(Figment) -> Figment) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let figment = settings(test_figment(&dir));
+        TestApp::launch(crate::build_with(figment, StudentWork::lab()), dir).await
     }
 
     /// The app with `student`'s work, on the database in `dir`.
@@ -120,6 +131,23 @@ impl TestApp {
         let response = self.as_user(request, token).dispatch().await;
         assert_eq!(response.status(), Status::Ok);
         response.into_json().await.unwrap()
+    }
+
+    /// How many rows each table has (migrations' own table included), by name.
+    pub async fn row_counts(&self) -> Vec<(String, i64)> {
+        let tables: Vec<(String,)> = sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(self.pool())
+        .await
+        .unwrap();
+        let mut counts = Vec::new();
+        for (table,) in tables {
+            let rows = self.count(&format!("\"{table}\"")).await;
+            counts.push((table, rows));
+        }
+        counts
     }
 
     /// How many rows `table` has.

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use rocket::http::{ContentType, Status};
+use rocket::local::asynchronous::LocalResponse;
 use rocket::serde::json::{json, Value};
 
 use crate::auth::SESSION_COOKIE;
@@ -415,4 +416,163 @@ async fn migrations_create_and_keep_the_database() {
         .await
         .unwrap();
     assert_eq!(sync, 1, "NORMAL");
+}
+
+#[rocket::async_test]
+async fn bad_requests_get_a_json_error_and_change_nothing() {
+    let app = TestApp::new().await;
+    let rows = crate::testing::bad_input::given_routes();
+    assert!(rows.len() >= 30, "{} rows", rows.len());
+    crate::testing::bad_input::assert_refused(&app, &rows).await;
+}
+
+/// Opens `room`'s live stream as `token`'s user.
+async fn open_stream<'c>(app: &'c TestApp, token: &str) -> LocalResponse<'c> {
+    let request = app.client.get("/api/rooms/general/events");
+    app.as_user(request, token).dispatch().await
+}
+
+/// What a stream sends up to and including `text`, within a few seconds.
+async fn read_until(stream: &mut LocalResponse<'_>, text: &str) -> String {
+    use rocket::tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buffer = [0; 1024];
+    while !String::from_utf8_lossy(&seen).contains(text) {
+        let read = rocket::tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer));
+        let n = read.await.expect("the stream went on").unwrap();
+        assert!(n > 0, "the stream ended before {text:?}");
+        seen.extend_from_slice(&buffer[..n]);
+    }
+    String::from_utf8(seen).unwrap()
+}
+
+/// The rest of a stream, which must end by itself within a few seconds.
+async fn rest_of(stream: LocalResponse<'_>) -> String {
+    let rest = rocket::tokio::time::timeout(Duration::from_secs(10), stream.into_string());
+    rest.await
+        .expect("the stream ended within 10 s")
+        .unwrap_or_default()
+}
+
+#[rocket::async_test]
+async fn logging_out_ends_the_sessions_live_streams() {
+    let app = TestApp::new().await;
+    let ada = app.login("ada").await;
+    let bob = app.login("bob").await;
+    let mut first = open_stream(&app, &ada).await;
+    let mut second = open_stream(&app, &ada).await;
+    let bobs = open_stream(&app, &bob).await;
+    app.post_message(&bob, "general", json!({"body": "before"}))
+        .await;
+    // Both streams are live: they deliver what is posted.
+    let mut seen = [
+        read_until(&mut first, "before").await,
+        read_until(&mut second, "before").await,
+    ];
+    let logout = app.client.delete("/api/session");
+    assert_eq!(
+        app.as_user(logout, &ada).dispatch().await.status(),
+        Status::NoContent
+    );
+    app.post_message(&bob, "general", json!({"body": "after"}))
+        .await;
+    seen[0].push_str(&rest_of(first).await);
+    seen[1].push_str(&rest_of(second).await);
+    for stream in seen {
+        assert!(stream.contains("event:end"), "{stream}");
+        assert!(stream.contains("data:logged out"), "{stream}");
+        assert!(!stream.contains("after"), "{stream}");
+    }
+    // Bob's stream goes on: it ends only when the server does.
+    app.client.rocket().shutdown().notify();
+    let stream = rest_of(bobs).await;
+    assert!(stream.contains(r#""body":"after""#), "{stream}");
+    assert!(!stream.contains("event:end"), "{stream}");
+}
+
+#[rocket::async_test]
+async fn a_stream_ends_when_its_session_expires() {
+    let app = TestApp::configured(|f| f.merge(("session_lifetime", 2))).await;
+    let ada = app.login("ada").await;
+    let stream = open_stream(&app, &ada).await;
+    assert_eq!(stream.status(), Status::Ok);
+    let stream = rest_of(stream).await;
+    assert!(stream.contains("data:expired"), "{stream}");
+    assert_eq!(app.me(&ada).await, Status::Unauthorized);
+}
+
+#[rocket::async_test]
+async fn a_stream_ends_when_its_session_is_deleted_by_another_process() {
+    let app = TestApp::new().await;
+    let ada = app.login("ada").await;
+    let stream = open_stream(&app, &ada).await;
+    // What `util sessions clear` does: this server is not told.
+    let other = SessionManager::new(app.pool().clone(), Duration::from_secs(60));
+    assert_eq!(other.delete_all().await.unwrap(), 1);
+    let stream = rest_of(stream).await;
+    assert!(stream.contains("data:ended"), "{stream}");
+}
+
+#[rocket::async_test]
+async fn live_streams_are_capped_per_session_and_in_all() {
+    let app = TestApp::configured(|f| {
+        f.merge(("max_streams_per_session", 2))
+            .merge(("max_streams", 3))
+    })
+    .await;
+    let ada = app.login("ada").await;
+    let bob = app.login("bob").await;
+    let mut open = vec![open_stream(&app, &ada).await, open_stream(&app, &ada).await];
+    let third = open_stream(&app, &ada).await;
+    assert_eq!(third.status(), Status::TooManyRequests);
+    assert!(error_of(third).await.contains("close a tab"));
+    open.push(open_stream(&app, &bob).await);
+    assert!(open.iter().all(|s| s.status() == Status::Ok));
+    let full = open_stream(&app, &bob).await;
+    assert_eq!(full.status(), Status::ServiceUnavailable);
+    assert_eq!(full.headers().get_one("Retry-After"), Some("10"));
+    assert!(error_of(full).await.contains("try again later"));
+    // A closed stream gives its place back.
+    drop(open.pop());
+    assert_eq!(open_stream(&app, &bob).await.status(), Status::Ok);
+}
+
+#[rocket::async_test]
+async fn expired_sessions_are_purged_on_schedule() {
+    let app = TestApp::configured(|f| {
+        f.merge(("session_lifetime", 1))
+            .merge(("session_purge_interval", 1))
+    })
+    .await;
+    app.login("ada").await;
+    app.login("bob").await;
+    assert_eq!(app.count("sessions").await, 2);
+    for _ in 0..50 {
+        if app.count("sessions").await == 0 {
+            return;
+        }
+        rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("expired sessions were still stored 5 s later");
+}
+
+#[rocket::async_test]
+async fn logins_are_rate_limited_per_address() {
+    let app = TestApp::configured(|f| f.merge(("login_limit", 3))).await;
+    let login = |address: &str| {
+        app.client
+            .post("/api/TODO")
+            .remote(address.parse().unwrap())
+    };
+    // The lab's route is a stub, but it counts as a login all the same.
+    for _ in 0..3 {
+        let response = login("192.0.2.1:5000").dispatch().await;
+        assert_eq!(response.status(), Status::NotImplemented);
+    }
+    let refused = login("192.0.2.1:5001").dispatch().await;
+    assert_eq!(refused.status(), Status::TooManyRequests);
+    assert_eq!(refused.headers().get_one("Retry-After"), Some("20"));
+    assert!(error_of(refused).await.contains("too many logins"));
+    let elsewhere = login("192.0.2.2:5000").dispatch().await;
+    assert_eq!(elsewhere.status(), Status::NotImplemented);
 }

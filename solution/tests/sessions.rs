@@ -4,13 +4,21 @@
 use std::collections::HashSet;
 
 use lab::models::hash_token;
+use lab::testing::bad_input::{self, bad, BadRequest};
 use lab::testing::{error_of, TestApp};
-use rocket::http::{ContentType, Status};
+use rocket::figment::Figment;
+use rocket::http::{Method, Status};
 use rocket::serde::json::{json, Value};
 
 async fn solution() -> TestApp {
+    solution_with(|figment| figment).await
+}
+
+/// The solution with `settings` over the test configuration.
+async fn solution_with(settings: impl FnOnce(Figment) -> Figment) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    TestApp::launch(solution::build(lab::testing::test_figment(&dir)), dir).await
+    let figment = settings(lab::testing::test_figment(&dir));
+    TestApp::launch(solution::build(figment), dir).await
 }
 
 /// Logs in through the solution's route, as `session.js` does, and returns the token.
@@ -107,7 +115,8 @@ async fn logout_ends_the_session_for_every_client() {
 
 #[rocket::async_test]
 async fn tokens_are_unique_unguessable_and_hashed_at_rest() {
-    let app = solution().await;
+    // 200 logins from one address: past the login limit, so without it.
+    let app = solution_with(|f| f.merge(("login_limit", 0))).await;
     let mut tokens = HashSet::new();
     for n in 0..200 {
         let name = format!("user{n}");
@@ -128,71 +137,101 @@ async fn tokens_are_unique_unguessable_and_hashed_at_rest() {
     assert!(tokens.iter().all(|t| hashes.contains(&hash_token(t))));
 }
 
+/// Bad logins, as rows of the lab's bad-input table.
+fn bad_logins() -> Vec<BadRequest> {
+    use Method::{Get, Post, Put};
+    let login = "/api/sessions";
+    let name = |username: &str| json!({ "username": username }).to_string();
+    let unprocessable = Status::UnprocessableEntity;
+    vec![
+        bad("an empty name", Post, login)
+            .json(name(""))
+            .gets(unprocessable),
+        bad("a blank name", Post, login)
+            .json(name(" \t "))
+            .gets(unprocessable),
+        bad("invisible characters only", Post, login)
+            .json(name("\u{200B}\u{2060}\u{FEFF}"))
+            .gets(unprocessable),
+        bad("a right-to-left override", Post, login)
+            .json(name("ada\u{202E}nimda"))
+            .gets(unprocessable),
+        bad("a name of 33 characters", Post, login)
+            .json(name(&"x".repeat(33)))
+            .gets(unprocessable),
+        bad("a NUL in the name", Post, login)
+            .json(name("ada\0"))
+            .gets(unprocessable),
+        bad("a number for the name", Post, login)
+            .json(r#"{"username": 7}"#)
+            .gets(unprocessable),
+        bad("a missing key", Post, login)
+            .json(r#"{"name": "ada"}"#)
+            .gets(unprocessable),
+        bad("duplicate keys", Post, login)
+            .json(r#"{"username": "ada", "username": "bob"}"#)
+            .gets(unprocessable),
+        bad("an empty body", Post, login).json(""),
+        bad("form data sent as JSON", Post, login).json("username=ada"),
+        bad("truncated JSON", Post, login).json(r#"{"username": "ad"#),
+        bad("invalid UTF-8", Post, login).json(b"{\"username\": \"\xc3\"}".to_vec()),
+        bad("JSON nested 1,000 deep", Post, login)
+            .json(bad_input::nested("username", 1_000))
+            .gets(unprocessable),
+        bad("a body past the 16 KiB limit", Post, login)
+            .json(name(&"x".repeat(20_000)))
+            .gets(Status::PayloadTooLarge),
+        bad("text/plain", Post, login)
+            .body(Some("text/plain"), name("ada"))
+            .gets(Status::UnsupportedMediaType),
+        bad("a form", Post, login)
+            .body(Some("application/x-www-form-urlencoded"), "username=ada")
+            .gets(Status::UnsupportedMediaType),
+        bad("multipart", Post, login)
+            .body(Some("multipart/form-data; boundary=x"), "--x--\r\n")
+            .gets(Status::UnsupportedMediaType),
+        bad("no Content-Type", Post, login)
+            .body(None, name("ada"))
+            .gets(Status::UnsupportedMediaType),
+        bad("GET of the login route", Get, login).gets(Status::MethodNotAllowed),
+        bad("PUT of the login route", Put, login)
+            .json(name("ada"))
+            .gets(Status::MethodNotAllowed),
+    ]
+}
+
 #[rocket::async_test]
-async fn bad_logins_get_a_4xx_and_no_session() {
+async fn bad_requests_get_a_json_error_and_change_nothing() {
     let app = solution().await;
-    let cases: Vec<(ContentType, String, Status)> = vec![
-        (
-            ContentType::JSON,
-            json!({}).to_string(),
-            Status::UnprocessableEntity,
-        ),
-        (
-            ContentType::JSON,
-            json!({"username": ""}).to_string(),
-            Status::UnprocessableEntity,
-        ),
-        (
-            ContentType::JSON,
-            json!({"username": "   "}).to_string(),
-            Status::UnprocessableEntity,
-        ),
-        (
-            ContentType::JSON,
-            json!({"username": "x".repeat(33)}).to_string(),
-            Status::UnprocessableEntity,
-        ),
-        (
-            ContentType::JSON,
-            json!({"username": "ada\u{0}"}).to_string(),
-            Status::UnprocessableEntity,
-        ),
-        (
-            ContentType::JSON,
-            json!({"username": 7}).to_string(),
-            Status::UnprocessableEntity,
-        ),
-        (
-            ContentType::JSON,
-            json!({"name": "ada"}).to_string(),
-            Status::UnprocessableEntity,
-        ),
-        (ContentType::JSON, "username=ada".into(), Status::BadRequest),
-        (
-            ContentType::Form,
-            "username=ada".into(),
-            Status::UnsupportedMediaType,
-        ),
-        (
-            ContentType::JSON,
-            format!(r#"{{"username": "{}"}}"#, "x".repeat(20_000)),
-            Status::PayloadTooLarge,
-        ),
-    ];
-    for (content_type, body, status) in cases {
-        let response = app
-            .client
+    let mut rows = bad_input::given_routes();
+    rows.extend(bad_logins());
+    bad_input::assert_refused(&app, &rows).await;
+}
+
+#[rocket::async_test]
+async fn logins_past_the_limit_get_429_and_no_session() {
+    let app = solution_with(|f| f.merge(("login_limit", 2))).await;
+    let login = |address: &str| {
+        app.client
             .post("/api/sessions")
-            .header(content_type)
-            .body(&body)
-            .dispatch()
-            .await;
-        assert_eq!(response.status(), status, "{}", &body[..body.len().min(60)]);
-        assert!(!error_of(response).await.is_empty());
+            .remote(address.parse().unwrap())
+            .json(&json!({ "username": "ada" }))
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            login("192.0.2.7:1").dispatch().await.status(),
+            Status::Created
+        );
     }
-    assert_eq!(app.count("sessions").await, 0);
-    let response = app.client.get("/api/sessions").dispatch().await;
-    assert_eq!(response.status(), Status::MethodNotAllowed);
+    let refused = login("192.0.2.7:2").dispatch().await;
+    assert_eq!(refused.status(), Status::TooManyRequests);
+    assert_eq!(refused.headers().get_one("Retry-After"), Some("30"));
+    assert!(error_of(refused).await.contains("try again in 30 s"));
+    assert_eq!(app.count("sessions").await, 2);
+    assert_eq!(
+        login("198.51.100.1:1").dispatch().await.status(),
+        Status::Created
+    );
 }
 
 #[rocket::async_test]

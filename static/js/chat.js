@@ -270,6 +270,15 @@
       addNewMessages([JSON.parse(event.data)]);
     });
 
+    // The session ended (logout in another tab, expiry): the server says why
+    // and closes the stream. Reconnecting would only be refused.
+    source.addEventListener("end", function () {
+      source.close();
+      chat.dataset.live = "closed";
+      showError("Your session has ended. Log in again to keep chatting.");
+      checkSession();
+    });
+
     source.addEventListener("error", function () {
       chat.dataset.live = source.readyState === EventSource.CLOSED ? "closed" : "reconnecting";
       if (source.readyState === EventSource.CLOSED) {

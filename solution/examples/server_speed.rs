@@ -1,0 +1,684 @@
+//! How fast is the kit's server, next to the least Rocket server that does the
+//! same work?
+//!
+//! Two routes are measured:
+//!
+//! - `POST /api/sessions` with `{"username": ...}`: parse the JSON, make a
+//!   random (v4) UUID token, hash it with SHA-256, one `INSERT`, answer
+//!   `201 {"token": ...}`;
+//! - `GET /api/me` with the `session` cookie: one indexed `SELECT` by the
+//!   token's hash, answer `200 {"username": ...}`.
+//!
+//! Each is served by two servers, one at a time, each in a process of its own
+//! on a fresh database:
+//!
+//! - **kit**: `solution::build` (the lab with its login route done), with the
+//!   kit's own configuration and log level, and the login rate limit off;
+//! - **minimal**: a Rocket server written below with only those two routes:
+//!   no templates, no fairings of its own, no catchers, no logging of its own.
+//!   It shares the kit's Rocket configuration, log level and SQLite settings
+//!   (`lab::db::connect_from`), so what differs is only what the kit adds
+//!   around the same work.
+//!
+//! The load comes from this process: keep-alive connections (the bare client
+//! of `lab::testing::http`), each sending its next request as soon as the
+//! last one is answered. Each route is warmed up, then measured for a fixed
+//! time; the rounds alternate which server goes first, and the table shows
+//! each figure's median over the rounds. Any answer that is not 2xx makes the
+//! benchmark fail.
+//!
+//! ```sh
+//! cargo run --release -p solution --example server_speed
+//! cargo run --release -p solution --example server_speed -- --seconds 5 --connections 32
+//! ```
+//!
+//! Options: `--seconds` (measured, per route, default 5), `--warmup` (default
+//! 1), `--connections` (default 32), `--rounds` (default 3), `--sessions`
+//! (tokens `GET /api/me` cycles through, default 1000). The report goes to
+//! stdout as a Markdown table; progress goes to stderr.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lab::testing::http::{Connection, Response};
+use rocket::config::LogLevel;
+use rocket::figment::Figment;
+use rocket::serde::json::json;
+use tempfile::TempDir;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        // The child process: `serve kit|minimal <database file>`.
+        Some("serve") => match (args.get(1), args.get(2)) {
+            (Some(server), Some(database)) => serve(Server::named(server), Path::new(database)),
+            _ => usage("serve needs a server (kit or minimal) and a database file"),
+        },
+        _ => benchmark(&Options::parse(&args)),
+    }
+}
+
+/// The benchmark's settings, from the command line.
+struct Options {
+    seconds: f64,
+    warmup: f64,
+    connections: usize,
+    rounds: usize,
+    sessions: usize,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Options {
+        let mut options = Options {
+            seconds: 5.0,
+            warmup: 1.0,
+            connections: 32,
+            rounds: 3,
+            sessions: 1000,
+        };
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            let Some(value) = args.next() else {
+                usage(&format!("{flag} needs a value"));
+            };
+            match flag.as_str() {
+                "--seconds" => options.seconds = number(flag, value),
+                "--warmup" => options.warmup = number(flag, value),
+                "--connections" => options.connections = number(flag, value),
+                "--rounds" => options.rounds = number(flag, value),
+                "--sessions" => options.sessions = number(flag, value),
+                _ => usage(&format!("unknown option {flag}")),
+            }
+        }
+        if options.seconds <= 0.0 || options.connections == 0 || options.rounds == 0 {
+            usage("--seconds, --connections and --rounds must be above 0");
+        }
+        options.sessions = options.sessions.max(1);
+        options
+    }
+}
+
+fn number<T: FromStr>(flag: &str, value: &str) -> T {
+    value
+        .parse()
+        .unwrap_or_else(|_| usage(&format!("{flag} takes a number, not {value:?}")))
+}
+
+fn usage(problem: &str) -> ! {
+    eprintln!(
+        "server_speed: {problem}\n\
+         usage: server_speed [--seconds S] [--warmup S] [--connections N] [--rounds N] [--sessions N]"
+    );
+    std::process::exit(2)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Server {
+    Kit,
+    Minimal,
+}
+
+impl Server {
+    fn named(name: &str) -> Server {
+        match name {
+            "kit" => Server::Kit,
+            "minimal" => Server::Minimal,
+            _ => usage(&format!("no server called {name:?} (kit or minimal)")),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Server::Kit => "kit",
+            Server::Minimal => "minimal",
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    CreateSession,
+    Me,
+}
+
+impl Route {
+    const ALL: [Route; 2] = [Route::CreateSession, Route::Me];
+
+    fn label(self) -> &'static str {
+        match self {
+            Route::CreateSession => "`POST /api/sessions`",
+            Route::Me => "`GET /api/me`",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The child process: one server.
+// ---------------------------------------------------------------------------
+
+/// The configuration both servers run with: the kit's own (`Rocket.toml`,
+/// `ROCKET_*`, the kit's default log level), on `database`, a free port of
+/// the loopback, and no login rate limit (it would refuse most of the load).
+fn server_figment(database: &Path) -> Figment {
+    lab::config::figment()
+        .merge(("databases.chat.url", database.display().to_string()))
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", 0))
+        .merge(("login_limit", 0))
+}
+
+/// The log level both servers use: the kit's default, as this build sees it.
+fn log_level() -> LogLevel {
+    lab::config::figment()
+        .extract_inner("log_level")
+        .expect("the kit's configuration has a log level")
+}
+
+/// Runs one server until it is killed. Like `#[rocket::launch]`, on Rocket's
+/// own runtime, so both servers get the kit's number of worker threads.
+fn serve(server: Server, database: &Path) {
+    let figment = server_figment(database);
+    let launched = match server {
+        Server::Kit => rocket::execute(solution::build(figment).launch()).map(drop),
+        Server::Minimal => rocket::execute(minimal::launch(figment)),
+    };
+    if let Err(e) = launched {
+        eprintln!("the {} server failed: {e}", server.name());
+        std::process::exit(1);
+    }
+}
+
+/// The least Rocket server that does the same work as the kit's two routes.
+mod minimal {
+    use rocket::fairing::AdHoc;
+    use rocket::figment::Figment;
+    use rocket::http::Status;
+    use rocket::request::{FromRequest, Outcome, Request};
+    use rocket::serde::json::Json;
+    use rocket::{get, post, routes, State};
+    use serde::{Deserialize, Serialize};
+    use sqlx::SqlitePool;
+
+    use lab::domain::Username;
+    use lab::models::{hash_token, unix_now};
+
+    struct Sessions {
+        pool: SqlitePool,
+        lifetime: i64,
+    }
+
+    #[derive(Deserialize)]
+    struct Login {
+        username: String,
+    }
+
+    #[derive(Serialize)]
+    struct NewSession {
+        token: String,
+    }
+
+    #[derive(Serialize)]
+    struct Me {
+        username: String,
+    }
+
+    /// The kit's `create_session` and `SessionManager::create`, minus its log line.
+    #[post("/api/sessions", format = "json", data = "<login>")]
+    async fn create_session(
+        login: Json<Login>,
+        sessions: &State<Sessions>,
+    ) -> Result<(Status, Json<NewSession>), Status> {
+        let username = Username::parse(&login.username).map_err(|_| Status::UnprocessableEntity)?;
+        let token = uuid::Uuid::new_v4().to_string();
+        let now = unix_now();
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(hash_token(&token))
+        .bind(username.as_str())
+        .bind(now)
+        .bind(now.saturating_add(sessions.lifetime))
+        .execute(&sessions.pool)
+        .await
+        .map_err(|_| Status::InternalServerError)?;
+        Ok((Status::Created, Json(NewSession { token })))
+    }
+
+    /// The kit's `User` guard and `me` route in one: the same query.
+    #[get("/api/me")]
+    async fn me(token: SessionToken<'_>, sessions: &State<Sessions>) -> Result<Json<Me>, Status> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT username, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(hash_token(token.0))
+        .bind(unix_now())
+        .fetch_optional(&sessions.pool)
+        .await
+        .map_err(|_| Status::InternalServerError)?;
+        let (username, _expires_at) = row.ok_or(Status::Unauthorized)?;
+        Ok(Json(Me { username }))
+    }
+
+    /// The `session` cookie's value, read from the `Cookie` headers by hand.
+    struct SessionToken<'r>(&'r str);
+
+    #[rocket::async_trait]
+    impl<'r> FromRequest<'r> for SessionToken<'r> {
+        type Error = ();
+
+        async fn from_request(request: &'r Request<'_>) -> Outcome<Self, ()> {
+            let token = request
+                .headers()
+                .get("Cookie")
+                .flat_map(|header| header.split(';'))
+                .find_map(|pair| pair.trim().strip_prefix("session="));
+            match token {
+                Some(token) => Outcome::Success(SessionToken(token)),
+                None => Outcome::Error((Status::Unauthorized, ())),
+            }
+        }
+    }
+
+    /// Opens the database as the kit does (same pool, pragmas, migrations)
+    /// and serves the two routes until the process is killed.
+    pub async fn launch(figment: Figment) -> Result<(), rocket::Error> {
+        let pool = lab::db::connect_from(&figment)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let lifetime: u64 = figment
+            .extract_inner("session_lifetime")
+            .expect("a session lifetime");
+        rocket::custom(figment)
+            .manage(Sessions {
+                pool,
+                lifetime: lifetime as i64,
+            })
+            .mount("/", routes![create_session, me])
+            .attach(AdHoc::on_liftoff("Announce the address", |rocket| {
+                Box::pin(async move {
+                    let config = rocket.config();
+                    println!(
+                        "Minimal server ready at http://{}:{}/",
+                        config.address, config.port
+                    );
+                })
+            }))
+            .launch()
+            .await
+            .map(drop)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The parent process: the load and the report.
+// ---------------------------------------------------------------------------
+
+/// One server process, killed and waited for when dropped (also on a panic).
+struct ServerProcess {
+    child: Child,
+    address: SocketAddr,
+    // Dropped after the child is gone: the database lives here.
+    _dir: TempDir,
+}
+
+impl ServerProcess {
+    /// Starts `server` on a fresh database and waits for its ready line.
+    fn start(server: Server) -> ServerProcess {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let database = dir.path().join("chat.sqlite3");
+        let mut child = Command::new(std::env::current_exe().expect("this program's path"))
+            .arg("serve")
+            .arg(server.name())
+            .arg(&database)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the server process starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let address = loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.kill();
+                panic!("the {} server exited before it was ready", server.name());
+            }
+            if let Some(address) = ready_address(&line) {
+                break address;
+            }
+        };
+        // Whatever the server prints later goes to our stderr, so that a full
+        // pipe never blocks it and its errors are seen.
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                eprintln!("  [{}] {line}", server.name());
+            }
+        });
+        ServerProcess {
+            child,
+            address,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The address in `... ready at http://127.0.0.1:PORT/`, the line both servers print.
+fn ready_address(line: &str) -> Option<SocketAddr> {
+    let (_, rest) = line.split_once("ready at http://")?;
+    rest.trim().trim_end_matches('/').parse().ok()
+}
+
+/// What one route did on one server in one round.
+#[derive(Clone, Default)]
+struct Stats {
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    errors: usize,
+    /// The first non-2xx answer, to show when the benchmark fails.
+    first_error: Option<String>,
+}
+
+/// Every round's figures of one server and route.
+struct Series {
+    server: Server,
+    route: Route,
+    rounds: Vec<Stats>,
+}
+
+fn benchmark(options: &Options) {
+    let mut series: Vec<Series> = [Server::Kit, Server::Minimal]
+        .into_iter()
+        .flat_map(|server| {
+            Route::ALL.map(|route| Series {
+                server,
+                route,
+                rounds: Vec::new(),
+            })
+        })
+        .collect();
+    for round in 0..options.rounds {
+        // Alternate who goes first, so that neither always gets the cooler machine.
+        let order = if round % 2 == 0 {
+            [Server::Kit, Server::Minimal]
+        } else {
+            [Server::Minimal, Server::Kit]
+        };
+        for server in order {
+            for (route, stats) in Route::ALL.into_iter().zip(measure(server, options)) {
+                eprintln!(
+                    "round {}/{}  {:<7}  {:<22}  {:>8.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+                    round + 1,
+                    options.rounds,
+                    server.name(),
+                    route.label(),
+                    stats.requests_per_second,
+                    stats.p50_ms,
+                    stats.p99_ms,
+                    stats.errors
+                );
+                let slot = series
+                    .iter_mut()
+                    .find(|s| s.server == server && s.route == route)
+                    .expect("every server and route has a series");
+                slot.rounds.push(stats);
+            }
+        }
+    }
+    println!("{}", report(&series, options));
+    fail_on_errors(&series);
+}
+
+/// Both routes on a fresh process of `server`: session creation, then
+/// `GET /api/me` over sessions made for it.
+fn measure(server: Server, options: &Options) -> [Stats; 2] {
+    let process = ServerProcess::start(server);
+    let address = process.address;
+    // One thread for the whole load: it leaves the most CPU to the server.
+    let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the load");
+    runtime.block_on(async {
+        let none = Arc::new(Vec::new());
+        let create = run_load(address, Route::CreateSession, none, options).await;
+        let tokens = Arc::new(make_sessions(address, options.sessions).await);
+        let me = run_load(address, Route::Me, tokens, options).await;
+        [create, me]
+    })
+}
+
+/// `count` sessions made through the server, checked to work.
+async fn make_sessions(address: SocketAddr, count: usize) -> Vec<String> {
+    let mut connection = Connection::open(address).await.expect("a connection");
+    let mut tokens = Vec::with_capacity(count);
+    for n in 0..count {
+        let response = request(&mut connection, Route::CreateSession, &[], n).await;
+        assert_eq!(response.status, 201, "a login failed: {}", response.text());
+        let token = response.json()["token"].as_str().map(str::to_owned);
+        tokens.push(token.expect("a login answers with a token"));
+    }
+    let response = request(&mut connection, Route::Me, &tokens, 0).await;
+    assert_eq!(
+        response.json()["username"],
+        json!(username(0)),
+        "GET /api/me does not know the session just made: {}",
+        response.text()
+    );
+    tokens
+}
+
+/// The username of the `n`th login.
+fn username(n: usize) -> String {
+    format!("user{}", n % 1000)
+}
+
+/// One request of `route`; the `n`th of its connection's series.
+async fn request(
+    connection: &mut Connection,
+    route: Route,
+    tokens: &[String],
+    n: usize,
+) -> Response {
+    let response = match route {
+        Route::CreateSession => {
+            let body = json!({ "username": username(n) });
+            connection.post_json("/api/sessions", &body).await
+        }
+        Route::Me => {
+            connection
+                .get_as("/api/me", &tokens[n % tokens.len()])
+                .await
+        }
+    };
+    response.unwrap_or_else(|e| panic!("{} failed: {e}", route.label()))
+}
+
+/// Requests sent by one connection, and the latency of each.
+#[derive(Default)]
+struct Sample {
+    latencies: Vec<Duration>,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+/// Loads `route` from every connection at once: a warm-up, then the measure.
+async fn run_load(
+    address: SocketAddr,
+    route: Route,
+    tokens: Arc<Vec<String>>,
+    options: &Options,
+) -> Stats {
+    let measured = Duration::from_secs_f64(options.seconds);
+    let start = Instant::now() + Duration::from_secs_f64(options.warmup);
+    let end = start + measured;
+    let tasks: Vec<_> = (0..options.connections)
+        .map(|id| {
+            let tokens = Arc::clone(&tokens);
+            let stride = options.connections;
+            rocket::tokio::spawn(async move {
+                drive(address, route, &tokens, id, stride, start, end).await
+            })
+        })
+        .collect();
+    let mut total = Sample::default();
+    for task in tasks {
+        let sample = task.await.expect("a load task finishes");
+        total.latencies.extend(sample.latencies);
+        total.errors += sample.errors;
+        total.first_error = total.first_error.or(sample.first_error);
+    }
+    summarize(total, measured)
+}
+
+/// One connection's requests, back to back until `end`; those sent from
+/// `start` on and answered by `end` are recorded.
+async fn drive(
+    address: SocketAddr,
+    route: Route,
+    tokens: &[String],
+    id: usize,
+    stride: usize,
+    start: Instant,
+    end: Instant,
+) -> Sample {
+    let mut connection = Connection::open(address).await.expect("a connection");
+    let mut sample = Sample::default();
+    // Connections take turns through the numbers, so they use different tokens.
+    let mut n = id;
+    loop {
+        let sent = Instant::now();
+        let response = request(&mut connection, route, tokens, n).await;
+        let answered = Instant::now();
+        if answered > end {
+            return sample;
+        }
+        if sent >= start {
+            sample.latencies.push(answered - sent);
+            if !(200..300).contains(&response.status) {
+                sample.errors += 1;
+                sample
+                    .first_error
+                    .get_or_insert_with(|| format!("{} {}", response.status, response.text()));
+            }
+        }
+        n += stride;
+    }
+}
+
+fn summarize(mut sample: Sample, measured: Duration) -> Stats {
+    sample.latencies.sort_unstable();
+    Stats {
+        requests_per_second: sample.latencies.len() as f64 / measured.as_secs_f64(),
+        p50_ms: percentile_ms(&sample.latencies, 50.0),
+        p99_ms: percentile_ms(&sample.latencies, 99.0),
+        errors: sample.errors,
+        first_error: sample.first_error,
+    }
+}
+
+/// The nearest-rank percentile of sorted latencies, in milliseconds.
+fn percentile_ms(sorted: &[Duration], percent: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (percent / 100.0 * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[middle]
+    } else {
+        (values[middle - 1] + values[middle]) / 2.0
+    }
+}
+
+/// The median figures of one server and route.
+struct Medians {
+    requests_per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl Series {
+    fn medians(&self) -> Medians {
+        let of = |figure: fn(&Stats) -> f64| median(self.rounds.iter().map(figure).collect());
+        Medians {
+            requests_per_second: of(|s| s.requests_per_second),
+            p50_ms: of(|s| s.p50_ms),
+            p99_ms: of(|s| s.p99_ms),
+        }
+    }
+}
+
+/// The Markdown report: the settings in a sentence, then one row per route.
+fn report(series: &[Series], options: &Options) -> String {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out = format!(
+        "{} keep-alive connections, {} s warm-up then {} s measured per route and server, \
+         median of {} round(s); both servers at Rocket log level `{}` (the kit's default), \
+         login limit off; server and load generator share {cpus} CPUs.\n\n",
+        options.connections,
+        options.warmup,
+        options.seconds,
+        options.rounds,
+        log_level(),
+    );
+    out.push_str("| Route | Kit req/s | Minimal req/s | Kit / minimal | Kit p50 / p99 (ms) | Minimal p50 / p99 (ms) |\n");
+    out.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    for route in Route::ALL {
+        let of = |server: Server| {
+            series
+                .iter()
+                .find(|s| s.server == server && s.route == route)
+                .expect("every server and route has a series")
+                .medians()
+        };
+        let (kit, minimal) = (of(Server::Kit), of(Server::Minimal));
+        out.push_str(&format!(
+            "| {} | {:.0} | {:.0} | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} |\n",
+            route.label(),
+            kit.requests_per_second,
+            minimal.requests_per_second,
+            kit.requests_per_second / minimal.requests_per_second,
+            kit.p50_ms,
+            kit.p99_ms,
+            minimal.p50_ms,
+            minimal.p99_ms,
+        ));
+    }
+    out
+}
+
+/// Ends the program with an error if any answer was not 2xx.
+fn fail_on_errors(series: &[Series]) {
+    let mut failed = false;
+    for s in series {
+        let errors: usize = s.rounds.iter().map(|r| r.errors).sum();
+        if errors > 0 {
+            failed = true;
+            let first = s.rounds.iter().find_map(|r| r.first_error.as_deref());
+            eprintln!(
+                "FAILED: {} answered {} {errors} time(s) with a non-2xx status; first: {}",
+                s.server.name(),
+                s.route.label(),
+                first.unwrap_or("?")
+            );
+        }
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}
