@@ -9,6 +9,7 @@ use rocket::serde::json::{json, Value};
 
 use crate::auth::SESSION_COOKIE;
 use crate::domain::Username;
+use crate::events::LiveStreams;
 use crate::models::{hash_token, SessionManager};
 use crate::testing::{error_of, TestApp};
 use crate::StudentWork;
@@ -533,7 +534,10 @@ async fn live_streams_are_capped_per_session_and_in_all() {
     assert_eq!(full.headers().get_one("Retry-After"), Some("10"));
     assert!(error_of(full).await.contains("try again later"));
     // A closed stream gives its place back.
+    let streams = app.client.rocket().state::<LiveStreams>().unwrap();
+    assert_eq!(streams.open_count(), 3);
     drop(open.pop());
+    assert_eq!(streams.open_count(), 2);
     assert_eq!(open_stream(&app, &bob).await.status(), Status::Ok);
 }
 
