@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rocket::http::Status;
 use rocket::response::stream::{Event, EventStream};
@@ -20,7 +20,7 @@ use rocket::{get, routes, Route, Shutdown, State};
 use crate::auth::User;
 use crate::domain::{Invalid, RoomName};
 use crate::errors::ApiError;
-use crate::models::{unix_now, Message, SessionManager};
+use crate::models::{Message, SessionManager};
 
 /// How often a stream asks the database whether its session still exists,
 /// for sessions ended by another process (`util`).
@@ -196,7 +196,11 @@ async fn room_events(
     let mut messages = feed.0.subscribe();
     let mut notices = streams.notices.subscribe();
     let sessions = sessions.inner().clone();
-    let left = Duration::from_secs(user.expires_at.saturating_sub(unix_now()).max(0) as u64);
+    // To the instant the guard starts refusing the token, not to a whole second near it.
+    let expires = UNIX_EPOCH + Duration::from_secs(user.expires_at.max(0) as u64);
+    let left = expires
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
     let expiry = time::sleep(left);
     let mut recheck = time::interval_at(Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
     Ok(EventStream! {
