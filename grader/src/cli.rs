@@ -248,8 +248,11 @@ enum Format {
     /// One self-contained page, screenshots inline (best with --output)
     Html,
     /// For GitHub Actions: the report, an annotation per failed check and the
-    /// `Points X/Y` line; the job summary and Classroom's result where the step has them
+    /// `Points X/Y` line; the job summary where the step has one
     Github,
+    /// Classroom 50's result.json; with --output, release-body.md beside it,
+    /// and `status` and `summary` in $GITHUB_OUTPUT where the step has one
+    Classroom50,
 }
 
 fn parse_points(raw: &str) -> Result<(String, u32), String> {
@@ -548,11 +551,15 @@ async fn check(args: CheckArgs) -> ExitCode {
         Format::Github => {
             render::human(&report, args.verbose, Style::PLAIN) + "\n" + &render::github(&report)
         }
+        Format::Classroom50 => render::classroom50(&report),
     };
-    if args.format == Format::Github {
-        if let Err(e) = render::write_github_step_files(&report) {
-            eprintln!("grader: cannot write the GitHub step's summary or output: {e}");
-        }
+    let step_files = match args.format {
+        Format::Github => render::write_github_step_files(&report),
+        Format::Classroom50 => write_classroom50_files(&report, args.output.as_deref()),
+        _ => Ok(()),
+    };
+    if let Err(e) = step_files {
+        eprintln!("grader: cannot write the GitHub step's files: {e}");
     }
     match &args.output {
         Some(file) => {
@@ -565,6 +572,19 @@ async fn check(args: CheckArgs) -> ExitCode {
         None => say_raw(&in_format(terminal)),
     }
     ExitCode::from(report.exit_code())
+}
+
+/// Beside Classroom 50's `result.json` (`output`), its `release-body.md`;
+/// and `status` and `summary` in `$GITHUB_OUTPUT` where the step has one.
+fn write_classroom50_files(report: &crate::Report, output: Option<&Path>) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(file) = output {
+        let body = file.parent().unwrap_or(Path::new(".")).join("release-body.md");
+        write_report(&body, &render::classroom50::release_body(report))?;
+    }
+    let Some(outputs) = std::env::var_os("GITHUB_OUTPUT") else { return Ok(()) };
+    let lines = render::classroom50::step_outputs(report);
+    std::fs::OpenOptions::new().create(true).append(true).open(outputs)?.write_all(lines.as_bytes())
 }
 
 /// The progress display, where stderr is a terminal and `--quiet` is not given.

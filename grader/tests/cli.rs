@@ -383,8 +383,9 @@ fn a_changed_given_file_is_named_and_can_fail_the_grade() {
 }
 
 /// `--format github` in a GitHub Actions step: annotations and the points line
-/// on stdout, the job summary and Classroom's result in the step's files.
-/// `--format junit` and `gradescope` carry the same checks.
+/// on stdout, the job summary in the step's file; `--format classroom50` in
+/// Classroom 50's runner: its three files. `--format junit` and `gradescope`
+/// carry the same checks.
 #[test]
 fn the_platform_formats_carry_the_grade() {
     let edits = vec![Edit { file: "lab/src/models.rs", from: "\n", to: "\n// a student was here\n" }];
@@ -426,17 +427,33 @@ fn the_platform_formats_carry_the_grade() {
         "{summary}"
     );
     assert!(summary.contains("- lab/src/models.rs (changed: +1 −0 lines)"), "{summary}");
-    let outputs = std::fs::read_to_string(&outputs).unwrap();
-    let encoded = outputs.trim().strip_prefix("result=").expect("a result output");
-    use base64::Engine;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).unwrap();
-    let result: serde_json::Value = serde_json::from_slice(&decoded).unwrap();
+    assert!(summary.contains("feedback, not your grade"), "{summary}");
+    // No output for GitHub Classroom's retired reporter: nothing for a forged step to stand in for.
+    assert!(!outputs.exists(), "{}", std::fs::read_to_string(&outputs).unwrap_or_default());
+
+    // Classroom 50: result.json as --output, release-body.md beside it, status and summary as outputs.
+    let result_file = step.path().join("result.json");
+    let classroom50 = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(args)
+        .args(["--format", "classroom50", "--output", result_file.to_str().unwrap()])
+        .envs(common::classroom50_runner().1)
+        .env("GITHUB_OUTPUT", &outputs)
+        .output()
+        .unwrap();
+    assert_eq!(classroom50.status.code(), Some(1), "{}", text(&classroom50.stderr));
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&result_file).unwrap()).unwrap();
+    let who = common::classroom50_runner().0;
+    assert_eq!(grader::render::classroom50::problems(&result, &who), Vec::<String>::new(), "{result:#}");
     assert_eq!(
-        (result["version"].as_u64(), result["status"].as_str()),
-        (Some(1), Some("fail")),
-        "{result:#}"
+        result["tests"][0]["test-name"],
+        "given-files-untouched: The given files are as the kit gave them"
     );
-    assert_eq!(result["tests"][0]["name"], "given-files-untouched");
+    assert_eq!(result["changed_given_files"][0]["path"], "lab/src/models.rs");
+    let body = std::fs::read_to_string(step.path().join("release-body.md")).unwrap();
+    assert!(body.contains("lab/src/models.rs (changed: +1 −0 lines)"), "{body}");
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    assert_eq!(outputs, "status=failure\nsummary=Feedback: 0/0 points, 1 check failed\n");
 
     let junit = text(&grader(&[&args[..], &["--format", "junit"]].concat()).stdout);
     let doc = roxmltree::Document::parse(&junit).expect("well-formed XML");

@@ -397,6 +397,18 @@ fn formats_disagree(report: &Report) -> Vec<String> {
     if lines.last() != Some(&format!("Points {}/{}", report.score, report.max_score).as_str()) {
         wrong.push("GitHub's output does not end with the points line".into());
     }
+    let who = common::classroom50_runner().0;
+    let result = grader::render::classroom50::result(report, &who);
+    for problem in grader::render::classroom50::problems(&result, &who) {
+        wrong.push(format!("Classroom 50's runner would refuse the result: {problem}"));
+    }
+    if result["score"] != report.score || result["max-score"] != report.max_score {
+        wrong.push(format!("Classroom 50's result scores {}/{}", result["score"], result["max-score"]));
+    }
+    let body = grader::render::classroom50::release_body(report);
+    if body.lines().any(|l| l.trim_start().starts_with("::")) || body.contains("##[") {
+        wrong.push(format!("Classroom 50's release body holds a workflow command:\n{body}"));
+    }
     wrong
 }
 

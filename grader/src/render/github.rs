@@ -1,17 +1,14 @@
 //! `--format github`, for a GitHub Actions step: a workflow command per
 //! failed check (an annotation on the student's file and line where the hint
-//! names one) and per changed given file, then the `Points X/Y` line GitHub
-//! Classroom reads. Where the step has them, it also appends the Markdown
-//! job summary to `$GITHUB_STEP_SUMMARY` and the Classroom grading reporter's
-//! `result` to `$GITHUB_OUTPUT` (see [`write_step_files`]).
+//! names one) and per changed given file, then a `Points X/Y` line. Where
+//! the step has one, it also appends the Markdown job summary to
+//! `$GITHUB_STEP_SUMMARY` (see [`write_step_files`]). All of it is feedback:
+//! the workflow that runs it is the student's own file.
 //!
 //! Text from the submission goes through the workflow commands' own
 //! escaping, so it cannot end a command early or start another.
 
 use std::fmt::Write;
-
-use base64::Engine;
-use serde_json::json;
 
 use crate::kit::kit;
 use crate::report::{Report, Status};
@@ -48,7 +45,12 @@ pub fn github(report: &Report) -> String {
 
 /// The job summary: a table of the checks, their points and hints.
 pub fn summary(report: &Report) -> String {
-    let mut out = format!("## {}: {}/{} points\n\n", kit().lab.title, report.score, report.max_score);
+    let mut out =
+        format!("## Feedback on {}: {}/{} points\n\n", kit().lab.title, report.score, report.max_score);
+    out.push_str(
+        "Graded by this repository's own workflow, which you can edit: feedback, not your grade. \
+         Your instructor grades your work again with their own grader.\n\n",
+    );
     out.push_str("| | check | points | what to do |\n| --- | --- | --- | --- |\n");
     for check in &report.checks {
         let mark = match check.status {
@@ -85,42 +87,12 @@ pub fn summary(report: &Report) -> String {
     out
 }
 
-/// The result GitHub Classroom's grading reporter reads from a runner's
-/// `result` output: base64 of its JSON.
-pub fn classroom_result(report: &Report) -> String {
-    let tests: Vec<_> = report
-        .checks
-        .iter()
-        .map(|check| {
-            json!({
-                "name": check.id,
-                "status": match check.status { Status::Pass => "pass", Status::Error => "error", _ => "fail" },
-                "message": check.hint.clone().unwrap_or_else(|| check.message.clone()),
-                "score": check.points,
-                "max_score": check.max_points,
-                "execution_time": format!("{:.3}s", check.duration_ms as f64 / 1000.0),
-            })
-        })
-        .collect();
-    let status = match report.exit_code() {
-        0 => "pass",
-        1 => "fail",
-        _ => "error",
-    };
-    let result = json!({ "version": 1, "status": status, "max_score": report.max_score, "tests": tests });
-    base64::engine::general_purpose::STANDARD.encode(result.to_string())
-}
-
 /// In a GitHub Actions step: appends the job summary to `$GITHUB_STEP_SUMMARY`
-/// and `result=...` to `$GITHUB_OUTPUT`, each only where the variable is set.
+/// where the variable is set.
 pub fn write_step_files(report: &Report) -> std::io::Result<()> {
     use std::io::Write;
-    let append = |variable: &str, text: &str| -> std::io::Result<()> {
-        let Some(path) = std::env::var_os(variable) else { return Ok(()) };
-        std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(text.as_bytes())
-    };
-    append("GITHUB_STEP_SUMMARY", &summary(report))?;
-    append("GITHUB_OUTPUT", &format!("result={}\n", classroom_result(report)))
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else { return Ok(()) };
+    std::fs::OpenOptions::new().create(true).append(true).open(path)?.write_all(summary(report).as_bytes())
 }
 
 /// The student file and line a text names: `lab/src/controllers.rs, TODO 1

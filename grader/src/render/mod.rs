@@ -1,14 +1,16 @@
 //! Renderers: the report as a person reads it in a terminal, or as JSON;
 //! as a page (`html`); and for the platforms that grade (`junit`,
-//! `gradescope`, `github`), each from the same report.
+//! `gradescope`, `github`, `classroom50`), each from the same report.
 
 use std::fmt::Write;
 
+pub mod classroom50;
 mod github;
 mod gradescope;
 mod html;
 mod junit;
 
+pub use classroom50::classroom50;
 pub use github::{github, write_step_files as write_github_step_files};
 pub use gradescope::gradescope;
 pub use html::html;
@@ -201,19 +203,21 @@ fn details(out: &mut String, check: &CheckResult, verbose: bool, style: Style) {
 }
 
 /// Text that came from the submission, made inert for a terminal or a CI log:
-/// control characters (escape sequences, carriage returns, bells) are shown
-/// as escapes, and no line can start a CI workflow command (`::error::`).
+/// control characters (escape sequences, carriage returns, bells) and the
+/// format characters that reorder or hide text (bidi controls, byte-order
+/// marks) are shown as escapes, and no line can start a CI workflow command
+/// (`::error::`) nor hold GitHub's older form (`##[add-mask]`) anywhere.
 pub fn inert(text: &str) -> String {
     let mut shown = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\t' => shown.push(c),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => {
-                shown.push_str(&c.escape_default().to_string())
-            }
+            c if c.is_control() || hides_or_reorders(c) => shown.push_str(&c.escape_default().to_string()),
             c => shown.push(c),
         }
     }
+    // A zero-width space between the two `#`s keeps GitHub from reading a command.
+    let shown = shown.replace("##[", "#\u{200B}#[");
     shown
         .split('\n')
         .map(|line| match line.trim_start().strip_prefix("::") {
@@ -223,6 +227,13 @@ pub fn inert(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Line and paragraph separators, bidi embeddings, overrides and isolates,
+/// the marks that flip a line's direction, and the byte-order mark: shown as
+/// they are, they make a text read otherwise than it is.
+fn hides_or_reorders(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{FEFF}')
 }
 
 /// Text for HTML and XML, as character data or an attribute value: markup
@@ -278,6 +289,10 @@ mod tests {
         assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
         assert!(shown.contains("\\u{1b}[31mred"), "{shown}");
         assert!(shown.lines().all(|l| !l.trim_start().starts_with("::")), "{shown}");
+        let older = inert("error: x ##[add-mask]secret ##[stop-commands]tok");
+        assert!(!older.contains("##["), "{older}");
+        let reordered = inert("user\u{202E}txt.exe\u{2066}a\u{200F}\u{FEFF}");
+        assert_eq!(reordered, "user\\u{202e}txt.exe\\u{2066}a\\u{200f}\\u{feff}");
         let mut check = crate::report::CheckResult::new("x", "t", 1);
         check.status = Status::Fail;
         check.message = hostile.into();

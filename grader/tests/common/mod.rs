@@ -338,3 +338,25 @@ pub fn run_grader(args: &[&str]) -> std::process::Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// The identity Classroom 50's runner gives a grade in the tests, and the
+/// same as the runner's environment variables.
+pub fn classroom50_runner() -> (grader::render::classroom50::Identity, Vec<(&'static str, String)>) {
+    let who = grader::render::classroom50::Identity {
+        classroom: "cs101".into(),
+        assignment: "sessions".into(),
+        submission: "submit/20261130T120000Z-abc1234".into(),
+        commit: "https://example.invalid/commit".into(),
+        release: "https://example.invalid/release".into(),
+        review: "https://example.invalid/review".into(),
+    };
+    let env = vec![
+        ("CLASSROOM", who.classroom.clone()),
+        ("ASSIGNMENT", who.assignment.clone()),
+        ("SUBMISSION_TAG", who.submission.clone()),
+        ("COMMIT_URL", who.commit.clone()),
+        ("RELEASE_URL", who.release.clone()),
+        ("REVIEW_URL", who.review.clone()),
+    ];
+    (who, env)
+}
