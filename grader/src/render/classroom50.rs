@@ -312,27 +312,28 @@ mod tests {
             edit(&mut result);
             problems(&result, &who())
         };
-        let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-            ("schema", Box::new(|r| r["schema"] = "classroom50/result/v2".into())),
-            ("classroom", Box::new(|r| r["classroom"] = "other".into())),
-            ("assignment", Box::new(|r| r["assignment"] = "other".into())),
-            ("submission", Box::new(|r| r["submission"] = "v1".into())),
-            ("commit", Box::new(|r| r["commit"] = "".into())),
-            ("release", Box::new(|r| r["release"] = Value::Null)),
-            ("review", Box::new(|r| r["review"] = 3.into())),
-            ("over", Box::new(|r| r["score"] = 26.into())),
-            ("negative", Box::new(|r| r["score"] = (-1).into())),
-            ("float", Box::new(|r| r["max-score"] = 25.5.into())),
-            ("boolean", Box::new(|r| r["score"] = true.into())),
-            ("tests", Box::new(|r| r["tests"] = "none".into())),
-            ("name", Box::new(|r| r["tests"][0]["test-name"] = "".into())),
-            ("passed", Box::new(|r| r["tests"][0]["passed"] = "yes".into())),
-            ("test score", Box::new(|r| r["tests"][0]["score"] = 6.into())),
-            ("test float", Box::new(|r| r["tests"][0]["max-score"] = 5.0.into())),
-            ("sum", Box::new(|r| r["tests"][0]["score"] = 4.into())),
+        type Break = fn(&mut Value);
+        let cases: Vec<(&str, Break)> = vec![
+            ("schema", |r| r["schema"] = "classroom50/result/v2".into()),
+            ("classroom", |r| r["classroom"] = "other".into()),
+            ("assignment", |r| r["assignment"] = "other".into()),
+            ("submission", |r| r["submission"] = "v1".into()),
+            ("commit", |r| r["commit"] = "".into()),
+            ("release", |r| r["release"] = Value::Null),
+            ("review", |r| r["review"] = 3.into()),
+            ("over", |r| r["score"] = 26.into()),
+            ("negative", |r| r["score"] = (-1).into()),
+            ("float", |r| r["max-score"] = 25.5.into()),
+            ("boolean", |r| r["score"] = true.into()),
+            ("tests", |r| r["tests"] = "none".into()),
+            ("name", |r| r["tests"][0]["test-name"] = "".into()),
+            ("passed", |r| r["tests"][0]["passed"] = "yes".into()),
+            ("test score", |r| r["tests"][0]["score"] = 6.into()),
+            ("test float", |r| r["tests"][0]["max-score"] = 5.0.into()),
+            ("sum", |r| r["tests"][0]["score"] = 4.into()),
         ];
         for (what, edit) in cases {
-            assert!(!broken(&*edit).is_empty(), "a result with a bad {what} was taken");
+            assert!(!broken(&edit).is_empty(), "a result with a bad {what} was taken");
         }
     }
 
