@@ -55,8 +55,8 @@ pub enum Command {
     Batch(Box<BatchArgs>),
     /// Grade, then grade again each time a student file is saved
     Watch(Box<WatchArgs>),
-    /// Write what a platform grades with: a Gradescope autograder, or the
-    /// students' template repository for GitHub Classroom
+    /// Write what a platform grades with: a Gradescope autograder, a Classroom
+    /// 50 autograder, or the students' template repository
     #[command(subcommand)]
     Export(Export),
 }
@@ -73,8 +73,25 @@ pub enum Export {
         #[arg(long, value_name = "DIR")]
         kit: Option<PathBuf>,
     },
+    /// The `autograder.py` of a Classroom 50 assignment: it installs this
+    /// kit's grader at a pinned commit and grades the student's checkout
+    Classroom50 {
+        /// The folder to write: a new or empty one
+        dir: PathBuf,
+        /// The GitHub repository of this kit, from which the autograder installs the grader
+        #[arg(long, value_name = "OWNER/NAME")]
+        kit_repo: String,
+        /// The tag or commit of the kit that grades, pinned as its commit
+        /// [default: the kit's current commit]
+        #[arg(long, value_name = "REF")]
+        kit_ref: Option<String>,
+        /// The kit to export [default: this kit]
+        #[arg(long, value_name = "DIR")]
+        kit: Option<PathBuf>,
+    },
     /// The students' template repository (no solution, no grader), with a
-    /// Grade workflow that builds this kit's grader at a pinned tag or commit
+    /// Feedback workflow and a README that install this kit's grader at a
+    /// pinned tag or commit
     Student {
         /// The folder to write: a new or empty one
         dir: PathBuf,
@@ -124,7 +141,7 @@ pub struct BatchArgs {
 /// The options of `grader watch`.
 #[derive(Args)]
 pub struct WatchArgs {
-    /// The Cargo workspace to watch and grade [default: this kit]
+    /// The Cargo workspace to watch and grade [default: as for `check`]
     #[arg(long, value_name = "DIR")]
     path: Option<PathBuf>,
     /// The package whose server is graded [default: lab]
@@ -140,7 +157,8 @@ pub struct WatchArgs {
 /// The options of a grade.
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The Cargo workspace to grade, such as a student's clone [default: this kit]
+    /// The Cargo workspace to grade, such as a student's clone [default: the
+    /// one around the current folder that holds a kit.toml, else this kit]
     #[arg(long, value_name = "DIR", conflicts_with = "url")]
     path: Option<PathBuf>,
     /// The package whose server is graded (`solution` for the reference answer) [default: lab]
@@ -398,7 +416,7 @@ async fn batch(args: BatchArgs) -> ExitCode {
 
 /// `grader watch`: grade on every save of a student file, until `q` or Ctrl-C.
 async fn watch(args: WatchArgs) -> ExitCode {
-    let workspace = absolute(args.path.clone().unwrap_or_else(crate::kit_root));
+    let workspace = absolute(args.path.clone().unwrap_or_else(crate::default_workspace));
     if let Err(why) = crate::watch::watchable(&workspace) {
         return trouble(&why);
     }
@@ -427,7 +445,7 @@ async fn watch(args: WatchArgs) -> ExitCode {
 
 /// `grader export`: the Gradescope zip or the students' template.
 fn export(what: Export) -> ExitCode {
-    use crate::export::{gradescope, student};
+    use crate::export::{classroom50, gradescope, student};
     let kit_root = |kit: Option<PathBuf>| {
         let root = kit.map(absolute).unwrap_or_else(crate::kit_root);
         // The export holds the files as they are on disk, which a pinned commit may not.
@@ -454,9 +472,27 @@ fn export(what: Export) -> ExitCode {
                     )
                 })
         }
+        Export::Classroom50 { dir, kit_repo, kit_ref, kit } => {
+            let root = kit_root(kit);
+            let reference = kit_ref.unwrap_or_else(|| "HEAD".into());
+            classroom50::PinnedKit::resolve(&root, &kit_repo, &reference)
+                .and_then(|pinned| Ok((pinned.clone(), classroom50::bundle(&Kit::load(&root)?, &pinned)?)))
+                .and_then(|(pinned, bundle)| bundle.write_dir(&dir).map(|()| pinned))
+                .map(|pinned| {
+                    format!(
+                        "wrote {}: make it the assignment's autograder \
+                         (gh teacher autograder set-default ORG CLASSROOM --from {0}, or commit it as \
+                         autograders/SLUG/autograder.py in your classroom50 repository), with the runtime \
+                         {{\"rust\": \"stable\", \"apt\": [\"bubblewrap\"]}}. It installs the grader of {kit_repo} \
+                         at {}: push that commit to {kit_repo} first.",
+                        dir.join("autograder.py").display(),
+                        pinned.commit(),
+                    )
+                })
+        }
         Export::Student { dir, kit_repo, kit_ref, kit } => {
             let root = kit_root(kit);
-            let reference = match kit_ref.or_else(|| current_commit(&root)) {
+            let reference = match kit_ref.or_else(|| crate::tracked::resolve(&root, "HEAD")) {
                 Some(reference) => reference,
                 None => {
                     return trouble(
@@ -471,7 +507,7 @@ fn export(what: Export) -> ExitCode {
                 .map(|()| {
                     format!(
                         "wrote the template to {}: push it to a repository of its own and make that the \
-                         assignment's template. Its Grade workflow builds the grader of {kit_repo} at {reference}: \
+                         assignment's template. Its Feedback workflow and its README's install command use the grader of {kit_repo} at {reference}: \
                          push that ref to {kit_repo} first.",
                         dir.display()
                     )
@@ -487,14 +523,6 @@ fn export(what: Export) -> ExitCode {
     }
 }
 
-/// The full commit id of the kit's checked-out commit, if it is a git checkout.
-fn current_commit(root: &Path) -> Option<String> {
-    let output =
-        std::process::Command::new("git").arg("-C").arg(root).args(["rev-parse", "HEAD"]).output().ok()?;
-    let commit = String::from_utf8(output.stdout).ok()?.trim().to_owned();
-    (output.status.success() && !commit.is_empty()).then_some(commit)
-}
-
 /// `grader check`: grade one submission and print the report.
 async fn check(args: CheckArgs) -> ExitCode {
     let target = match &args.url {
@@ -502,7 +530,7 @@ async fn check(args: CheckArgs) -> ExitCode {
         Some(url) => return trouble(&format!("--url takes an http:// URL, not `{url}`")),
         // Resolved here, so that every path means the same to the grader, cargo and the sandbox.
         None => Target::Workspace {
-            path: absolute(args.path.clone().unwrap_or_else(crate::kit_root)),
+            path: absolute(args.path.clone().unwrap_or_else(crate::default_workspace)),
             package: args.package.clone().unwrap_or_else(|| kit().lab.package.clone()),
             target_dir: args.options.target_dir.clone().map(absolute),
         },

@@ -35,8 +35,22 @@ pub use grade::grade;
 pub use report::{Report, Status};
 pub use settings::{Settings, Target};
 
-/// The kit this grader was built in: the default workspace to grade.
+/// The kit this grader was built in (for a grader `cargo install`ed from
+/// git, cargo's checkout of it): where the lab's given files come from.
 pub fn kit_root() -> std::path::PathBuf {
     let grader = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     grader.parent().unwrap_or(grader).to_path_buf()
+}
+
+/// The workspace a grade takes when none is named: the nearest folder, from
+/// the current one up, that holds a `kit.toml` (a student's repository, or
+/// this kit), else the kit this grader was built in. So an installed grader
+/// grades the repository it is run in, as `cargo run -p grader` does in the kit.
+pub fn default_workspace() -> std::path::PathBuf {
+    let here = std::env::current_dir().ok();
+    here.iter()
+        .flat_map(|dir| dir.ancestors())
+        .find(|dir| dir.join("kit.toml").is_file() && dir.join("Cargo.toml").is_file())
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(kit_root)
 }

@@ -51,6 +51,19 @@ pub fn commit(dir: &Path) -> Option<String> {
     Some(if dirty { format!("{head}-dirty") } else { head })
 }
 
+/// The full id of the commit `reference` (a tag, a branch, `HEAD`, a commit)
+/// names in the git checkout `dir`; a full commit id stands for itself
+/// outside git. `None` when neither holds.
+pub fn resolve(dir: &Path, reference: &str) -> Option<String> {
+    let is_commit_id = |text: &str| text.len() == 40 && text.chars().all(|c| c.is_ascii_hexdigit());
+    // `--end-of-options`: a reference that starts with `-` is no option of git's.
+    let named = format!("{reference}^{{commit}}");
+    let resolved = git(dir, &["rev-parse", "--verify", "--quiet", "--end-of-options", &named], &[])
+        .map(|said| String::from_utf8_lossy(&said).trim().to_owned())
+        .filter(|id| is_commit_id(id));
+    resolved.or_else(|| is_commit_id(reference).then(|| reference.to_ascii_lowercase()))
+}
+
 /// The files under `relative` in `root`, without build output or hidden folders.
 pub fn walk(root: &Path, relative: &str) -> Vec<String> {
     let full = root.join(relative);

@@ -215,3 +215,233 @@ async fn the_student_template_lints_builds_and_grades_like_the_kits_lab() {
     assert_eq!(solved.score, solved.max_score, "{}", common::human(&solved));
     assert_eq!(solved.changed_given_files, Vec::new());
 }
+
+/// A git repository of the kit as it is on disk (the grader under test): its
+/// tracked files, committed at a fixed date by a fixed author, so the same
+/// files make the same commit and cargo's checkout of it stays built.
+fn kit_repository(dir: &Path) -> PathBuf {
+    let repository = dir.join("sessions-kit");
+    let kit = common::kit();
+    for file in grader::tracked::files(&kit, &[".".to_owned()]) {
+        let to = repository.join(&file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(kit.join(&file), &to).unwrap();
+    }
+    for args in [&["init", "-q", "-b", "main"][..], &["add", "-A"], &["commit", "-q", "-m", "the kit"]] {
+        let output = Command::new("git")
+            .args(["-c", "user.name=Instructor", "-c", "user.email=instructor@example.invalid"])
+            .args(args)
+            .current_dir(&repository)
+            .env("GIT_AUTHOR_DATE", "2026-09-01T12:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-09-01T12:00:00Z")
+            .output()
+            .unwrap();
+        assert_ran(&output, &format!("git {args:?} in the kit's repository"));
+    }
+    repository
+}
+
+/// Where the tests install the exported grader with cargo: beside the
+/// Gradescope autograder's build of it, whose dependencies are the same.
+fn exported_grader_target() -> PathBuf {
+    common::shared_target().join("gradescope-grader")
+}
+
+/// The file URL of a local repository, as the exports' `https://github.com/...` stands in for.
+fn file_url(repository: &Path) -> String {
+    format!("file://{}", repository.display())
+}
+
+/// Classroom 50, as its runner does it: `python3 autograder.py` in the
+/// student's checkout, with the runner's environment, the kit a local git
+/// repository. It installs the grader at the pinned commit, and writes a
+/// result the runner takes, and exits 0, for the untouched lab (a failing
+/// grade), the solution (full marks) and a lab that does not compile.
+#[test]
+fn the_classroom50_autograder_installs_the_pinned_grader_and_grades_the_checkout() {
+    let dir = tempfile::tempdir().unwrap();
+    let repository = kit_repository(dir.path());
+    let kit_url = repository.to_str().unwrap();
+    let exported = dir.path().join("classroom50");
+    let export = run_grader(&[
+        "export",
+        "classroom50",
+        exported.to_str().unwrap(),
+        "--kit-repo",
+        "my-course/sessions-kit",
+        "--kit",
+        kit_url,
+    ]);
+    assert_ran(&export, "the export");
+    let checkout = dir.path().join("checkout");
+    let template = run_grader(&[
+        "export",
+        "student",
+        checkout.to_str().unwrap(),
+        "--kit-repo",
+        "my-course/sessions-kit",
+        "--kit",
+        kit_url,
+    ]);
+    assert_ran(&template, "the template's export");
+
+    let (who, runner) = common::classroom50_runner();
+    let grade = |browser: bool| {
+        let outputs = dir.path().join("github-output");
+        let _ = std::fs::remove_file(&outputs);
+        let mut command = Command::new("python3");
+        command
+            .arg(exported.join("autograder.py"))
+            .current_dir(&checkout)
+            .envs(runner.iter().cloned())
+            .env("GRADER_KIT_URL", file_url(&repository))
+            .env("GRADER_ROOT", common::shared_target().join("classroom50-grader"))
+            .env("CARGO_TARGET_DIR", exported_grader_target())
+            .env("GRADER_LAB_TARGET", common::shared_target())
+            .env("GITHUB_OUTPUT", &outputs)
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("RUNNER_TEMP")
+            .env_remove("CARGO");
+        if !browser {
+            command.env("GRADER_NO_BROWSER", "1");
+        }
+        let output = command.output().expect("python3 runs");
+        let result = std::fs::read_to_string(checkout.join("result.json")).unwrap_or_default();
+        let result: serde_json::Value = serde_json::from_str(&result).unwrap_or_default();
+        let outputs = std::fs::read_to_string(&outputs).unwrap_or_default();
+        (output, result, outputs)
+    };
+    let status_of = |result: &serde_json::Value, id: &str| {
+        let tests = result["tests"].as_array().cloned().unwrap_or_default();
+        tests.iter().find(|t| t["id"] == id).map(|t| t["status"].as_str().unwrap_or_default().to_owned())
+    };
+
+    // The untouched lab: a grade, and a failing one.
+    let (output, result, outputs) = grade(false);
+    assert_ran(&output, "autograder.py on the untouched lab");
+    assert_eq!(grader::render::classroom50::problems(&result, &who), Vec::<String>::new(), "{result:#}");
+    assert!(result["score"].as_u64() < result["max-score"].as_u64(), "{result:#}");
+    assert!(outputs.starts_with("status=failure\nsummary=Feedback: "), "{outputs}");
+    assert!(checkout.join("release-body.md").is_file());
+    let commit = grader::tracked::resolve(&repository, "HEAD").unwrap();
+    assert!(text_of(&output).contains(&format!("--rev {commit}")), "{}", text_of(&output));
+
+    // A lab that does not compile: still a grade (exit 0), with `builds` failed.
+    let controllers = checkout.join(&kit().student.route.file);
+    let starter = std::fs::read_to_string(&controllers).unwrap();
+    std::fs::write(&controllers, format!("{starter}\nfn broken( {{\n")).unwrap();
+    let (output, result, outputs) = grade(false);
+    assert_ran(&output, "autograder.py on a lab that does not compile");
+    assert_eq!(grader::render::classroom50::problems(&result, &who), Vec::<String>::new(), "{result:#}");
+    assert_eq!(status_of(&result, "builds").as_deref(), Some("fail"), "{result:#}");
+    assert_eq!(result["score"], 0, "{result:#}");
+    assert!(outputs.starts_with("status=failure\n"), "{outputs}");
+
+    // The solution's files: full marks, in the browser where one is installed.
+    for student in kit().student.all() {
+        std::fs::copy(solution_file(student), checkout.join(&student.file)).unwrap();
+    }
+    let (output, result, outputs) = grade(common::browser_on());
+    assert_ran(&output, "autograder.py on the solution");
+    assert_eq!(grader::render::classroom50::problems(&result, &who), Vec::<String>::new(), "{result:#}");
+    assert_eq!(result["score"], result["max-score"], "{}", text_of(&output));
+    assert!(result["score"].as_u64() > Some(0));
+    assert!(outputs.starts_with("status=success\n"), "{outputs}");
+
+    // Without cargo the autograder cannot grade: a non-zero exit, and a
+    // result.json the checkout held is gone rather than passed on as a grade.
+    std::fs::write(checkout.join("result.json"), "{\"score\": 100}").unwrap();
+    let python =
+        String::from_utf8(Command::new("sh").args(["-c", "command -v python3"]).output().unwrap().stdout)
+            .unwrap();
+    let output = Command::new(python.trim())
+        .arg(exported.join("autograder.py"))
+        .current_dir(&checkout)
+        .env("PATH", dir.path().join("no-tools"))
+        .output()
+        .unwrap();
+    assert_ne!(output.status.code(), Some(0), "{}", text_of(&output));
+    assert!(text_of(&output).contains("cargo is not installed"), "{}", text_of(&output));
+    assert!(!checkout.join("result.json").exists(), "a result.json the grader did not write was left");
+}
+
+/// The template's README gives students one command that installs the
+/// instructor's grader; run as written (the GitHub URL swapped for the local
+/// kit's), it installs a grader that grades the template where it stands,
+/// as `grader check` grades the kit's lab, and the solution's two files
+/// with full marks.
+#[test]
+fn the_templates_install_command_gives_students_the_kits_grader() {
+    let dir = tempfile::tempdir().unwrap();
+    let repository = kit_repository(dir.path());
+    let template = dir.path().join("template");
+    let export = run_grader(&[
+        "export",
+        "student",
+        template.to_str().unwrap(),
+        "--kit-repo",
+        "my-course/sessions-kit",
+        "--kit",
+        repository.to_str().unwrap(),
+    ]);
+    assert_ran(&export, "the export");
+    let readme = std::fs::read_to_string(template.join("README.md")).unwrap();
+    let install = readme.lines().find(|l| l.starts_with("cargo install ")).expect("an install command");
+    let github = "https://github.com/my-course/sessions-kit.git";
+    assert!(install.contains(github), "{install}");
+    let install = install.replace(github, &file_url(&repository));
+    let installed = dir.path().join("installed");
+    let output = Command::new("sh")
+        .args(["-c", &install])
+        .env("CARGO_INSTALL_ROOT", &installed)
+        .env("CARGO_TARGET_DIR", exported_grader_target())
+        .env_remove("CARGO")
+        .output()
+        .unwrap();
+    assert_ran(&output, &install);
+    let grader = installed.join("bin/grader");
+
+    // `grader` in the template, with no --path: the template's lab, graded as the kit's is.
+    let student_grade = |extra: &[&str]| {
+        let target = common::shared_target();
+        let output = Command::new(&grader)
+            .args(["--target-dir", target.to_str().unwrap(), "--format", "json"])
+            .args(extra)
+            .current_dir(template.join("lab/src"))
+            .output()
+            .unwrap();
+        let report: grader::Report =
+            serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", text_of(&output)));
+        report
+    };
+    let verdicts = |report: &grader::Report| {
+        report.checks.iter().map(|c| (c.id.clone(), c.status, c.points)).collect::<Vec<_>>()
+    };
+    let theirs = student_grade(&["--no-browser"]);
+    assert!(theirs.submission.contains("template"), "graded {} instead", theirs.submission);
+    let ours = run_grader(&[
+        "check",
+        "--path",
+        common::kit().to_str().unwrap(),
+        "--target-dir",
+        common::shared_target().to_str().unwrap(),
+        "--no-browser",
+        "--format",
+        "json",
+    ]);
+    let ours: grader::Report = serde_json::from_slice(&ours.stdout).unwrap();
+    if common::lab_is_untouched() {
+        assert_eq!(verdicts(&theirs), verdicts(&ours), "{}", common::human(&theirs));
+    }
+    let listed = Command::new(&grader).arg("list").output().unwrap();
+    assert_ran(&listed, "grader list");
+    assert_eq!(text(&listed.stdout), text(&run_grader(&["list"]).stdout));
+
+    for student in kit().student.all() {
+        std::fs::copy(solution_file(student), template.join(&student.file)).unwrap();
+    }
+    let browser = if common::browser_on() { vec![] } else { vec!["--no-browser"] };
+    let solved = student_grade(&browser);
+    assert_eq!(common::ids(&solved, Status::Fail), Vec::<&str>::new(), "{}", common::human(&solved));
+    assert_eq!(solved.score, solved.max_score, "{}", common::human(&solved));
+}

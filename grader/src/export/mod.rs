@@ -2,13 +2,16 @@
 //! graded by the instructor's grader, never by a copy they can edit.
 //!
 //! - [`gradescope`]: an autograder zip for Gradescope.
-//! - [`student`]: the students' template repository for GitHub Classroom,
-//!   whose workflow builds the grader from the instructor's kit at a pinned
-//!   commit.
+//! - [`classroom50`]: the `autograder.py` of a Classroom 50 assignment, which
+//!   installs the instructor's grader at a pinned commit.
+//! - [`student`]: the students' template repository, whose workflow gives
+//!   feedback with the instructor's grader at a pinned commit, and whose
+//!   README installs that grader on the student's machine.
 //!
 //! Both are read from the kit on disk (its git-tracked files where it is a
 //! checkout), through the kit manifest: nothing here names a file of this lab.
 
+pub mod classroom50;
 pub mod gradescope;
 pub mod student;
 mod zip;

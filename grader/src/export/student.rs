@@ -1,9 +1,11 @@
 //! `grader export student DIR`: the repository an instructor pushes as the
-//! GitHub Classroom template. It holds the lab as a student starts it (a
-//! workspace of the lab alone, its lock file trimmed to match), the
-//! handout in its template form, a student README, the kit manifest, and a
-//! Grade workflow that builds the instructor's grader from the kit at a
-//! pinned commit or tag. No solution, and no grader a student could edit.
+//! students' template. It holds the lab as a student starts it (a workspace
+//! of the lab alone, its lock file trimmed to match), the handout in its
+//! template form, the kit manifest, a student README whose one command
+//! installs the instructor's grader at a pinned commit or tag, and a
+//! Feedback workflow that grades each push with that grader. No solution,
+//! and no grader source: what a student's own workflow reports is feedback,
+//! the instructor's regrade is the grade.
 
 use std::path::Path;
 
@@ -42,6 +44,19 @@ impl KitSource {
         }
         Ok(KitSource { repository: repository.to_owned(), reference: reference.to_owned() })
     }
+
+    pub fn repository(&self) -> &str {
+        &self.repository
+    }
+
+    /// How `cargo install` names this version of the kit: `--rev COMMIT`
+    /// where the kit at `kit_root` knows the ref's commit, else `--tag REF`.
+    fn install_pin(&self, kit_root: &Path) -> String {
+        match crate::tracked::resolve(kit_root, &self.reference) {
+            Some(commit) => format!("--rev {commit}"),
+            None => format!("--tag {}", self.reference),
+        }
+    }
 }
 
 /// The template's files, read from the kit at `kit_root`.
@@ -52,9 +67,11 @@ pub fn bundle(kit_root: &Path, kit: &Kit, source: &KitSource) -> Result<Bundle, 
     bundle.add(kit.lab.handout.clone(), template_handout(&handout)?, false);
     let student_files: Vec<String> =
         kit.student.all().iter().map(|f| format!("- `{}` ({})", f.file, f.todos.join(", "))).collect();
+    let install_pin = source.install_pin(kit_root);
     let values = [
         ("KIT_REPO", source.repository.as_str()),
         ("KIT_REF", source.reference.as_str()),
+        ("KIT_INSTALL_PIN", install_pin.as_str()),
         ("KIT_COMMIT", env!("GRADER_KIT_COMMIT")),
         ("LAB_TITLE", kit.lab.title.as_str()),
         ("STUDENT_FILES", &student_files.join("\n")),
@@ -129,7 +146,17 @@ mod tests {
         assert!(workflow.contains("--path submission"), "{workflow}");
         let handout = String::from_utf8_lossy(bundle.get("LAB.md").unwrap()).into_owned();
         assert!(!handout.contains("cargo run -p grader\n") && !handout.contains("cargo test --workspace"));
-        assert!(handout.contains("### 7. Push, and read your grade"), "{handout}");
+        assert!(handout.contains("### 7. Grade your work"), "{handout}");
+        let readme = String::from_utf8_lossy(bundle.get("README.md").unwrap()).into_owned();
+        assert!(
+            readme.contains("cargo install --locked --debug --git https://github.com/my-course/sessions-kit.git --tag v1.0 grader"),
+            "{readme}"
+        );
+        assert!(
+            !readme.contains("can change how it is graded") && readme.contains("not your grade"),
+            "{readme}"
+        );
+        assert!(!workflow.contains("autograding-grading-reporter"), "{workflow}");
         assert!(!handout.contains("kit-only") && !handout.contains("template-only"));
     }
 
