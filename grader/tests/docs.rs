@@ -138,6 +138,20 @@ fn every_command_in_the_docs_works() {
                         String::from_utf8_lossy(&output.stderr)
                     );
                 }
+                // The installed grader of the template's handout: the flags parse.
+                ("grader", rest) => {
+                    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
+                        .args(rest)
+                        .arg("--help")
+                        .current_dir(&kit)
+                        .output()
+                        .unwrap();
+                    assert!(
+                        output.status.success(),
+                        "{doc}: `{command} --help`: {}",
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                }
                 ("cargo", ["run", "-p", package @ ("lab" | "solution")]) => {
                     assert_server_starts(cargo().args(["run", "-q", "-p", package]), &command, doc);
                 }

@@ -176,10 +176,11 @@ async fn the_student_template_lints_builds_and_grades_like_the_kits_lab() {
         // The linter reads what it is given: a step output that is not there is an error.
         let broken = dir.path().join("broken.yml");
         let text = std::fs::read_to_string(&workflow).unwrap();
-        std::fs::write(&broken, text.replace("steps.grade.outputs", "steps.graded.outputs")).unwrap();
+        assert!(text.contains("steps.chrome.outputs"), "{text}");
+        std::fs::write(&broken, text.replace("steps.chrome.outputs", "steps.chromium.outputs")).unwrap();
         let output = Command::new(&actionlint).arg(&broken).output().unwrap();
         assert_eq!(output.status.code(), Some(1), "{}", text_of(&output));
-        assert!(text_of(&output).contains("graded"), "{}", text_of(&output));
+        assert!(text_of(&output).contains("chromium"), "{}", text_of(&output));
     }
 
     // The lock file is the one cargo wants: `--locked` accepts it as it is.
@@ -351,10 +352,9 @@ fn the_classroom50_autograder_installs_the_pinned_grader_and_grades_the_checkout
     // Without cargo the autograder cannot grade: a non-zero exit, and a
     // result.json the checkout held is gone rather than passed on as a grade.
     std::fs::write(checkout.join("result.json"), "{\"score\": 100}").unwrap();
-    let python =
-        String::from_utf8(Command::new("sh").args(["-c", "command -v python3"]).output().unwrap().stdout)
-            .unwrap();
-    let output = Command::new(python.trim())
+    // The interpreter itself, not a launcher (pyenv's shims are bash scripts) that needs PATH.
+    let python = Command::new("python3").args(["-c", "import sys; print(sys.executable)"]).output().unwrap();
+    let output = Command::new(text(&python.stdout).trim())
         .arg(exported.join("autograder.py"))
         .current_dir(&checkout)
         .env("PATH", dir.path().join("no-tools"))
