@@ -11,7 +11,7 @@ use super::{Check, Context, Findings, Stage, Verdict};
 use crate::client::quote;
 use crate::kit::kit;
 use crate::script::{BodyKind, LoginRequest};
-use crate::server::Server;
+use crate::server::{Server, ServerSpec};
 
 pub static CREATES_SESSION: Check = Check {
     id: "creates-session",
@@ -432,7 +432,7 @@ async fn survives_restart(ctx: &mut Context, found: &mut Findings) -> Verdict {
     }
     match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
         Ok(reply) if username_in(&reply).as_deref() == Some(login.username.as_str()) => {
-            Verdict::Pass("after a restart on the same database the token still logs the user in".into())
+            tokens_after_a_restart(ctx, &spec, &login, found).await.unwrap_or_else(|verdict| verdict)
         }
         Ok(reply) if reply.status == 401 => Verdict::fail(
             "after a restart the token no longer works: the session was lost",
@@ -445,6 +445,153 @@ async fn survives_restart(ctx: &mut Context, found: &mut Findings) -> Verdict {
         Ok(reply) => unknown_token(ctx, &login, &reply, "after a restart"),
         Err(why) => no_answer(ctx, &why, "an answer after the restart").await,
     }
+}
+
+/// After the restart the old token works; are the new ones new? A token
+/// generator seeded the same way at every launch (a fixed seed, a counter
+/// kept in memory, the clock to the second) hands out, after a restart, the
+/// very tokens it gave before: a new login collides with a stored session,
+/// or takes over an old user's cookie once that session has ended. Two
+/// checks: a new user logs in after the restart (its token must be none
+/// seen before, and must log in that user while the old one still logs in
+/// its own); then two fresh launches of the server, started in the same
+/// second on databases of their own, log one user in each (their tokens
+/// must differ).
+async fn tokens_after_a_restart(
+    ctx: &mut Context,
+    spec: &ServerSpec,
+    before: &Login,
+    found: &mut Findings,
+) -> Result<Verdict, Verdict> {
+    let mut seen = vec![before.clone()];
+    seen.extend(ctx.facts.browser_login.clone());
+    let newcomer = ctx.fresh_username();
+    let mark = ctx.server.as_ref().map_or(0, |s| s.log().len());
+    let token = match log_in_for_token(ctx, &newcomer, found).await {
+        Ok(token) => token,
+        Err(verdict) => {
+            let said = ctx.server.as_ref().map(|s| s.log().since(mark)).unwrap_or_default();
+            if said.iter().any(|line| line.contains("UNIQUE constraint failed")) {
+                return Err(starts_over(
+                    ctx,
+                    format!(
+                        "after the restart, logging `{newcomer}` in failed: the database refused the new session \
+                         because a stored one has the same token (UNIQUE constraint failed)"
+                    ),
+                ));
+            }
+            return Err(verdict);
+        }
+    };
+    if let Some(earlier) = seen.iter().find(|login| login.token == token) {
+        return Err(starts_over(
+            ctx,
+            format!(
+                "after the restart, `{newcomer}` got the token `{token}`, which `{}` was given before it",
+                earlier.username
+            ),
+        ));
+    }
+    for (who, token) in [(&newcomer, &token), (&before.username, &before.token)] {
+        match ctx.lab().whoami_with(Some(token), &mut found.exchanges).await {
+            Ok(reply) if username_in(&reply).as_deref() == Some(who.as_str()) => {}
+            Ok(reply) => {
+                return Err(unknown_token(
+                    ctx,
+                    &Login { username: who.clone(), token: token.clone() },
+                    &reply,
+                    "after a restart and a new login",
+                ))
+            }
+            Err(why) => return Err(no_answer(ctx, &why, "an answer after the restart").await),
+        }
+    }
+    found.log.push(format!(
+        "after the restart `{newcomer}` got a token of its own, and `{}` kept theirs",
+        before.username
+    ));
+    let twins = same_second_launches(ctx, spec, found).await?;
+    Ok(Verdict::Pass(format!(
+        "after a restart on the same database the token still logs the user in, and new logins get new tokens \
+         ({twins})"
+    )))
+}
+
+/// Two fresh launches of the server, started in the same second on
+/// databases of their own, log one user in each: the tokens must differ.
+/// Returns what was seen, for the pass message.
+async fn same_second_launches(
+    ctx: &mut Context,
+    spec: &ServerSpec,
+    found: &mut Findings,
+) -> Result<String, Verdict> {
+    let request = login_request(ctx)?;
+    // Beside the grade's own database: the server's folder, which holds its binary too.
+    let twin = |name: &str| ServerSpec { database: spec.database.with_file_name(name), ..spec.clone() };
+    let (a, b) = (twin("launch-a.sqlite3"), twin("launch-b.sqlite3"));
+    // Just past a second's turn, so both launches read the same second on the clock.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    tokio::time::sleep(std::time::Duration::from_millis(1_020 - u64::from(now.subsec_millis()).min(1_000)))
+        .await;
+    let (first, second) = tokio::join!(Server::start(&a), Server::start(&b));
+    let (mut first, mut second) = match (first, second) {
+        (Ok(first), Ok(second)) => (first, second),
+        (first, second) => {
+            for failure in [first.err(), second.err()].into_iter().flatten() {
+                found.log.push(format!("a launch on a database of its own did not boot: {failure:?}"));
+            }
+            return Err(Verdict::error(
+                "two launches of the server at once, each on a database of its own, did not both boot, so the \
+                 grader could not compare their tokens (see the log)",
+            ));
+        }
+    };
+    let mut tokens = Vec::new();
+    for (server, username) in [(&first, ctx.fresh_username()), (&second, ctx.fresh_username())] {
+        let url = format!("{}{}", server.base_url, request.url);
+        let body = request.body_for(&username).to_string();
+        let reply = ctx
+            .lab()
+            .window()
+            .send(&request.method, &url, Some((&request.content_type, body)), &mut found.exchanges)
+            .await;
+        let token = match reply {
+            Ok(reply) => token_of(ctx, &request_line(&request), &reply).await,
+            Err(why) => Err(no_answer(ctx, &why, "an answer to the login").await),
+        };
+        tokens.push((username, token));
+    }
+    first.stop().await;
+    second.stop().await;
+    match (&tokens[0], &tokens[1]) {
+        ((a, Ok(token_a)), (b, Ok(token_b))) if token_a == token_b => Err(starts_over(
+            ctx,
+            format!(
+                "two launches of your server, started in the same second on databases of their own, gave their \
+                 first logins (`{a}` and `{b}`) the same token `{token_a}`"
+            ),
+        )),
+        ((_, Ok(_)), (_, Ok(_))) => Ok("two launches in the same second gave different tokens".into()),
+        ((_, Err(verdict)), _) | (_, (_, Err(verdict))) => Err(verdict.clone()),
+    }
+}
+
+/// The verdict for tokens that start over at each launch, with what showed it.
+fn starts_over(ctx: &Context, shown: String) -> Verdict {
+    Verdict::fail(
+        format!(
+            "your tokens start over at each launch: {shown}. A generator seeded the same way at every launch (a \
+             fixed seed, a counter kept in memory, the clock to the second) hands out the same tokens again after \
+             a restart: a new login then collides with a stored session, or logs a new user in under an old \
+             user's token"
+        ),
+        "a new random token at every login, whatever the launch",
+        format!(
+            "take each token from the operating system's randomness, as SessionManager::create does with \
+             Uuid::new_v4 (lab/src/models.rs); never from a generator of your own ({})",
+            ctx.files.route.display
+        ),
+    )
 }
 
 async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
