@@ -343,8 +343,11 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
                 js_file.display
             )
         }
+        // The page stored a token and still shows no chatroom: what the database holds of it says why.
         Some(200..=299) => {
-            "the chat page did not show your username: is the cookie's token the one the server made?".into()
+            let login = Login { username: username.clone(), token: token.clone().unwrap_or_default() };
+            let (finding, hint) = super::diagnosis::why_the_token_is_dead(ctx, &login).await;
+            format!("the chat page did not show your username; the token its cookie holds: {finding}. {hint}")
         }
         _ => format!("the URL and body in {} must match your route in {}", js_file.display, rs_file.display),
     };

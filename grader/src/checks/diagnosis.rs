@@ -245,7 +245,7 @@ pub async fn panic_line(ctx: &Context) -> Option<String> {
 }
 
 /// A token that should log `login` in did not: what the server said instead.
-pub fn unknown_token(ctx: &Context, login: &Login, reply: &Reply, what: &str) -> Verdict {
+pub async fn unknown_token(ctx: &Context, login: &Login, reply: &Reply, what: &str) -> Verdict {
     let rs = &ctx.files.route.display;
     let whoami = &crate::kit::kit().server.whoami;
     match (reply.status, super::driver::username_in(reply)) {
@@ -261,14 +261,7 @@ pub fn unknown_token(ctx: &Context, login: &Login, reply: &Reply, what: &str) ->
                 format!("a login must not end other users' sessions: only create one ({rs})"),
             )
         }
-        (401, _) => Verdict::fail(
-            format!(
-                "{what}: GET {whoami} answered 401, the server does not know the token `{}`",
-                login.token
-            ),
-            format!("200 {{\"username\": \"{}\"}}", login.username),
-            format!("return the token SessionManager::create gives you, not one you make up ({rs})"),
-        ),
+        (401, _) => dead_token(ctx, login, what).await,
         (200, Some(other)) => Verdict::fail(
             format!("{what}: the token of `{}` logs in as `{other}`", login.username),
             format!("200 {{\"username\": \"{}\"}}", login.username),
@@ -279,6 +272,71 @@ pub fn unknown_token(ctx: &Context, login: &Login, reply: &Reply, what: &str) ->
             format!("200 {{\"username\": \"{}\"}}", login.username),
             "read the server's log",
         ),
+    }
+}
+
+/// A token the server just issued does not log its user in (401): what its
+/// row in the database says is why. The grader owns the database.
+async fn dead_token(ctx: &Context, login: &Login, what: &str) -> Verdict {
+    let whoami = &crate::kit::kit().server.whoami;
+    let said = format!("{what}: GET {whoami} answered 401 to the token `{}`", login.token);
+    let (finding, hint) = why_the_token_is_dead(ctx, login).await;
+    Verdict::fail(format!("{said}: {finding}"), format!("200 {{\"username\": \"{}\"}}", login.username), hint)
+}
+
+/// Why `login.token`, just issued for `login.username`, does not log in, as
+/// the token's session row in the database tells it (read-only, bounded in
+/// time): no row, a row stored already expired or since expired (by how
+/// much), a row of another user, or a row that is fine (then the cookie or
+/// the script is the cause). A finding and a hint.
+pub async fn why_the_token_is_dead(ctx: &Context, login: &Login) -> (String, String) {
+    let rs = &ctx.files.route.display;
+    let made_up = format!("return the token SessionManager::create gives you, not one you make up ({rs})");
+    let lifetime = "a session's expiry is its creation time plus the lifetime, both in seconds (a lifetime \
+                    subtracted, or counted in other units, stores it already expired): see \
+                    SessionManager::create and its lifetime"
+        .to_owned();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    match ctx.lab().stored_session(&login.token).await {
+        Ok(None) => ("no session in the database has that token".into(), made_up),
+        Ok(Some(row)) if row.expires_at <= row.created_at => (
+            format!(
+                "its session is in the database, but it expires at {} (Unix seconds), {} it was created ({}), \
+                 {} s in the past: it was stored already expired",
+                row.expires_at,
+                if row.expires_at == row.created_at { "the very second" } else { "before" },
+                row.created_at,
+                now - row.expires_at
+            ),
+            lifetime,
+        ),
+        Ok(Some(row)) if row.expires_at <= now => (
+            format!(
+                "its session is in the database, but its expiry is {} s in the past (expires_at {}, created_at {})",
+                now - row.expires_at,
+                row.expires_at,
+                row.created_at
+            ),
+            lifetime,
+        ),
+        Ok(Some(row)) if row.username != login.username => (
+            format!("its session is in the database for `{}`, not for `{}`", row.username, login.username),
+            format!("create the session for the username in the request body ({rs})"),
+        ),
+        Ok(Some(row)) => (
+            format!(
+                "its session is in the database for `{}` and has not expired, yet the server did not find it \
+                 from the cookie",
+                row.username
+            ),
+            format!(
+                "the token must travel in the `{}` cookie, exactly as the login answered it: look at the cookie \
+                 session.js stores (its name and path), and at the server's log",
+                crate::kit::kit().server.cookie
+            ),
+        ),
+        Err(why) => (format!("the server does not know the token (the grader could not read its database: {why})"), made_up),
     }
 }
 

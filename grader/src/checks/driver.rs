@@ -103,6 +103,37 @@ impl Lab<'_> {
         count
     }
 
+    /// The session row the database holds for `token`, read through a
+    /// read-only connection to the database the grader gave the server, in
+    /// at most two seconds: `Ok(None)` when no row has it. The lab's schema
+    /// (its migrations): a token is stored as its SHA-256 in hex.
+    pub async fn stored_session(&self, token: &str) -> Result<Option<StoredSession>, String> {
+        use sha2::{Digest, Sha256};
+        use sqlx::sqlite::SqliteConnectOptions;
+        use sqlx::{ConnectOptions, Connection};
+        let spec = self.ctx.server_spec().ok_or("the grader does not own this server's database (--url)")?;
+        let hash: String = Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        let table = &kit().server.sessions_table;
+        let read = async {
+            let options = SqliteConnectOptions::new().filename(&spec.database).read_only(true);
+            let mut connection =
+                options.connect().await.map_err(|e| format!("cannot open the database: {e}"))?;
+            let row = sqlx::query_as::<_, (String, i64, i64)>(&format!(
+                "SELECT username, created_at, expires_at FROM \"{table}\" WHERE token_hash = ?"
+            ))
+            .bind(hash)
+            .fetch_optional(&mut connection)
+            .await
+            .map_err(|e| format!("cannot read `{table}`: {e}"));
+            let _ = connection.close().await;
+            row
+        };
+        let row = tokio::time::timeout(std::time::Duration::from_secs(2), read)
+            .await
+            .map_err(|_| format!("reading `{table}` took over 2 s"))??;
+        Ok(row.map(|(username, created_at, expires_at)| StoredSession { username, created_at, expires_at }))
+    }
+
     /// The messages of `room`, as `window` reads them.
     pub async fn history(
         &self,
@@ -112,6 +143,14 @@ impl Lab<'_> {
     ) -> Result<Reply, NoAnswer> {
         window.send("GET", &self.ctx.url(&kit().server.messages_of(room)), None, exchanges).await
     }
+}
+
+/// A session as the database stores it (times in Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub username: String,
+    pub created_at: i64,
+    pub expires_at: i64,
 }
 
 /// The username a "who am I" answer names, if any.

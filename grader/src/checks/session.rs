@@ -242,7 +242,7 @@ async fn cookie_logs_in(ctx: &mut Context, found: &mut Findings) -> Verdict {
         Err(why) => return no_answer(ctx, &why, "an answer to GET /api/me").await,
     };
     if username_in(&me).as_deref() != Some(login.username.as_str()) {
-        return unknown_token(ctx, &login, &me, "with the cookie session.js stores");
+        return unknown_token(ctx, &login, &me, "with the cookie session.js stores").await;
     }
     match lab.home(&window, &mut found.exchanges).await {
         Ok(page) if shows_chatroom_for(&page, &login.username) => {
@@ -269,7 +269,7 @@ async fn token_only(ctx: &mut Context, found: &mut Findings) -> Verdict {
         Ok(reply) if username_in(&reply).as_deref() == Some(login.username.as_str()) => {
             Verdict::Pass("a brand-new client carrying only the token is the same user".into())
         }
-        Ok(reply) => unknown_token(ctx, &login, &reply, "from a new client with only the token"),
+        Ok(reply) => unknown_token(ctx, &login, &reply, "from a new client with only the token").await,
         Err(why) => no_answer(ctx, &why, "an answer to GET /api/me").await,
     }
 }
@@ -321,7 +321,7 @@ async fn two_users(ctx: &mut Context, found: &mut Findings) -> Verdict {
         match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
             Ok(reply) if username_in(&reply).as_deref() == Some(login.username.as_str()) => {}
             Ok(reply) => {
-                let mut verdict = unknown_token(ctx, login, &reply, "with two users logged in");
+                let mut verdict = unknown_token(ctx, login, &reply, "with two users logged in").await;
                 let ended = reply.status == 401;
                 if let Verdict::Fail { hint, message, .. } = &mut verdict {
                     *hint = Some(if ended {
@@ -442,7 +442,7 @@ async fn survives_restart(ctx: &mut Context, found: &mut Findings) -> Verdict {
                 ctx.files.route.display
             ),
         ),
-        Ok(reply) => unknown_token(ctx, &login, &reply, "after a restart"),
+        Ok(reply) => unknown_token(ctx, &login, &reply, "after a restart").await,
         Err(why) => no_answer(ctx, &why, "an answer after the restart").await,
     }
 }
@@ -501,7 +501,8 @@ async fn tokens_after_a_restart(
                     &Login { username: who.clone(), token: token.clone() },
                     &reply,
                     "after a restart and a new login",
-                ))
+                )
+                .await)
             }
             Err(why) => return Err(no_answer(ctx, &why, "an answer after the restart").await),
         }
