@@ -343,6 +343,12 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
                 js_file.display
             )
         }
+        // The page sent a name of its own: the script is the thing to change.
+        Some(200..=299) if !captured.body.as_deref().unwrap_or_default().contains(username.as_str()) => format!(
+            "the name typed in the form, {username}, is nowhere in the body the page sent: send what the user \
+             typed ({})",
+            js_file.at_todo("TODO 2")
+        ),
         // The page stored a token and still shows no chatroom: what the database holds of it says why.
         Some(200..=299) => {
             let login = Login { username: username.clone(), token: token.clone().unwrap_or_default() };

@@ -93,6 +93,16 @@ impl Facts {
         }
     }
 
+    /// Whether the login's body provably carries no typed name: the script's
+    /// reading folded the whole body to a constant without one, and the
+    /// request a browser sent (if any) has none either. (A page that only
+    /// changes the name, say to capitals, is read as sending it.)
+    pub fn name_is_constant(&self) -> bool {
+        let read = self.script.as_ref().and_then(|s| s.request.as_ref());
+        let sent_none = self.browser_request.as_ref().is_none_or(|sent| sent.body.places() == 0);
+        read.is_some_and(|read| read.body.places() == 0) && sent_none
+    }
+
     /// The session `creates-session` started.
     pub fn first_login(&self) -> Result<&Login, Missing> {
         self.first_login.as_ref().ok_or_else(|| Missing("creates-session recorded no session".into()))

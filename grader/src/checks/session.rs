@@ -146,6 +146,17 @@ async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
         Err(why) => return no_answer(ctx, &why, "an answer to the login request").await,
     };
     match token_of(ctx, &request_line(&request), &reply).await {
+        // The page sends a name of its own, whatever is typed: the student's to fix.
+        Ok(_) if request.body.places() == 0 && ctx.facts.name_is_constant() => Verdict::fail(
+            format!(
+                "{} with the body {} logged a user in, but the typed name is nowhere in that body: session.js \
+                 sends the same name whatever the user types",
+                request_line(&request),
+                quote(&request.body_for(&username))
+            ),
+            "a body that carries the name typed in the form",
+            format!("send the name the user typed, not a name of your own ({})", ctx.files.script.at_todo("TODO 2")),
+        ),
         // It worked, but for one name only: other users cannot be simulated with it.
         Ok(_) if request.body.places() == 0 => Verdict::Error {
             message: format!(
