@@ -187,6 +187,8 @@ pub enum ScriptProblem {
     UrlPlaceholder { line: usize },
     /// TODO 2 is still the empty body `JSON.stringify({})`.
     BodyPlaceholder { line: usize },
+    /// The fetch call sends no body at all (with this method).
+    NoBody { line: usize, method: String },
     /// The URL is not constant: only a browser can tell what it is.
     UnreadableUrl { line: usize },
     /// The body is not a shape a reader can follow (`FormData`, a function's result...).
@@ -257,7 +259,7 @@ pub fn parse(source: &str) -> ParsedScript {
             problems.push(ScriptProblem::BodyPlaceholder { line: body_line })
         }
         Some(body) if body.places() == 0 && request.body.is_none() => {
-            problems.push(ScriptProblem::BodyPlaceholder { line: body_line })
+            problems.push(ScriptProblem::NoBody { line: body_line, method: request.method.clone() })
         }
         Some(_) => {}
         None => problems.push(ScriptProblem::UnreadableBody { line: body_line }),
@@ -630,6 +632,14 @@ mod tests {
 
     fn body(script: &str) -> Value {
         serde_json::from_str(&read(script).body_for("ada")).unwrap()
+    }
+
+    #[test]
+    fn a_fetch_without_a_body_is_said_to_send_none() {
+        let parsed = parse("const f = (name) => fetch(\"/api/sessions\");");
+        assert_eq!(parsed.problems, vec![ScriptProblem::NoBody { line: 1, method: "GET".into() }]);
+        let parsed = parse("const f = (name) => fetch(\"/api/sessions\", { method: \"PUT\" });");
+        assert_eq!(parsed.problems, vec![ScriptProblem::NoBody { line: 1, method: "PUT".into() }]);
     }
 
     #[test]

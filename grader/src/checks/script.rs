@@ -52,7 +52,7 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
         };
     }
     let todo = match parsed.problems.iter().find(|p| !p.needs_browser()) {
-        Some(ScriptProblem::BodyPlaceholder { .. }) => "TODO 2",
+        Some(ScriptProblem::BodyPlaceholder { .. } | ScriptProblem::NoBody { .. }) => "TODO 2",
         _ => "TODO 1",
     };
     if let Some(ScriptProblem::Syntax { line, .. }) = parsed.problems.first() {
@@ -83,6 +83,14 @@ fn describe(problem: &ScriptProblem, file: &str) -> String {
         }
         ScriptProblem::BodyPlaceholder { line } => {
             format!("TODO 2 is not done yet: {file}:{line} still sends an empty body, JSON.stringify({{}})")
+        }
+        ScriptProblem::NoBody { line, method } if method.eq_ignore_ascii_case("GET") => format!(
+            "{file}:{line} logs in with a GET that sends no body: a login changes the server's state, so it must \
+             be a POST that carries the name in its body (a GET can be replayed by a link, a prefetch or a \
+             crawler, and puts the name in logs; LAB.md step 4a)"
+        ),
+        ScriptProblem::NoBody { line, method } => {
+            format!("TODO 2 is not done yet: {file}:{line} sends {method} with no body at all")
         }
         ScriptProblem::UnreadableUrl { line } => {
             format!("{file}:{line}: the URL is computed when the page runs, so only a browser can tell what it is")
