@@ -429,6 +429,15 @@ impl<'a> Folder<'_, '_, 'a> {
                     _ => (Err(()), "application/x-www-form-urlencoded;charset=UTF-8"),
                 }
             }
+            // `params.toString()`, `JSON.stringify(x).toString()`: the same text, sent as a string.
+            Expression::CallExpression(call) if call.arguments.is_empty() => {
+                match call.callee.without_parentheses() {
+                    Expression::StaticMemberExpression(member) if member.property.name == "toString" => {
+                        (self.body(&member.object).0, "text/plain;charset=UTF-8")
+                    }
+                    _ => (Err(()), "text/plain;charset=UTF-8"),
+                }
+            }
             // A value built by code the reader cannot run: `new FormData(form)`, `makeBody()`, or an object
             // that is not turned into text first.
             Expression::NewExpression(_)
@@ -632,6 +641,23 @@ mod tests {
 
     fn body(script: &str) -> Value {
         serde_json::from_str(&read(script).body_for("ada")).unwrap()
+    }
+
+    #[test]
+    fn a_string_of_search_params_is_read_as_form_text() {
+        for script in [
+            r#"const f = (username) => fetch("/s", { method: "POST", headers: { "Content-Type": "application/json" }, body: new URLSearchParams({ username }).toString() });"#,
+            r#"function f(name) { const params = new URLSearchParams({ username: name }); return fetch("/s", { method: "POST", headers: { "Content-Type": "application/json" }, body: params.toString() }); }"#,
+        ] {
+            let request = read(script);
+            assert_eq!(request.body.kind, BodyKind::Form, "{script}");
+            assert_eq!(request.body_for("ada b"), "username=ada+b", "{script}");
+            assert_eq!(request.content_type, "application/json", "{script}");
+        }
+        let untyped = read(
+            r#"const f = (u) => fetch("/s", { method: "POST", body: new URLSearchParams({ u }).toString() });"#,
+        );
+        assert_eq!(untyped.content_type, "text/plain;charset=UTF-8");
     }
 
     #[test]
