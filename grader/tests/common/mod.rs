@@ -4,7 +4,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -43,32 +43,35 @@ pub fn shared_target() -> PathBuf {
 /// rebuilds only what a submission changed.
 pub fn lay_out(submission: &Submission) -> PathBuf {
     let root = shared_target().join("grader-fixtures").join(submission.name);
-    let kit = kit();
-    // The given files (the student's come below): the lab workspace, less the other crates.
-    for file in &manifest().given_files(&kit) {
-        write_if_changed(&root.join(file), &std::fs::read_to_string(kit.join(file)).unwrap());
-    }
-    let workspace = std::fs::read_to_string(kit.join("Cargo.toml")).unwrap();
-    let members_start = workspace.find("members = [").expect("the kit's Cargo.toml lists members");
-    let members_end = members_start + workspace[members_start..].find(']').unwrap() + 1;
-    let lab_only = format!("{}members = [\"lab\"]{}", &workspace[..members_start], &workspace[members_end..]);
-    write_if_changed(&root.join("Cargo.toml"), &lab_only);
-
-    let mut files: HashMap<&str, String> = HashMap::new();
-    let read = |path: &Path| std::fs::read_to_string(path).unwrap();
-    for student in manifest().student.all() {
-        let from = if submission.solved { &student.answer } else { &student.file };
-        files.insert(&student.file, read(&kit.join(from)));
-    }
-    for edit in &submission.edits {
-        let text = files.entry(edit.file).or_insert_with(|| read(&root.join(edit.file)));
-        assert!(text.contains(edit.from), "{}: `{}` is not in {}", submission.name, edit.from, edit.file);
-        *text = text.replacen(edit.from, edit.to, 1);
-    }
-    for (file, text) in files {
+    for (file, text) in layout(submission) {
         write_if_changed(&root.join(file), &text);
     }
     root
+}
+
+/// The files of a submission's workspace, each with its contents: the given
+/// files of the lab workspace (less the other crates), the student files
+/// of the lab or of the solution, then the submission's edits.
+fn layout(submission: &Submission) -> BTreeMap<String, String> {
+    let kit = kit();
+    let read = |path: &Path| std::fs::read_to_string(path).unwrap();
+    let mut files: BTreeMap<String, String> =
+        manifest().given_files(&kit).into_iter().map(|file| (file.clone(), read(&kit.join(&file)))).collect();
+    let workspace = read(&kit.join("Cargo.toml"));
+    let members_start = workspace.find("members = [").expect("the kit's Cargo.toml lists members");
+    let members_end = members_start + workspace[members_start..].find(']').unwrap() + 1;
+    let lab_only = format!("{}members = [\"lab\"]{}", &workspace[..members_start], &workspace[members_end..]);
+    files.insert("Cargo.toml".into(), lab_only);
+    for student in manifest().student.all() {
+        let from = if submission.solved { &student.answer } else { &student.file };
+        files.insert(student.file.clone(), read(&kit.join(from)));
+    }
+    for edit in &submission.edits {
+        let text = files.entry(edit.file.to_owned()).or_insert_with(|| read(&kit.join(edit.file)));
+        assert!(text.contains(edit.from), "{}: `{}` is not in {}", submission.name, edit.from, edit.file);
+        *text = text.replacen(edit.from, edit.to, 1);
+    }
+    files
 }
 
 fn write_if_changed(path: &Path, text: &str) {
@@ -90,25 +93,26 @@ pub fn fixtures_dir() -> PathBuf {
 /// files an earlier fixture added are removed, changed ones put back.
 pub fn overlay(fixture: &Path, start: &str) -> PathBuf {
     let root = overlay_root();
+    // The whole file set first, then each file written only if its contents
+    // change: a file put back and then overlaid again would get a new time,
+    // and cargo would rebuild the lab for a grade that changes nothing.
+    let mut files = layout(&Submission { name: "overlay", solved: start == "solution", edits: Vec::new() });
+    for file in files_under(fixture, Path::new("")).into_iter().filter(|f| f != "expected.toml") {
+        let text = std::fs::read_to_string(fixture.join(&file)).unwrap();
+        files.insert(file, text);
+    }
     let added_list = root.join(".fixture-files");
     if let Ok(added) = std::fs::read_to_string(&added_list) {
-        for file in added.lines().filter(|f| !f.is_empty()) {
+        for file in added.lines().filter(|f| !f.is_empty() && !files.contains_key(*f)) {
             let _ = std::fs::remove_file(root.join(file));
         }
     }
-    let base = lay_out(&Submission { name: "overlay", solved: start == "solution", edits: Vec::new() });
-    let mut added = Vec::new();
-    for file in files_under(fixture, Path::new("")) {
-        if file == "expected.toml" {
-            continue;
-        }
-        write_if_changed(&base.join(&file), &std::fs::read_to_string(fixture.join(&file)).unwrap());
-        if !kit().join(&file).exists() {
-            added.push(file);
-        }
+    for (file, text) in &files {
+        write_if_changed(&root.join(file), text);
     }
+    let added: Vec<&str> = files.keys().map(String::as_str).filter(|f| !kit().join(f).exists()).collect();
     std::fs::write(added_list, added.join("\n")).unwrap();
-    base
+    root
 }
 
 /// The files under `dir`, relative to it, `/`-separated.
