@@ -177,11 +177,10 @@ fn build_changes(walk: &build_files::Walk, form: &BTreeMap<String, Given>) -> Ve
                 match given {
                     None => changes.push(change(path, "added", lines(now.lines().count()))),
                     Some(given) if !is_as_given(given, &now) => {
-                        let before = match given {
-                            Given::Exact(text) | Given::Lock(text) => text.as_str(),
-                            Given::Filled(template) => template,
+                        let (added, removed) = match given {
+                            Given::Exact(text) | Given::Lock(text) => line_changes(text, &now),
+                            Given::Filled(template) => line_changes(template, &unfilled(template, &now)),
                         };
-                        let (added, removed) = line_changes(before, &now);
                         changes.push(change(path, "changed", format!("+{added} −{removed} lines")));
                     }
                     Some(_) => {}
@@ -219,6 +218,15 @@ fn is_as_given(given: &Given, now: &str) -> bool {
         Given::Lock(text) => text == now || crate::lockfile::pins_only_what_the_kit_pins(text, now),
         Given::Filled(template) => filled_from(template, now),
     }
+}
+
+/// `text` with each line that fills in a line of the template put back as
+/// that line, so that a summary counts the edits and not the filled-in values.
+fn unfilled(template: &str, text: &str) -> String {
+    let patterns: Vec<&str> = template.lines().filter(|line| line.contains('@')).collect();
+    let lines =
+        text.lines().map(|line| patterns.iter().copied().find(|p| filled_from(p, line)).unwrap_or(line));
+    lines.collect::<Vec<_>>().join("\n")
 }
 
 /// One piece of a template: text as it is, or a placeholder's name.
@@ -484,15 +492,21 @@ mod tests {
             std::fs::write(&workflow, &forged).unwrap();
             let changes = described(&changed_build_files(template.path()));
             assert_eq!(changes.len(), 1, "{changes:?}");
-            assert!(changes[0].starts_with(".github/workflows/grade.yml (changed: "), "{changes:?}");
+            assert!(changes[0].starts_with(".github/workflows/grade.yml (changed: +"), "{changes:?}");
         }
+        // The summary counts the edit, not the filled-in values.
+        let one_line = filled.replacen("      - name: Grade\n", "      - name: Forged\n", 1);
+        std::fs::write(&workflow, one_line).unwrap();
+        assert_eq!(
+            described(&changed_build_files(template.path())),
+            [".github/workflows/grade.yml (changed: +1 −1 lines)"]
+        );
         std::fs::write(template.path().join(".github/workflows/more.yml"), "on: push\n").unwrap();
         std::fs::remove_file(&workflow).unwrap();
         assert_eq!(
             described(&changed_build_files(template.path())),
             [
-                ".github/workflows/grade.yml (deleted: 103 lines)"
-                    .replace("103", &filled.lines().count().to_string()),
+                format!(".github/workflows/grade.yml (deleted: {} lines)", filled.lines().count()),
                 ".github/workflows/more.yml (added: 1 line)".into()
             ]
         );

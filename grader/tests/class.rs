@@ -226,7 +226,7 @@ fn a_batch_regrades_repositories_at_the_deadline() {
     assert!(note.contains("a later push exists: 1 later commit"), "{note}");
     let forged_report = std::fs::read_to_string(out.join("forged.txt")).unwrap();
     assert!(
-        forged_report.contains("decide how the clone is built or graded differ from the kit's")
+        forged_report.contains("that decides how the clone is built or graded differs from the kit's")
             && forged_report.contains("  .github/workflows/grade.yml (changed: ")
             && forged_report.contains("build files named above were not used"),
         "{forged_report}"
