@@ -41,7 +41,7 @@ pub enum GivenFilesMode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GivenChange {
     pub path: String,
-    /// `changed`, `added` or `deleted`.
+    /// `changed`, `added` or `deleted`; for a build file also `link` (never followed) or `unread`.
     pub change: String,
     /// `+3 −1 lines`, or how many lines an added or deleted file has.
     pub summary: String,
@@ -137,8 +137,8 @@ fn given_forms() -> [BTreeMap<String, Given>; 2] {
     [fork, template]
 }
 
-/// The build files of the workspace at `root` that differ from the kit's
-/// (in the form the clone is closest to), in path order. A symbolic link is
+/// The build files of the workspace at `root` that it added or changed
+/// (compared with the form it is closest to), in path order. A symbolic link is
 /// named as a link and never followed; a clone too large to walk whole is
 /// named as such (`.`, `unread`).
 pub fn changed_build_files(root: &Path) -> Vec<GivenChange> {
@@ -188,15 +188,8 @@ fn build_changes(walk: &build_files::Walk, form: &BTreeMap<String, Given>) -> Ve
             }
         }
     }
-    for (path, given) in form {
-        if !walk.files.iter().any(|(found, _)| found == path) {
-            let count = match given {
-                Given::Exact(text) | Given::Lock(text) => text.lines().count(),
-                Given::Filled(template) => template.lines().count(),
-            };
-            changes.push(change(path, "deleted", lines(count)));
-        }
-    }
+    // A build file the clone lacks is not named: a missing workflow or build script adds nothing
+    // to a build or a grade (and a missing Cargo.lock is a given file's deletion).
     if walk.cut_short {
         changes.push(change(
             ".",
@@ -501,14 +494,12 @@ mod tests {
             described(&changed_build_files(template.path())),
             [".github/workflows/grade.yml (changed: +1 −1 lines)"]
         );
+        // Another workflow is named; a missing one adds nothing to a build or a grade.
         std::fs::write(template.path().join(".github/workflows/more.yml"), "on: push\n").unwrap();
         std::fs::remove_file(&workflow).unwrap();
         assert_eq!(
             described(&changed_build_files(template.path())),
-            [
-                format!(".github/workflows/grade.yml (deleted: {} lines)", filled.lines().count()),
-                ".github/workflows/more.yml (added: 1 line)".into()
-            ]
+            [".github/workflows/more.yml (added: 1 line)"]
         );
     }
 

@@ -95,7 +95,7 @@ pub struct Report {
     pub changed_given_files: Vec<crate::integrity::GivenChange>,
     /// The files that decide how the clone is built or graded (root
     /// manifest and lock, `.cargo/`, toolchain pin, `build.rs`, `.github/`)
-    /// it changed, added, deleted, or holds as a symbolic link (`link`).
+    /// it changed or added, or holds as a symbolic link (`link`).
     #[serde(default)]
     pub changed_build_files: Vec<crate::integrity::GivenChange>,
 }
