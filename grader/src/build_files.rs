@@ -88,12 +88,15 @@ pub fn walk(root: &Path) -> Walk {
 
 /// The file's contents, read without following a link that replaced it
 /// since the walk looked (`O_NOFOLLOW`), at most [`MAX_BYTES`].
-fn read_capped(file: &Path) -> Found {
+pub fn read_capped(file: &Path) -> Found {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
-    let Ok(opened) = options.open(file) else { return Found::Link };
+    let Ok(opened) = options.open(file) else {
+        let link = file.symlink_metadata().is_ok_and(|meta| meta.file_type().is_symlink());
+        return if link { Found::Link } else { Found::NotAFile };
+    };
     match opened.metadata() {
         Ok(meta) if !meta.is_file() => return Found::NotAFile,
         Ok(meta) if meta.len() > MAX_BYTES => return Found::TooLarge,

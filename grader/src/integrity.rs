@@ -61,8 +61,21 @@ pub fn changed_given_files(root: &Path) -> Vec<GivenChange> {
     let mut changes = Vec::new();
     for (path, original) in given {
         let original = normalized(original);
-        match std::fs::read(root.join(path)) {
-            Err(_) => changes.push(GivenChange {
+        // Read without following a link, and at most so much: the clone's files are the student's.
+        let found = match root.join(path).symlink_metadata() {
+            Err(_) => None,
+            Ok(_) => Some(build_files::read_capped(&root.join(path))),
+        };
+        let now = match found {
+            Some(Found::File(bytes)) => Ok(bytes),
+            Some(other) => {
+                changes.push(unread_change(path, &other, "changed"));
+                continue;
+            }
+            None => Err(()),
+        };
+        match now {
+            Err(()) => changes.push(GivenChange {
                 path: (*path).to_owned(),
                 change: "deleted".into(),
                 summary: lines(original.lines().count()),
@@ -81,12 +94,29 @@ pub fn changed_given_files(root: &Path) -> Vec<GivenChange> {
     }
     for path in kit().given_files(root) {
         if !GIVEN.iter().any(|(given, _)| *given == path) {
-            let count = std::fs::read(root.join(&path)).map(|b| normalized(&b).lines().count()).unwrap_or(0);
-            changes.push(GivenChange { path, change: "added".into(), summary: lines(count) });
+            match build_files::read_capped(&root.join(&path)) {
+                Found::File(bytes) => {
+                    let count = normalized(&bytes).lines().count();
+                    changes.push(GivenChange { path, change: "added".into(), summary: lines(count) });
+                }
+                other => changes.push(unread_change(&path, &other, "added")),
+            }
         }
     }
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     changes
+}
+
+/// A file that was not read: a link (named as one), too large, or not a file.
+fn unread_change(path: &str, found: &Found, new_or_changed: &str) -> GivenChange {
+    let (change, summary) = match found {
+        Found::Link => ("link", "a symbolic link (not followed)".to_owned()),
+        Found::TooLarge => {
+            (new_or_changed, format!("larger than {} KiB (not read)", build_files::MAX_BYTES / 1024))
+        }
+        Found::NotAFile | Found::File(_) => (new_or_changed, "not a regular file".to_owned()),
+    };
+    GivenChange { path: path.to_owned(), change: change.into(), summary }
 }
 
 /// What a build file of the kit's is, in one of the two forms a clone may take.
@@ -165,13 +195,9 @@ fn build_changes(walk: &build_files::Walk, form: &BTreeMap<String, Given>) -> Ve
         let given = form.get(path);
         let new_or_changed = if given.is_some() { "changed" } else { "added" };
         match found {
-            Found::Link => changes.push(change(path, "link", "a symbolic link (not followed)".into())),
-            Found::TooLarge => changes.push(change(
-                path,
-                new_or_changed,
-                format!("larger than {} KiB (not read)", build_files::MAX_BYTES / 1024),
-            )),
-            Found::NotAFile => changes.push(change(path, new_or_changed, "not a regular file".into())),
+            Found::Link | Found::TooLarge | Found::NotAFile => {
+                changes.push(unread_change(path, found, new_or_changed))
+            }
             Found::File(bytes) => {
                 let now = normalized(bytes);
                 match given {
@@ -517,6 +543,19 @@ mod tests {
                 ".cargo (link: a symbolic link (not followed))",
                 "lab/build.rs (link: a symbolic link (not followed))"
             ]
+        );
+        // A given file that is a link is named as one, never read (here, an endless device).
+        let models = template.path().join("lab/src/models.rs");
+        std::fs::remove_file(&models).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &models).unwrap();
+        let given = described(&changed_given_files(template.path()));
+        assert!(
+            given.contains(&"lab/src/models.rs (link: a symbolic link (not followed))".to_owned()),
+            "{given:?}"
+        );
+        assert!(
+            given.contains(&"lab/build.rs (link: a symbolic link (not followed))".to_owned()),
+            "{given:?}"
         );
     }
 
