@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -196,10 +197,18 @@ pub async fn run(batch: &Batch, rows: &Rows, display: Option<&Display>, quiet: b
 }
 
 /// Clones `source` into `dest` at the deadline, off the async threads (git
-/// runs under its own time limits; see `repos`).
+/// runs under its own time limits; see `repos`). Dropped (Ctrl-C), it stops
+/// the git command running, so the batch ends without waiting for the clone.
 async fn check_out(source: &str, dest: &Path, before: Option<i64>) -> Result<Checkout, String> {
-    let (source, dest) = (source.to_owned(), dest.to_path_buf());
-    tokio::task::spawn_blocking(move || crate::repos::clone_at(&source, &dest, before))
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let stop = StopOnDrop(Arc::default());
+    let (source, dest, flag) = (source.to_owned(), dest.to_path_buf(), stop.0.clone());
+    tokio::task::spawn_blocking(move || crate::repos::clone_at(&source, &dest, before, &flag))
         .await
         .unwrap_or_else(|e| Err(format!("the clone stopped: {e}")))
 }

@@ -12,6 +12,7 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use crate::tracked::{run_git, GitOutput};
@@ -215,21 +216,21 @@ impl Checkout {
 /// Runs git on a repository being cloned or cloned already: as `run_git`,
 /// and without the system's and the user's configuration, and only the
 /// usual transports.
-fn git(args: &[&OsStr], limit: Duration, cap: usize) -> Result<GitOutput, String> {
+fn git(args: &[&OsStr], limit: Duration, cap: usize, stop: &AtomicBool) -> Result<GitOutput, String> {
     let env: [(&str, &OsStr); 4] = [
         ("GIT_CONFIG_NOSYSTEM", OsStr::new("1")),
         ("GIT_CONFIG_GLOBAL", OsStr::new("/dev/null")),
         ("GIT_ALLOW_PROTOCOL", OsStr::new("file:git:http:https:ssh")),
         ("GIT_PROTOCOL_FROM_USER", OsStr::new("0")),
     ];
-    run_git(args, &env, limit, cap)
+    run_git(args, &env, limit, cap, Some(stop))
 }
 
 /// git in the clone at `dir`: its output as text where it succeeds, else why not.
-fn git_in(dir: &Path, args: &[&str], cap: usize) -> Result<String, String> {
+fn git_in(dir: &Path, args: &[&str], cap: usize, stop: &AtomicBool) -> Result<String, String> {
     let mut all: Vec<&OsStr> = vec![OsStr::new("-C"), dir.as_os_str()];
     all.extend(args.iter().map(OsStr::new));
-    let output = git(&all, crate::tracked::GIT_TIME_LIMIT, cap)?;
+    let output = git(&all, crate::tracked::GIT_TIME_LIMIT, cap, stop)?;
     if output.success {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
@@ -244,7 +245,13 @@ fn last_line(said: &str) -> String {
 /// Clones `source` into `dest` (replacing what an earlier batch left there)
 /// and checks out the last commit of its default branch at or before
 /// `deadline` (seconds since the epoch; the branch's tip without one).
-pub fn clone_at(source: &str, dest: &Path, deadline: Option<i64>) -> Result<Checkout, String> {
+/// Setting `stop` stops the git command running (the batch was interrupted).
+pub fn clone_at(
+    source: &str,
+    dest: &Path,
+    deadline: Option<i64>,
+    stop: &AtomicBool,
+) -> Result<Checkout, String> {
     if dest.symlink_metadata().is_ok() {
         std::fs::remove_dir_all(dest).map_err(|e| format!("cannot clear {}: {e}", dest.display()))?;
     }
@@ -268,14 +275,14 @@ pub fn clone_at(source: &str, dest: &Path, deadline: Option<i64>) -> Result<Chec
         source,
     ];
     let args: Vec<&OsStr> = words.iter().map(OsStr::new).chain([dest.as_os_str()]).collect();
-    let cloned = git(&args, CLONE_TIME_LIMIT, 64 << 10)?;
+    let cloned = git(&args, CLONE_TIME_LIMIT, 64 << 10, stop)?;
     if !cloned.success {
         return Err(format!("cannot clone it: {}", last_line(&cloned.stderr)));
     }
-    let branch = git_in(dest, &["symbolic-ref", "--short", "HEAD"], 4096)
+    let branch = git_in(dest, &["symbolic-ref", "--short", "HEAD"], 4096, stop)
         .map(|b| b.trim().to_owned())
         .map_err(|why| format!("no default branch: {why}"))?;
-    let history = git_in(dest, &["log", "--first-parent", "--format=%H %ct", "HEAD", "--"], LOG_LIMIT)
+    let history = git_in(dest, &["log", "--first-parent", "--format=%H %ct", "HEAD", "--"], LOG_LIMIT, stop)
         .map_err(|_| format!("no commit on its default branch {branch}"))?;
     let commits: Vec<(&str, i64)> = history
         .lines()
@@ -297,7 +304,7 @@ pub fn clone_at(source: &str, dest: &Path, deadline: Option<i64>) -> Result<Chec
         ));
     };
     let (commit, time) = commits[index];
-    git_in(dest, &["checkout", "--quiet", "--detach", commit], 64 << 10)
+    git_in(dest, &["checkout", "--quiet", "--detach", commit], 64 << 10, stop)
         .map_err(|why| format!("cannot check out {commit}: {why}"))?;
     Ok(Checkout {
         branch,

@@ -22,7 +22,7 @@ fn git(dir: &Path, args: &[&str], paths: &[String]) -> Option<Vec<u8>> {
     let mut all: Vec<&OsStr> = vec![OsStr::new("-C"), dir.as_os_str()];
     all.extend(args.iter().map(OsStr::new));
     all.extend(paths.iter().map(OsStr::new));
-    let output = run_git(&all, &[], GIT_TIME_LIMIT, GIT_OUTPUT_LIMIT).ok()?;
+    let output = run_git(&all, &[], GIT_TIME_LIMIT, GIT_OUTPUT_LIMIT, None).ok()?;
     output.success.then_some(output.stdout)
 }
 
@@ -44,13 +44,15 @@ pub struct GitOutput {
 /// Runs `git ARGS` as the grader runs every git command, on the kit or on a
 /// student's repository: the repository's hooks and fsmonitor off (a
 /// repository's config could name a program for either), never a prompt,
-/// `env` added, at most `limit` long (then killed), and its output read up
-/// to `cap` bytes. `Err` says why it did not run or finish.
+/// `env` added, at most `limit` long (then killed, as it is once `stop` is
+/// set), and its output read up to `cap` bytes. `Err` says why it did not
+/// run or finish.
 pub fn run_git(
     args: &[&OsStr],
     env: &[(&str, &OsStr)],
     limit: Duration,
     cap: usize,
+    stop: Option<&std::sync::atomic::AtomicBool>,
 ) -> Result<GitOutput, String> {
     use std::io::Read;
     use std::process::{Command, Stdio};
@@ -90,6 +92,11 @@ pub fn run_git(
                 let _ = child.kill();
                 let _ = child.wait();
                 return Err(format!("git took longer than {} s and was stopped", limit.as_secs()));
+            }
+            Ok(None) if stop.is_some_and(|stop| stop.load(std::sync::atomic::Ordering::Relaxed)) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("git was stopped".into());
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(format!("cannot wait for git: {e}")),
