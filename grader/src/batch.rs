@@ -532,6 +532,19 @@ pub fn summary(rows: &[Row], elapsed: Duration) -> String {
             }
         }
     }
+    let mut late: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let later = row.checkout.as_ref().map(Checkout::later_push).filter(|l| !l.is_empty())?;
+            Some(format!("  {}: {later}", row.name))
+        })
+        .collect();
+    if !late.is_empty() {
+        late.sort();
+        out.push_str("\nPushed after the deadline (graded at the deadline's commit):\n");
+        out.push_str(&late.join("\n"));
+        out.push('\n');
+    }
     let troubled: Vec<String> = rows
         .iter()
         .filter_map(|row| match &row.report {
@@ -717,7 +730,21 @@ mod tests {
             ),
             row("c", Err("could not read it".into())),
         ];
+        let mut rows = rows;
+        rows[0].checkout = Some(Checkout {
+            branch: "main".into(),
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            committed: "2026-12-01T20:00:00Z".into(),
+            later_commits: 1,
+            newest: Some("2026-12-02T09:00:00Z".into()),
+        });
         let summary = summary(&rows, Duration::from_secs(61));
+        assert!(
+            summary.contains(
+                "Pushed after the deadline (graded at the deadline's commit):\n  a: 1 later commit (the newest committed 2026-12-02T09:00:00Z)\n"
+            ),
+            "{summary}"
+        );
         assert!(summary.starts_with("Graded 2 of 3 clones in 61 s.\n"), "{summary}");
         assert!(summary.contains("  50–59  █ 1\n") && summary.contains("   0–9  █ 1\n"), "{summary}");
         assert!(summary.contains("  creates-session        2 clones\n"), "{summary}");

@@ -140,7 +140,7 @@ pub async fn grade(
         ));
         if !changed_build_files.is_empty() {
             notes.push(
-                "the clone's build files named above were not used: the kit's own built its student files"
+                "the clone's build files were not used: its student files were built with the kit's own"
                     .into(),
             );
         }

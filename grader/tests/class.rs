@@ -216,6 +216,12 @@ fn a_batch_regrades_repositories_at_the_deadline() {
     let missing_row = lines.iter().find(|l| l.starts_with("no-such-repository,")).unwrap();
     assert!(missing_row.contains("cannot clone it: "), "{missing_row}");
     assert!(said.contains("no-such-repository: not graded: cannot clone it"), "{said}");
+    assert!(
+        said.contains(
+            "Pushed after the deadline (graded at the deadline's commit):\n  solved: 1 later commit"
+        ),
+        "{said}"
+    );
 
     // The clones are the batch's, at the deadline's commit; the reports say what was graded.
     assert!(out.join("repos/solved/.git").is_dir());
@@ -228,7 +234,7 @@ fn a_batch_regrades_repositories_at_the_deadline() {
     assert!(
         forged_report.contains("that decides how the clone is built or graded differs from the kit's")
             && forged_report.contains("  .github/workflows/grade.yml (changed: ")
-            && forged_report.contains("build files named above were not used"),
+            && forged_report.contains("note: the clone's build files were not used"),
         "{forged_report}"
     );
 }
