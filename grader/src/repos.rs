@@ -234,12 +234,16 @@ fn git_in(dir: &Path, args: &[&str], cap: usize, stop: &AtomicBool) -> Result<St
     if output.success {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
-        Err(last_line(&output.stderr))
+        Err(what_git_said(&output.stderr))
     }
 }
 
-fn last_line(said: &str) -> String {
-    said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("git failed").trim().to_owned()
+/// What git said went wrong: its first `fatal:` or `error:` line (the
+/// lines after are advice), else its last line.
+fn what_git_said(said: &str) -> String {
+    let lines = || said.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first_error = lines().find(|l| l.starts_with("fatal:") || l.starts_with("error:"));
+    first_error.or_else(|| lines().last()).unwrap_or("git failed").to_owned()
 }
 
 /// Clones `source` into `dest` (replacing what an earlier batch left there)
@@ -277,7 +281,7 @@ pub fn clone_at(
     let args: Vec<&OsStr> = words.iter().map(OsStr::new).chain([dest.as_os_str()]).collect();
     let cloned = git(&args, CLONE_TIME_LIMIT, 64 << 10, stop)?;
     if !cloned.success {
-        return Err(format!("cannot clone it: {}", last_line(&cloned.stderr)));
+        return Err(format!("cannot clone it: {}", what_git_said(&cloned.stderr)));
     }
     let branch = git_in(dest, &["symbolic-ref", "--short", "HEAD"], 4096, stop)
         .map(|b| b.trim().to_owned())
@@ -361,6 +365,56 @@ mod tests {
         assert_eq!(name("https://github.com/org/alice.git"), "alice");
         assert_eq!(name("file:///tmp/class/bob/"), "bob");
         assert_eq!(name("git@github.com:carol.git"), "carol");
+    }
+
+    fn git(dir: &Path, args: &[&str], date: &str) {
+        let output = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=s", "-c", "user.email=s@example.com"])
+            .args(args)
+            .env("GIT_COMMITTER_DATE", date)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    #[test]
+    fn the_deadline_picks_the_commit_and_a_repository_without_one_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("alice");
+        std::fs::create_dir_all(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"], "2026-11-01T00:00:00Z");
+        let stop = AtomicBool::new(false);
+        let url = format!("file://{}", repo.display());
+        let dest = dir.path().join("out/repos/alice");
+        let empty = clone_at(&url, &dest, None, &stop).unwrap_err();
+        assert!(empty.contains("no commit on its default branch main"), "{empty}");
+        for (text, date) in [("one", "2026-11-01T10:00:00Z"), ("two", "2026-11-03T10:00:00Z")] {
+            std::fs::write(repo.join("a.txt"), text).unwrap();
+            git(&repo, &["add", "a.txt"], date);
+            git(&repo, &["commit", "-qm", text], date);
+        }
+        let deadline = parse_deadline("2026-11-02T00:00:00Z").unwrap();
+        let checkout = clone_at(&url, &dest, Some(deadline), &stop).unwrap();
+        assert_eq!(std::fs::read_to_string(dest.join("a.txt")).unwrap(), "one");
+        assert_eq!((checkout.branch.as_str(), checkout.committed.as_str()), ("main", "2026-11-01T10:00:00Z"));
+        assert_eq!(checkout.later_push(), "1 later commit (the newest committed 2026-11-03T10:00:00Z)");
+        // Again into the same folder: the earlier clone is replaced. At the tip without a deadline.
+        let tip = clone_at(&url, &dest, None, &stop).unwrap();
+        assert_eq!(
+            (tip.later_commits, std::fs::read_to_string(dest.join("a.txt")).unwrap()),
+            (0, "two".into())
+        );
+        let early = parse_deadline("2026-10-01T00:00:00Z").unwrap();
+        let none = clone_at(&url, &dest, Some(early), &stop).unwrap_err();
+        assert!(none.starts_with("nothing on main at or before the deadline 2026-10-01T00:00:00Z"), "{none}");
+        let missing = clone_at("file:///nonexistent/x", &dest, None, &stop).unwrap_err();
+        assert!(missing.starts_with("cannot clone it: fatal: "), "{missing}");
+        // `ext::` runs a command: never allowed.
+        let ext = clone_at("ext::sh -c touch% /tmp/grader-ext-ran", &dest, None, &stop).unwrap_err();
+        assert!(ext.starts_with("cannot clone it: "), "{ext}");
+        assert!(!Path::new("/tmp/grader-ext-ran").exists());
     }
 
     #[test]

@@ -181,6 +181,33 @@ mod tests {
         assert!(status.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&status.stderr));
     }
 
+    /// A student's repository may name programs in its config (fsmonitor) and
+    /// hooks: reading its commit runs neither.
+    #[cfg(unix)]
+    #[test]
+    fn reading_a_commit_runs_no_program_of_the_repository() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("clone");
+        std::fs::create_dir_all(&root).unwrap();
+        git(&root, &["init", "-q"]);
+        std::fs::write(root.join("a.txt"), "a").unwrap();
+        git(&root, &["add", "a.txt"]);
+        git(&root, &["commit", "-qm", "one"]);
+        let marker = dir.path().join("ran");
+        let program = dir.path().join("program.sh");
+        std::fs::write(&program, format!("#!/bin/sh\necho \"$0\" >> {}\n", marker.display())).unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        git(&root, &["config", "core.fsmonitor", program.to_str().unwrap()]);
+        for hook in ["post-index-change", "post-checkout", "pre-commit"] {
+            std::fs::copy(&program, root.join(".git/hooks").join(hook)).unwrap();
+        }
+        // Touched, so that `git status` refreshes the index.
+        std::fs::write(root.join("a.txt"), "a").unwrap();
+        assert!(commit(&root).is_some());
+        assert!(!marker.exists(), "ran: {}", std::fs::read_to_string(&marker).unwrap_or_default());
+    }
+
     #[test]
     fn tracked_files_are_listed_and_uncommitted_ones_named() {
         let dir = tempfile::tempdir().unwrap();
