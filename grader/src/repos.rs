@@ -243,7 +243,7 @@ fn git_in(dir: &Path, args: &[&str], cap: usize, stop: &AtomicBool) -> Result<St
 fn what_git_said(said: &str) -> String {
     let lines = || said.lines().map(str::trim).filter(|l| !l.is_empty());
     let first_error = lines().find(|l| l.starts_with("fatal:") || l.starts_with("error:"));
-    first_error.or_else(|| lines().last()).unwrap_or("git failed").to_owned()
+    first_error.or_else(|| lines().next_back()).unwrap_or("git failed").to_owned()
 }
 
 /// Clones `source` into `dest` (replacing what an earlier batch left there)
