@@ -219,8 +219,9 @@ pub struct GradeOptions {
     /// A bound on the whole grade, in seconds: the checks it cuts short cannot be graded
     #[arg(long, value_name = "SECONDS")]
     deadline: Option<u64>,
-    /// What a changed given file (one the student is not meant to edit) does:
-    /// a warning, a failed `given-files-untouched` check, or nothing
+    /// What a changed given file (one the student is not meant to edit) or
+    /// build file (manifest, lock, .cargo/, toolchain, build.rs, .github/)
+    /// does: a warning, a failed `given-files-untouched` check, or nothing
     #[arg(long, value_enum, default_value_t = GivenFiles::Warn)]
     given_files: GivenFiles,
     /// No progress on stderr (it shows only on a terminal anyway)
