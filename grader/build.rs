@@ -41,6 +41,7 @@ fn main() {
     }
     println!("cargo:rerun-if-changed=build.rs");
     embed_given_files();
+    embed_build_files();
 }
 
 /// Writes `given_files.rs` into OUT_DIR: every given file of this kit (the
@@ -66,6 +67,31 @@ fn embed_given_files() {
     }
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     std::fs::write(out.join("given_files.rs"), code).expect("writes given_files.rs");
+}
+
+/// Writes `build_files.rs` into OUT_DIR: every file of this kit that decides
+/// how a workspace is built or graded (`tracked::decides_the_build`), with
+/// its contents, so a grade compares a clone's with the instructor's.
+fn embed_build_files() {
+    let kit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the grader sits in the kit");
+    // `.` alone would miss the hidden folders outside git.
+    let paths: Vec<String> = [".", ".cargo", ".github"].map(String::from).to_vec();
+    let files: Vec<String> = tracked::files(kit, &paths)
+        .into_iter()
+        .map(|f| f.trim_start_matches("./").to_owned())
+        .filter(|f| tracked::decides_the_build(f))
+        .collect();
+    let mut code =
+        String::from("/// Every file of the kit that decides how it is built or graded, and its contents.\n");
+    code.push_str("pub static BUILD_FILES: &[(&str, &[u8])] = &[\n");
+    for file in &files {
+        let full = kit.join(file);
+        println!("cargo:rerun-if-changed={}", full.display());
+        code.push_str(&format!("    ({file:?}, include_bytes!({:?})),\n", full.display().to_string()));
+    }
+    code.push_str("];\n");
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
+    std::fs::write(out.join("build_files.rs"), code).expect("writes build_files.rs");
 }
 
 /// The strings of `paths = [...]` in the `[given]` table of kit.toml.

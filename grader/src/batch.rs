@@ -8,9 +8,14 @@
 //! itself. Builds take turns on the shared target folder (its lock); the
 //! checks of built clones run side by side, up to `--jobs`. A clone that
 //! cannot be built or graded costs its own row and its own time limits.
+//!
+//! A repository (a URL, or a path with `--before`) is first cloned into
+//! `OUT/repos/NAME` and checked out at the deadline (see `repos`); one that
+//! cannot be is a row with why, and the batch goes on.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,11 +26,15 @@ use crate::kit::Kit;
 use crate::progress::Display;
 use crate::render::{self, Style};
 use crate::report::{Outcome, Report, Status};
+use crate::repos::{Checkout, Submission};
 use crate::settings::{Settings, Target};
 
 /// A batch to grade.
 pub struct Batch {
-    pub clones: Vec<PathBuf>,
+    pub submissions: Vec<Submission>,
+    /// The deadline, in seconds since the epoch: each repository is graded
+    /// at its last commit at or before it.
+    pub before: Option<i64>,
     /// Where the reports go.
     pub out: PathBuf,
     /// The gradebook.
@@ -56,6 +65,10 @@ pub struct Row {
     pub duration: Duration,
     /// Taken from an earlier run's report (`--resume`).
     pub resumed: bool,
+    /// The repository it was cloned from, if it was.
+    pub repository: Option<String>,
+    /// What was checked out of that repository.
+    pub checkout: Option<Checkout>,
 }
 
 /// The rows finished so far, shared with the caller so an interrupted
@@ -64,21 +77,34 @@ pub type Rows = Arc<Mutex<Vec<Row>>>;
 
 /// Each clone with a name of its own: its folder's name, `-2`, `-3`... on a clash.
 pub fn named(clones: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    let submissions: Vec<Submission> = clones.iter().cloned().map(Submission::Folder).collect();
+    named_submissions(&submissions)
+        .into_iter()
+        .zip(clones)
+        .map(|((name, _), clone)| (name, clone.clone()))
+        .collect()
+}
+
+/// Each submission with a name of its own: its folder's or repository's
+/// name, made safe for a file name, `-2`, `-3`... on a clash.
+pub fn named_submissions(submissions: &[Submission]) -> Vec<(String, Submission)> {
     let mut seen: HashMap<String, usize> = HashMap::new();
-    clones
+    submissions
         .iter()
-        .map(|clone| {
-            let base: String = clone
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "clone".into())
+        .map(|submission| {
+            let mut base: String = submission
+                .base_name()
                 .chars()
                 .map(|c| if c.is_alphanumeric() || "-_.".contains(c) { c } else { '_' })
                 .collect();
+            // Never `.`, `..` or a hidden name: the name is a file name in OUT.
+            if base.is_empty() || base.starts_with('.') {
+                base = format!("clone{base}");
+            }
             let count = seen.entry(base.clone()).or_default();
             *count += 1;
             let name = if *count == 1 { base } else { format!("{base}-{count}") };
-            (name, clone.clone())
+            (name, submission.clone())
         })
         .collect()
 }
@@ -104,24 +130,49 @@ pub async fn run(batch: &Batch, rows: &Rows, display: Option<&Display>, quiet: b
             locks.push(lock);
         }
     }
-    let named = named(&batch.clones);
+    let named = named_submissions(&batch.submissions);
     let total = named.len();
     let done = Arc::new(Mutex::new(0usize));
-    let grades = futures::stream::iter(named).map(|(name, clone)| {
+    let grades = futures::stream::iter(named).map(|(name, submission)| {
         let slots = slots.clone();
         let workspace = workspace.as_ref();
         let done = done.clone();
         async move {
             let started = Instant::now();
-            let row = match batch.resume.then(|| earlier_grade(batch, &name, &clone)).flatten() {
-                Some(report) => {
-                    Row { name, path: clone, report: Ok(report), duration: started.elapsed(), resumed: true }
+            let (clone, repository, checkout) = match submission {
+                Submission::Folder(folder) => (folder, None, Ok(None)),
+                Submission::Repository(source) => {
+                    let dest = batch.out.join("repos").join(&name);
+                    let checkout = check_out(&source, &dest, batch.before).await.map(Some);
+                    (dest, Some(source), checkout)
                 }
-                None => {
-                    let label = format!("{name}: ");
-                    let report = grade_one(batch, &name, &clone, &slots, workspace, display, &label).await;
-                    Row { name, path: clone, report, duration: started.elapsed(), resumed: false }
-                }
+            };
+            let row = |report, resumed, checkout| Row {
+                name: name.clone(),
+                path: clone.clone(),
+                report,
+                duration: started.elapsed(),
+                resumed,
+                repository: repository.clone(),
+                checkout,
+            };
+            let row = match checkout {
+                Err(why) => row(Err(why), false, None),
+                Ok(checkout) => match batch.resume.then(|| earlier_grade(batch, &name, &clone)).flatten() {
+                    Some(report) => row(Ok(report), true, checkout),
+                    None => {
+                        let label = format!("{name}: ");
+                        let report =
+                            grade_one(batch, &name, &clone, &slots, workspace, display, &label).await;
+                        let report = report.map(|mut report| {
+                            if let Some(checkout) = &checkout {
+                                report.run.notes.push(checkout.note(batch.before));
+                            }
+                            report
+                        });
+                        row(report, false, checkout)
+                    }
+                },
             };
             let written = write_reports(batch, &row);
             let mut count = done.lock().unwrap_or_else(|e| e.into_inner());
@@ -143,6 +194,23 @@ pub async fn run(batch: &Batch, rows: &Rows, display: Option<&Display>, quiet: b
         rows.lock().unwrap_or_else(|e| e.into_inner()).push(row);
     }
     Ok(())
+}
+
+/// Clones `source` into `dest` at the deadline, off the async threads (git
+/// runs under its own time limits; see `repos`). Dropped (Ctrl-C), it stops
+/// the git command running, so the batch ends without waiting for the clone.
+async fn check_out(source: &str, dest: &Path, before: Option<i64>) -> Result<Checkout, String> {
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let stop = StopOnDrop(Arc::default());
+    let (source, dest, flag) = (source.to_owned(), dest.to_path_buf(), stop.0.clone());
+    tokio::task::spawn_blocking(move || crate::repos::clone_at(&source, &dest, before, &flag))
+        .await
+        .unwrap_or_else(|e| Err(format!("the clone stopped: {e}")))
 }
 
 /// The report of an earlier run for this clone, if it graded the same
@@ -316,6 +384,9 @@ fn row_line(row: &Row, trouble: Option<String>) -> String {
         ),
         Err(why) => format!("{}: not graded: {}", row.name, render::inert(why)),
     };
+    if let Some(later) = row.checkout.as_ref().map(Checkout::later_push).filter(|l| !l.is_empty()) {
+        line.push_str(&format!(" (graded at the deadline; pushed after it: {later})"));
+    }
     if let Some(trouble) = trouble {
         line.push_str(&format!(" (reports not written: {trouble})"));
     }
@@ -337,6 +408,10 @@ pub fn csv(rows: &[Row]) -> String {
         ["name", "path", "score", "max_score", "outcome", "mode"].into_iter().map(String::from).collect();
     header.extend(checks.iter().map(|id| id.to_string()));
     header.extend(["duration_s", "changed_given_files", "commit", "error"].into_iter().map(String::from));
+    // Added after the first columns, so that a sheet reading those by position still reads them.
+    header.extend(
+        ["changed_build_files", "repository", "commit_date", "later_push"].into_iter().map(String::from),
+    );
     let mut out = csv_line(&header);
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -363,17 +438,26 @@ pub fn csv(rows: &[Row]) -> String {
                 fields.push(changed.join("; "));
                 fields.push(report.run.commit.clone().unwrap_or_default());
                 fields.push(String::new());
+                let changed: Vec<String> = report.changed_build_files.iter().map(|c| c.describe()).collect();
+                fields.push(changed.join("; "));
             }
             Err(why) => {
                 fields.extend(std::iter::repeat_n(String::new(), 4 + checks.len()));
                 fields.push(format!("{:.1}", row.duration.as_secs_f64()));
-                fields.extend([
-                    String::new(),
-                    crate::tracked::commit(&row.path).unwrap_or_default(),
-                    why.clone(),
-                ]);
+                // A repository that could not be cloned has no commit to tell.
+                let commit = match &row.repository {
+                    None => crate::tracked::commit(&row.path).unwrap_or_default(),
+                    Some(_) => String::new(),
+                };
+                fields.extend([String::new(), commit, why.clone(), String::new()]);
             }
         }
+        let checkout = row.checkout.as_ref();
+        fields.extend([
+            row.repository.clone().unwrap_or_default(),
+            checkout.map(|c| c.committed.clone()).unwrap_or_default(),
+            checkout.map(Checkout::later_push).unwrap_or_default(),
+        ]);
         out.push_str(&csv_line(&fields));
     }
     out
@@ -448,6 +532,19 @@ pub fn summary(rows: &[Row], elapsed: Duration) -> String {
             }
         }
     }
+    let mut late: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let later = row.checkout.as_ref().map(Checkout::later_push).filter(|l| !l.is_empty())?;
+            Some(format!("  {}: {later}", row.name))
+        })
+        .collect();
+    if !late.is_empty() {
+        late.sort();
+        out.push_str("\nPushed after the deadline (graded at the deadline's commit):\n");
+        out.push_str(&late.join("\n"));
+        out.push('\n');
+    }
     let troubled: Vec<String> = rows
         .iter()
         .filter_map(|row| match &row.report {
@@ -494,6 +591,14 @@ mod tests {
             ["a/alice", "b/alice", "c/bob smith", "d/=evil"].iter().map(PathBuf::from).collect();
         let names: Vec<String> = named(&clones).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["alice", "alice-2", "bob_smith", "_evil"]);
+        let submissions = [
+            Submission::Repository("https://github.com/org/alice.git".into()),
+            Submission::Folder(PathBuf::from("c/alice")),
+            Submission::Repository("file:///class/..".into()),
+            Submission::Repository("file:///".into()),
+        ];
+        let names: Vec<String> = named_submissions(&submissions).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["alice", "alice-2", "clone..", "clone"]);
     }
 
     #[test]
@@ -538,6 +643,8 @@ mod tests {
             report,
             duration: Duration::from_secs(2),
             resumed: false,
+            repository: None,
+            checkout: None,
         }
     }
 
@@ -558,21 +665,52 @@ mod tests {
 
     #[test]
     fn the_gradebook_has_a_row_per_clone_and_a_column_per_check() {
+        let mut carol = row("carol", Ok(report(&[("builds", Status::Pass, 0, 0)])));
+        carol.repository = Some("file:///class/carol.git".into());
+        carol.checkout = Some(Checkout {
+            branch: "main".into(),
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            committed: "2026-12-01T20:00:00Z".into(),
+            later_commits: 2,
+            newest: Some("2026-12-02T09:00:00Z".into()),
+        });
+        let mut dave = row("dave", Err("cannot clone it: fatal: repository not found".into()));
+        dave.repository = Some("https://example.com/dave".into());
         let rows = vec![
             row("bob", Err("no Cargo.toml".into())),
             row(
                 "alice",
                 Ok(report(&[("builds", Status::Pass, 0, 0), ("creates-session", Status::Fail, 0, 10)])),
             ),
+            carol,
+            dave,
         ];
         let text = csv(&rows);
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("name,path,score,max_score,outcome,mode,"), "{}", lines[0]);
-        assert!(lines[0].ends_with(",duration_s,changed_given_files,commit,error"));
+        assert!(lines[0].ends_with(
+            ",duration_s,changed_given_files,commit,error,changed_build_files,repository,commit_date,later_push"
+        ));
         let columns = lines[0].split(',').count();
         assert!(lines.iter().all(|l| l.split(',').count() == columns), "{text}");
         assert!(lines[1].starts_with("alice,alice,0,10,failed,overlay,,0,"), "{}", lines[1]);
-        assert!(lines[2].starts_with("bob,bob,,,,,") && lines[2].ends_with(",no Cargo.toml"), "{}", lines[2]);
+        assert!(
+            lines[2].starts_with("bob,bob,,,,,") && lines[2].ends_with(",no Cargo.toml,,,,"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[3].ends_with(
+                ",,file:///class/carol.git,2026-12-01T20:00:00Z,2 later commits (the newest committed 2026-12-02T09:00:00Z)"
+            ),
+            "{}",
+            lines[3]
+        );
+        assert!(
+            lines[4].ends_with(",cannot clone it: fatal: repository not found,,https://example.com/dave,,"),
+            "{}",
+            lines[4]
+        );
     }
 
     #[test]
@@ -592,7 +730,21 @@ mod tests {
             ),
             row("c", Err("could not read it".into())),
         ];
+        let mut rows = rows;
+        rows[0].checkout = Some(Checkout {
+            branch: "main".into(),
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            committed: "2026-12-01T20:00:00Z".into(),
+            later_commits: 1,
+            newest: Some("2026-12-02T09:00:00Z".into()),
+        });
         let summary = summary(&rows, Duration::from_secs(61));
+        assert!(
+            summary.contains(
+                "Pushed after the deadline (graded at the deadline's commit):\n  a: 1 later commit (the newest committed 2026-12-02T09:00:00Z)\n"
+            ),
+            "{summary}"
+        );
         assert!(summary.starts_with("Graded 2 of 3 clones in 61 s.\n"), "{summary}");
         assert!(summary.contains("  50–59  █ 1\n") && summary.contains("   0–9  █ 1\n"), "{summary}");
         assert!(summary.contains("  creates-session        2 clones\n"), "{summary}");

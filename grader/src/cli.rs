@@ -110,12 +110,23 @@ pub enum Export {
 /// The options of `grader batch`.
 #[derive(Args)]
 pub struct BatchArgs {
-    /// The clones to grade: folders, such as students' repositories
-    #[arg(value_name = "CLONE")]
+    /// What to grade: folders (students' clones, graded as they are), or git
+    /// repositories by URL (`https://`, `file://`, `git@host:path`), cloned into OUT/repos
+    #[arg(value_name = "CLONE|URL")]
     clones: Vec<PathBuf>,
     /// Grade every folder inside DIR too
     #[arg(long, value_name = "DIR")]
     from: Option<PathBuf>,
+    /// Clone and grade the repositories listed in FILE too: URLs or paths
+    /// of repositories, one a line (blank lines and `#` comments skipped)
+    #[arg(long, value_name = "FILE")]
+    repos: Option<PathBuf>,
+    /// The deadline, in RFC 3339 (2026-12-01T23:59:00Z, or with an offset):
+    /// each repository is graded at the last commit of its default branch
+    /// committed at or before it; a folder named on the command line or in
+    /// --from is then cloned too, as a repository
+    #[arg(long, value_name = "TIMESTAMP")]
+    before: Option<String>,
     /// Where the reports, the gradebook and the summary go
     #[arg(long, value_name = "DIR", default_value = "grades")]
     out: PathBuf,
@@ -226,8 +237,9 @@ pub struct GradeOptions {
     /// A bound on the whole grade, in seconds: the checks it cuts short cannot be graded
     #[arg(long, value_name = "SECONDS")]
     deadline: Option<u64>,
-    /// What a changed given file (one the student is not meant to edit) does:
-    /// a warning, a failed `given-files-untouched` check, or nothing
+    /// What a changed given file (one the student is not meant to edit) or
+    /// build file (manifest, lock, .cargo/, toolchain, build.rs, .github/)
+    /// does: a warning, a failed `given-files-untouched` check, or nothing
     #[arg(long, value_enum, default_value_t = GivenFiles::Warn)]
     given_files: GivenFiles,
     /// No progress on stderr (it shows only on a terminal anyway)
@@ -334,7 +346,25 @@ fn self_check(root: &Path) -> ExitCode {
 
 /// `grader batch`: every clone, its reports, the gradebook and the summary.
 async fn batch(args: BatchArgs) -> ExitCode {
-    let mut clones: Vec<PathBuf> = args.clones.iter().cloned().map(absolute).collect();
+    use crate::repos::{is_url, Submission};
+    // Refused before anything is cloned.
+    let before = match args.before.as_deref().map(crate::repos::parse_deadline).transpose() {
+        Ok(before) => before,
+        Err(why) => return trouble(&why),
+    };
+    // A folder is graded as it is; with a deadline, it is a repository to check out at the deadline.
+    let folder = |path: PathBuf| match before {
+        Some(_) => Submission::Repository(absolute(path).to_string_lossy().into_owned()),
+        None => Submission::Folder(absolute(path)),
+    };
+    let mut submissions: Vec<Submission> = args
+        .clones
+        .iter()
+        .map(|clone| match clone.to_str().filter(|text| is_url(text)) {
+            Some(url) => Submission::Repository(url.to_owned()),
+            None => folder(clone.clone()),
+        })
+        .collect();
     if let Some(from) = &args.from {
         let Ok(entries) = std::fs::read_dir(from) else {
             return trouble(&format!("--from {}: not a folder the grader can read", from.display()));
@@ -342,13 +372,25 @@ async fn batch(args: BatchArgs) -> ExitCode {
         let mut found: Vec<PathBuf> = entries
             .flatten()
             .filter(|e| e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('.'))
-            .map(|e| absolute(e.path()))
+            .map(|e| e.path())
             .collect();
         found.sort();
-        clones.extend(found);
+        submissions.extend(found.into_iter().map(folder));
     }
-    if clones.is_empty() {
-        return trouble("no clones to grade: name them, or a folder of them with --from DIR");
+    if let Some(list) = &args.repos {
+        let listed = match crate::repos::read_list(list) {
+            Ok(listed) => listed,
+            Err(why) => return trouble(&why),
+        };
+        // A path in the list is read from where the list is, as a relative path in a file usually is.
+        let base = list.parent().map(Path::to_path_buf).unwrap_or_default();
+        submissions.extend(listed.into_iter().map(|line| match is_url(&line) {
+            true => Submission::Repository(line),
+            false => Submission::Repository(absolute(base.join(line)).to_string_lossy().into_owned()),
+        }));
+    }
+    if submissions.is_empty() {
+        return trouble("no clones to grade: name them, or a folder of them with --from DIR, or repositories with --repos FILE");
     }
     let kit_root = crate::kit_root();
     let manifest = match Kit::load(&kit_root) {
@@ -362,7 +404,8 @@ async fn batch(args: BatchArgs) -> ExitCode {
     let target =
         Target::Workspace { path: kit_root.clone(), package: package.clone(), target_dir: Some(target_dir) };
     let batch = crate::batch::Batch {
-        clones,
+        submissions,
+        before,
         csv: args.csv.clone().map(absolute).unwrap_or_else(|| out.join("grades.csv")),
         out,
         jobs: usize::from(args.jobs),
@@ -377,7 +420,7 @@ async fn batch(args: BatchArgs) -> ExitCode {
     };
     let display = progress_display(&args.options);
     if let Some(display) = &display {
-        display.count_to(batch.clones.len() as u64);
+        display.count_to(batch.submissions.len() as u64);
         display.say("starting");
     }
     let rows: crate::batch::Rows = Default::default();

@@ -38,14 +38,17 @@ pub async fn grade(
     // report, and for the gate when the plan has it.
     let report_them = settings.given_files != GivenFilesMode::Off;
     let gated = plan.iter().any(|c| c.id == checks::setup::GIVEN_FILES_UNTOUCHED.id);
-    let changed_given_files = match &clone {
-        Some(clone) if report_them || gated => crate::integrity::changed_given_files(clone),
-        _ => Vec::new(),
+    let (changed_given_files, changed_build_files) = match &clone {
+        Some(clone) if report_them || gated => {
+            (crate::integrity::changed_given_files(clone), crate::integrity::changed_build_files(clone))
+        }
+        _ => (Vec::new(), Vec::new()),
     };
     let commit = clone.as_deref().and_then(crate::tracked::commit);
     let progress = settings.progress.clone();
     let mut ctx = Context::new(settings)?;
     ctx.changed_given_files = changed_given_files.clone();
+    ctx.changed_build_files = changed_build_files.clone();
     let mut satisfied: HashSet<&str> = HashSet::new();
     let mut results = Vec::new();
     let deadline = ctx.settings.deadline.map(|limit| (tokio::time::Instant::now() + limit, limit.as_secs()));
@@ -135,6 +138,12 @@ pub async fn grade(
             files.join(" and "),
             from.display()
         ));
+        if !changed_build_files.is_empty() {
+            notes.push(
+                "the clone's build files were not used: its student files were built with the kit's own"
+                    .into(),
+            );
+        }
     }
     let mode = match (&ctx.settings.target, &ctx.settings.laid_from) {
         (Target::Url(_), _) => "url",
@@ -153,6 +162,7 @@ pub async fn grade(
     };
     if report_them {
         report.changed_given_files = changed_given_files;
+        report.changed_build_files = changed_build_files;
     }
     Ok(report)
 }

@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod browser;
+pub mod build_files;
 pub mod checks;
 pub mod cli;
 pub mod client;
@@ -24,6 +25,7 @@ pub mod process;
 pub mod progress;
 pub mod render;
 pub mod report;
+pub mod repos;
 pub mod sandbox;
 pub mod script;
 pub mod server;

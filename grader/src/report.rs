@@ -93,6 +93,11 @@ pub struct Report {
     /// The given files the submission changed, added or deleted (a warning;
     /// a failed `given-files-untouched` check with `--given-files fail`).
     pub changed_given_files: Vec<crate::integrity::GivenChange>,
+    /// The files that decide how the clone is built or graded (root
+    /// manifest and lock, `.cargo/`, toolchain pin, `build.rs`, `.github/`)
+    /// it changed or added, or holds as a symbolic link (`link`).
+    #[serde(default)]
+    pub changed_build_files: Vec<crate::integrity::GivenChange>,
 }
 
 /// How a grade ran: enough to tell two grades apart, and to know what graded what.
@@ -156,6 +161,7 @@ impl Report {
             outcome,
             run: RunInfo::default(),
             changed_given_files: Vec::new(),
+            changed_build_files: Vec::new(),
         }
     }
 

@@ -119,6 +119,139 @@ fn a_batch_grades_three_clones_into_a_gradebook_and_resumes() {
     assert!(text(&second.stdout).contains("(1 from earlier reports)"), "{}", text(&second.stdout));
 }
 
+/// Commits everything in `repo` as of `date` (author and committer dates alike).
+fn commit_at(repo: &Path, message: &str, date: &str) {
+    git(repo, &["add", "-A"]);
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["-c", "user.name=student", "-c", "user.email=student@example.com", "commit", "-qm", message])
+        .env("GIT_COMMITTER_DATE", date)
+        .env("GIT_AUTHOR_DATE", date)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "git commit: {}", text(&output.stderr));
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// The instructor's regrade at the deadline: repositories cloned by URL and
+/// graded at their last commit before it, whatever was pushed later or
+/// forged in the workflow; one that cannot be cloned is a row of its own.
+#[test]
+fn a_batch_regrades_repositories_at_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let class = dir.path().join("class");
+    let [route, script] = kit().student.all();
+    let before = "2026-12-01T00:00:00Z";
+    let on_time = "2026-11-30T12:00:00+00:00";
+    let late = "2026-12-01T08:00:00+00:00";
+
+    // Solved on time, then a broken push after the deadline.
+    let solved = clone(&class, "solved", &[solution(route), solution(script)]);
+    git(&solved, &["init", "-q", "-b", "main"]);
+    commit_at(&solved, "solved", on_time);
+    std::fs::write(solved.join(&route.file), "this does not compile").unwrap();
+    commit_at(&solved, "broken after the deadline", late);
+
+    let untouched = clone(&class, "untouched", &[]);
+    git(&untouched, &["init", "-q", "-b", "main"]);
+    commit_at(&untouched, "start", on_time);
+
+    // The untouched lab, with a workflow that claims every point.
+    let forged = clone(&class, "forged", &[]);
+    let workflow = forged.join(".github/workflows/grade.yml");
+    let original = std::fs::read_to_string(&workflow).unwrap();
+    let claim = "      - name: Grade\n        id: grade\n        run: |\n          echo 'Points 100/100'\n          \
+                 echo \"result=$(echo '{\"totals\":{\"points\":100}}' | base64 -w0)\" >> \"$GITHUB_OUTPUT\"\n";
+    let (head, _) = original.split_once("      - name: Grade\n").unwrap();
+    let (_, tail) = original.split_once("      - name: Report the points").unwrap();
+    std::fs::write(&workflow, format!("{head}{claim}\n      - name: Report the points{tail}")).unwrap();
+    git(&forged, &["init", "-q", "-b", "main"]);
+    commit_at(&forged, "full marks", on_time);
+
+    let out = dir.path().join("grades");
+    let target = common::shared_target();
+    let missing = class.join("no-such-repository");
+    let urls = [file_url(&solved), file_url(&untouched), file_url(&missing), file_url(&forged)];
+    let mut args = vec!["batch", "--before", before, "--out", out.to_str().unwrap()];
+    args.extend(["--target-dir", target.to_str().unwrap(), "--no-browser", "--jobs", "2"]);
+    args.extend(urls.iter().map(String::as_str));
+    let batch = run_grader(&args);
+    let said = format!("{}\n{}", text(&batch.stdout), text(&batch.stderr));
+    assert_eq!(batch.status.code(), Some(2), "a repository could not be cloned: {said}");
+
+    let gradebook = std::fs::read_to_string(out.join("grades.csv")).unwrap();
+    let lines: Vec<&str> = gradebook.lines().collect();
+    assert_eq!(lines.len(), 5, "{gradebook}");
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let column =
+        |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let row = |name: &str| -> Vec<String> {
+        let line = lines.iter().find(|l| l.starts_with(&format!("{name},"))).unwrap();
+        // The later push's summary holds no comma, the error no quote: a plain split will do but for quotes.
+        line.split(',').map(|f| f.trim_matches('"').to_owned()).collect()
+    };
+    let (solved_row, untouched_row, forged_row) = (row("solved"), row("untouched"), row("forged"));
+    // Graded at the deadline's commit: the solution, not the broken push.
+    assert_eq!(solved_row[column("score")], solved_row[column("max_score")], "{gradebook}");
+    assert_eq!(solved_row[column("commit_date")], "2026-11-30T12:00:00Z");
+    assert_eq!(
+        solved_row[column("later_push")],
+        "1 later commit (the newest committed 2026-12-01T08:00:00Z)"
+    );
+    assert_eq!(solved_row[column("repository")], file_url(&solved));
+    assert_eq!(solved_row[column("commit")].len(), 12, "{gradebook}");
+    assert_eq!(untouched_row[column("later_push")], "");
+    assert_eq!(untouched_row[column("outcome")], "failed");
+    // The forged workflow changes nothing: the untouched lab's grade, and the workflow named.
+    assert_eq!(forged_row[column("score")], untouched_row[column("score")], "{gradebook}");
+    assert!(
+        forged_row[column("changed_build_files")].starts_with(".github/workflows/grade.yml (changed: "),
+        "{gradebook}"
+    );
+    assert_eq!(untouched_row[column("changed_build_files")], "", "the template as exported: {gradebook}");
+    let missing_row = lines.iter().find(|l| l.starts_with("no-such-repository,")).unwrap();
+    assert!(missing_row.contains("cannot clone it: "), "{missing_row}");
+    assert!(said.contains("no-such-repository: not graded: cannot clone it"), "{said}");
+    assert!(
+        said.contains(
+            "Pushed after the deadline (graded at the deadline's commit):\n  solved: 1 later commit"
+        ),
+        "{said}"
+    );
+
+    // The clones are the batch's, at the deadline's commit; the reports say what was graded.
+    assert!(out.join("repos/solved/.git").is_dir());
+    let solved_report: grader::Report =
+        serde_json::from_str(&std::fs::read_to_string(out.join("solved.json")).unwrap()).unwrap();
+    let note = solved_report.run.notes.iter().find(|n| n.starts_with("graded commit ")).unwrap();
+    assert!(note.contains("the last at or before the deadline 2026-12-01T00:00:00Z"), "{note}");
+    assert!(note.contains("a later push exists: 1 later commit"), "{note}");
+    let forged_report = std::fs::read_to_string(out.join("forged.txt")).unwrap();
+    assert!(
+        forged_report.contains("that decides how the clone is built or graded differs from the kit's")
+            && forged_report.contains("  .github/workflows/grade.yml (changed: ")
+            && forged_report.contains("note: the clone's build files were not used"),
+        "{forged_report}"
+    );
+}
+
+#[test]
+fn a_deadline_that_is_not_rfc_3339_is_refused_before_any_clone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("grades");
+    for bad in ["tomorrow", "2026-12-01", "2026-12-01T23:59:00", "2026-02-30T00:00:00Z"] {
+        let refused =
+            run_grader(&["batch", "--before", bad, "--out", out.to_str().unwrap(), "file:///nowhere"]);
+        assert_eq!(refused.status.code(), Some(2));
+        assert!(text(&refused.stderr).contains("RFC 3339"), "{}", text(&refused.stderr));
+        assert!(!out.exists(), "nothing was cloned or written");
+    }
+}
+
 #[test]
 fn a_batch_of_nothing_or_of_a_missing_folder_is_refused() {
     let none = run_grader(&["batch"]);

@@ -466,6 +466,84 @@ fn the_platform_formats_carry_the_grade() {
     assert_eq!(results["extra_data"]["changed_given_files"][0]["path"], "lab/src/models.rs");
 }
 
+/// A changed build file (cargo's configuration, a linked build script) is
+/// named apart from the given files, in every format, and fails the gate.
+#[test]
+fn a_changed_build_file_is_named_apart_in_every_format() {
+    let root = lay_out(&Submission { name: "build-files", solved: true, edits: Vec::new() });
+    std::fs::create_dir_all(root.join(".cargo")).unwrap();
+    std::fs::write(root.join(".cargo/config.toml"), "[build]\nrustflags = [\"--cfg\", \"planted\"]\n")
+        .unwrap();
+    let script = root.join("lab/build.rs");
+    let _ = std::fs::remove_file(&script);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/etc/hostname", &script).unwrap();
+    #[cfg(not(unix))]
+    std::fs::write(&script, "fn main() {}\n").unwrap();
+    let root = root.display().to_string();
+    let target = target_dir();
+    let args = [
+        "--path",
+        &root,
+        "--target-dir",
+        &target,
+        "--given-files",
+        "fail",
+        "--only",
+        "given-files-untouched",
+    ];
+    let in_format = |format: &str| {
+        let output = grader(&[&args[..], &["--format", format]].concat());
+        assert_eq!(output.status.code(), Some(1), "{format}: {}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    let config = ".cargo/config.toml (added: 2 lines)";
+
+    let report: serde_json::Value = serde_json::from_str(&in_format("json")).unwrap();
+    let named: Vec<String> = report["changed_build_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} ({}: {})",
+                c["path"].as_str().unwrap(),
+                c["change"].as_str().unwrap(),
+                c["summary"].as_str().unwrap()
+            )
+        })
+        .collect();
+    #[cfg(unix)]
+    assert_eq!(named, [config, "lab/build.rs (link: a symbolic link (not followed))"], "{report:#}");
+    let message = report["checks"][0]["message"].as_str().unwrap();
+    assert!(message.contains("they change how the clone is built or graded"), "{message}");
+
+    let human = in_format("human");
+    assert!(human.contains("how the clone is built or graded differ from the kit's"), "{human}");
+    assert!(human.contains(&format!("  {config}")), "{human}");
+    let github = in_format("github");
+    assert!(
+        github.contains(
+            "::warning file=.cargo/config.toml,title=A file that decides the build or the grade changed::"
+        ),
+        "{github}"
+    );
+    let junit = in_format("junit");
+    let doc = roxmltree::Document::parse(&junit).expect("well-formed XML");
+    let property = doc
+        .descendants()
+        .find(|n| n.has_tag_name("property") && n.attribute("name") == Some("changed_build_file"))
+        .expect("a changed_build_file property");
+    assert_eq!(property.attribute("value"), Some(config));
+    let gradescope: serde_json::Value = serde_json::from_str(&in_format("gradescope")).unwrap();
+    assert_eq!(gradescope["extra_data"]["changed_build_files"][0]["path"], ".cargo/config.toml");
+    let html = in_format("html");
+    assert!(
+        html.contains("Files that decide how the clone is built or graded") && html.contains(config),
+        "{html}"
+    );
+}
+
 /// On a terminal (here `script`'s pseudo-terminal) the grade shows its
 /// progress on stderr: a verdict line per check as soon as it is known.
 #[test]

@@ -206,6 +206,9 @@ async fn the_student_template_lints_builds_and_grades_like_the_kits_lab() {
         assert_eq!(verdicts(&templates), verdicts(&kits), "{}", common::human(&templates));
     }
     assert_eq!(templates.changed_given_files, Vec::new(), "{}", common::human(&templates));
+    // Its manifest, lock and filled-in workflow are the template's, and the kit's own are the kit's.
+    assert_eq!(templates.changed_build_files, Vec::new(), "{}", common::human(&templates));
+    assert_eq!(kits.changed_build_files, Vec::new(), "{}", common::human(&kits));
 
     // With the solution's two files, full marks.
     for student in kit().student.all() {

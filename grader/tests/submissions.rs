@@ -185,6 +185,13 @@ fn mismatches(report: &Report, outcome: &Outcome, browser: bool, fixture: &Path)
     if named != given_files_of(fixture) {
         wrong.push(format!("changed given files {named:?} instead of {:?}", given_files_of(fixture)));
     }
+    // And the build files among them, apart (a fixture's build script, say).
+    let built: Vec<&str> = report.changed_build_files.iter().map(|c| c.path.as_str()).collect();
+    let mut want = given_files_of(fixture);
+    want.retain(|f| grader::tracked::decides_the_build(f));
+    if built != want {
+        wrong.push(format!("changed build files {built:?} instead of {want:?}"));
+    }
     wrong.extend(formats_disagree(report));
     // Whatever the submission answered or printed, the human report shows it inert.
     let shown = grader::render::human(report, true, grader::render::Style::PLAIN);
@@ -342,7 +349,7 @@ fn formats_disagree(report: &Report) -> Vec<String> {
                         .push(format!("JUnit says {name:?} {element:?} for {} {:?}", check.id, check.status));
                 }
             }
-            for change in &report.changed_given_files {
+            for change in report.changed_given_files.iter().chain(&report.changed_build_files) {
                 if !doc.descendants().any(|n| n.attribute("value") == Some(change.describe().as_str())) {
                     wrong.push(format!("JUnit does not name {}", change.path));
                 }
@@ -368,11 +375,15 @@ fn formats_disagree(report: &Report) -> Vec<String> {
     if named != report.changed_given_files.len() {
         wrong.push("Gradescope's results do not name the changed given files".into());
     }
+    let named = results["extra_data"]["changed_build_files"].as_array().map_or(0, Vec::len);
+    if named != report.changed_build_files.len() {
+        wrong.push("Gradescope's results do not name the changed build files".into());
+    }
     let page = grader::render::html(report);
     if page.matches("<li class=\"check ").count() != report.checks.len() {
         wrong.push("the HTML page does not show every check".into());
     }
-    for change in &report.changed_given_files {
+    for change in report.changed_given_files.iter().chain(&report.changed_build_files) {
         if !page.contains(&change.path) {
             wrong.push(format!("the HTML page does not name {}", change.path));
         }
@@ -380,8 +391,10 @@ fn formats_disagree(report: &Report) -> Vec<String> {
     let commands = grader::render::github(report);
     let lines: Vec<&str> = commands.lines().collect();
     let errors = lines.iter().filter(|l| l.starts_with("::error ")).count();
-    let expected_commands =
-        report.count(Status::Fail) + report.count(Status::Error) + report.changed_given_files.len();
+    let expected_commands = report.count(Status::Fail)
+        + report.count(Status::Error)
+        + report.changed_given_files.len()
+        + report.changed_build_files.len();
     if errors != report.count(Status::Fail)
         || lines.iter().filter(|l| l.starts_with("::")).count() != expected_commands
     {
@@ -389,7 +402,7 @@ fn formats_disagree(report: &Report) -> Vec<String> {
             "GitHub's workflow commands are not one per failed check and changed file:\n{commands}"
         ));
     }
-    for change in &report.changed_given_files {
+    for change in report.changed_given_files.iter().chain(&report.changed_build_files) {
         if !commands.contains(&format!("::warning file={},", change.path)) {
             wrong.push(format!("GitHub does not name {}", change.path));
         }
@@ -404,6 +417,16 @@ fn formats_disagree(report: &Report) -> Vec<String> {
     }
     if result["score"] != report.score || result["max-score"] != report.max_score {
         wrong.push(format!("Classroom 50's result scores {}/{}", result["score"], result["max-score"]));
+    }
+    for change in report.changed_given_files.iter().chain(&report.changed_build_files) {
+        let named = [&result["changed_given_files"], &result["changed_build_files"]]
+            .iter()
+            .filter_map(|list| list.as_array())
+            .flatten()
+            .any(|c| c["path"] == change.path.as_str());
+        if !named {
+            wrong.push(format!("Classroom 50's result does not name {}", change.path));
+        }
     }
     let body = grader::render::classroom50::release_body(report);
     if body.lines().any(|l| l.trim_start().starts_with("::")) || body.contains("##[") {

@@ -101,6 +101,8 @@ pub struct Context {
     pub containment: Containment,
     /// The given files the workspace changed, found once before the build.
     pub changed_given_files: Vec<crate::integrity::GivenChange>,
+    /// The build files the clone changed (see `integrity::changed_build_files`).
+    pub changed_build_files: Vec<crate::integrity::GivenChange>,
     pub files: StudentSources,
     /// Holds the server's database and anything else the grade writes.
     pub scratch: TempDir,
@@ -136,6 +138,7 @@ impl Context {
             settings,
             containment,
             changed_given_files: Vec::new(),
+            changed_build_files: Vec::new(),
             files,
             scratch,
             server: None,

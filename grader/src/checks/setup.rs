@@ -229,23 +229,33 @@ async fn given_files_untouched(ctx: &mut Context, found: &mut Findings) -> Verdi
     };
     // Found by the runner before the build (see `grade`).
     let changes = &ctx.changed_given_files;
-    found.log.extend(changes.iter().map(GivenChange::describe));
-    if changes.is_empty() {
-        return Verdict::Pass("every given file is as the kit gave it".into());
+    let build = &ctx.changed_build_files;
+    found.log.extend(changes.iter().chain(build).map(GivenChange::describe));
+    if changes.is_empty() && build.is_empty() {
+        return Verdict::Pass("every given file and build file is as the kit gave it".into());
     }
     let student: Vec<&str> = kit().student.all().iter().map(|f| f.file.as_str()).collect();
-    let named: Vec<String> = changes.iter().map(GivenChange::describe).collect();
-    Verdict::Fail {
-        message: format!(
-            "{} given file{} differ{} from the kit's: {}",
-            changes.len(),
-            if changes.len() == 1 { "" } else { "s" },
-            if changes.len() == 1 { "s" } else { "" },
+    let count = |n: usize, what: &str| {
+        format!("{n} {what}{} differ{}", if n == 1 { "" } else { "s" }, if n == 1 { "s" } else { "" })
+    };
+    let mut said = Vec::new();
+    if !changes.is_empty() {
+        let named: Vec<String> = changes.iter().map(GivenChange::describe).collect();
+        said.push(format!("{} from the kit's: {}", count(changes.len(), "given file"), named.join(", ")));
+    }
+    if !build.is_empty() {
+        let named: Vec<String> = build.iter().map(GivenChange::describe).collect();
+        said.push(format!(
+            "{} from the kit's (they change how the clone is built or graded): {}",
+            count(build.len(), "build file"),
             named.join(", ")
-        ),
+        ));
+    }
+    Verdict::Fail {
+        message: said.join("; "),
         expected: Some(format!("changes only in the student files: {}", student.join(" and "))),
         hint: Some(
-            "put the given files back as the kit has them (`git checkout` them from the commit you started from), \
+            "put the given files and build files back as the kit has them (`git checkout` them from the commit you started from), \
              and make your changes in the student files"
                 .into(),
         ),

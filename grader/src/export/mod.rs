@@ -157,20 +157,22 @@ fn add_the_workspace(
         std::fs::read_to_string(kit_root.join(file)).map_err(|e| format!("cannot read the kit's {file}: {e}"))
     };
     let manifest = read("Cargo.toml")?;
-    let line = manifest
-        .lines()
-        .find(|l| l.trim_start().starts_with("members"))
-        .ok_or("the kit's Cargo.toml has no `members = [...]` line")?;
-    let listed = members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ");
-    bundle.add(
-        format!("{prefix}Cargo.toml"),
-        manifest.replacen(line, &format!("members = [{listed}]"), 1),
-        false,
-    );
+    bundle.add(format!("{prefix}Cargo.toml"), workspace_manifest(&manifest, members)?, false);
     let kit_lock = read("Cargo.lock")?;
     let lock = trimmed_lock(bundle, prefix, &kit_lock)?;
     bundle.add(format!("{prefix}Cargo.lock"), lock, false);
     Ok(())
+}
+
+/// The kit's root `Cargo.toml` with only `members` in its workspace: what
+/// an export writes, and what `integrity` takes as given in a template's clone.
+pub fn workspace_manifest(kit_manifest: &str, members: &[&str]) -> Result<String, String> {
+    let line = kit_manifest
+        .lines()
+        .find(|l| l.trim_start().starts_with("members"))
+        .ok_or("the kit's Cargo.toml has no `members = [...]` line")?;
+    let listed = members.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(", ");
+    Ok(kit_manifest.replacen(line, &format!("members = [{listed}]"), 1))
 }
 
 /// The lock cargo writes for the workspace under `prefix` in the bundle,

@@ -13,6 +13,11 @@ use super::{fill, Bundle};
 use crate::kit::Kit;
 
 const WORKFLOW: &str = include_str!("student/grade.yml");
+
+/// The files the template has under `.github/`, as templates: each
+/// `@NAME@` is filled in by the export (see `integrity`, which takes any
+/// such filling as given).
+pub const GITHUB_TEMPLATES: &[(&str, &str)] = &[(".github/workflows/grade.yml", WORKFLOW)];
 const README: &str = include_str!("student/README.md");
 const GITIGNORE: &str = "target/\nlab-target/\n/data/\n*.sqlite3\n*.sqlite3-*\n";
 
@@ -77,7 +82,9 @@ pub fn bundle(kit_root: &Path, kit: &Kit, source: &KitSource) -> Result<Bundle, 
         ("STUDENT_FILES", &student_files.join("\n")),
     ];
     bundle.add("README.md", fill(README, &values)?, false);
-    bundle.add(".github/workflows/grade.yml", fill(WORKFLOW, &values)?, false);
+    for (path, template) in GITHUB_TEMPLATES {
+        bundle.add(*path, fill(template, &values)?, false);
+    }
     bundle.add(".gitignore", GITIGNORE, false);
     Ok(bundle)
 }

@@ -103,6 +103,7 @@ pub fn result(report: &Report, who: &Identity) -> Value {
         "outcome": report.outcome,
         "run": report.run,
         "changed_given_files": report.changed_given_files,
+        "changed_build_files": report.changed_build_files,
     })
 }
 
@@ -232,6 +233,11 @@ pub fn release_body(report: &Report) -> String {
             "\n### Given files that differ from the kit's\n\nOnly the student files should change.\n\n",
         );
         let list: Vec<String> = report.changed_given_files.iter().map(|c| c.describe()).collect();
+        out.push_str(&fenced(&list.join("\n")));
+    }
+    if !report.changed_build_files.is_empty() {
+        out.push_str("\n### Files that decide how this repository is built or graded, changed\n\n");
+        let list: Vec<String> = report.changed_build_files.iter().map(|c| c.describe()).collect();
         out.push_str(&fenced(&list.join("\n")));
     }
     let _ = writeln!(

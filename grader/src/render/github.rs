@@ -39,6 +39,14 @@ pub fn github(report: &Report) -> String {
             data(&format!("{}: only the student files should change", change.describe()))
         );
     }
+    for change in &report.changed_build_files {
+        let _ = writeln!(
+            out,
+            "::warning file={},title=A file that decides the build or the grade changed::{}",
+            property(&change.path),
+            data(&format!("{}: it changes how this repository is built or graded", change.describe()))
+        );
+    }
     let _ = writeln!(out, "Points {}/{}", report.score, report.max_score);
     out
 }
@@ -76,6 +84,15 @@ pub fn summary(report: &Report) -> String {
             "\n**Given files that differ from the kit's** (only the student files should change):\n\n",
         );
         for change in &report.changed_given_files {
+            let _ = writeln!(out, "- {}", cell(&change.describe()));
+        }
+    }
+    if !report.changed_build_files.is_empty() {
+        out.push_str(
+            "\n**Files that decide how this repository is built or graded, changed** \
+             (the grade that counts uses the kit's):\n\n",
+        );
+        for change in &report.changed_build_files {
             let _ = writeln!(out, "- {}", cell(&change.describe()));
         }
     }

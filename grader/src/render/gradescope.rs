@@ -55,6 +55,7 @@ pub fn gradescope(report: &Report) -> String {
             "outcome": report.outcome,
             "run": report.run,
             "changed_given_files": report.changed_given_files,
+            "changed_build_files": report.changed_build_files,
         },
     });
     serde_json::to_string_pretty(&results).unwrap_or_default() + "\n"

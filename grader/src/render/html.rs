@@ -58,6 +58,18 @@ pub fn html(report: &Report) -> String {
         }
         out.push_str("</ul></section>\n");
     }
+    if !report.changed_build_files.is_empty() {
+        out.push_str(
+            "<section class=\"warning\"><h2>Files that decide how the clone is built or graded</h2>\n",
+        );
+        out.push_str(
+            "<p>These differ from the kit's: they change how the clone is built or graded.</p><ul>\n",
+        );
+        for change in &report.changed_build_files {
+            let _ = writeln!(out, "<li><code>{}</code></li>", markup(&change.describe()));
+        }
+        out.push_str("</ul></section>\n");
+    }
     for note in &report.run.notes {
         let _ = writeln!(out, "<p class=\"note\">note: {}</p>", markup(note));
     }

@@ -37,6 +37,9 @@ pub fn junit(report: &Report) -> String {
     for change in &report.changed_given_files {
         property("changed_given_file", &change.describe());
     }
+    for change in &report.changed_build_files {
+        property("changed_build_file", &change.describe());
+    }
     out.push_str("    </properties>\n");
     for check in &report.checks {
         let stage = checks::find(&check.id).map_or("http", |c| c.stage.name());
@@ -77,13 +80,21 @@ pub fn junit(report: &Report) -> String {
             }
         }
     }
+    // One `system-err` at most, as JUnit's schema has it.
+    let mut warnings = Vec::new();
     if !report.changed_given_files.is_empty() {
         let named: Vec<String> = report.changed_given_files.iter().map(|c| c.describe()).collect();
-        let _ = writeln!(
-            out,
-            "    <system-err>warning: given files differ from the kit's: {}</system-err>",
-            markup(&named.join(", "))
-        );
+        warnings.push(format!("warning: given files differ from the kit's: {}", named.join(", ")));
+    }
+    if !report.changed_build_files.is_empty() {
+        let named: Vec<String> = report.changed_build_files.iter().map(|c| c.describe()).collect();
+        warnings.push(format!(
+            "warning: files that decide how the clone is built or graded differ from the kit's: {}",
+            named.join(", ")
+        ));
+    }
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "    <system-err>{}</system-err>", markup(&warnings.join("\n")));
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
     out

@@ -112,6 +112,20 @@ pub fn human(report: &Report, verbose: bool, style: Style) -> String {
             let _ = writeln!(out, "  {}", inert(&change.describe()));
         }
     }
+    if !report.changed_build_files.is_empty() {
+        let count = report.changed_build_files.len();
+        let heading = format!(
+            "warning: {count} file{} that decide{} how the clone is built or graded differ{} from the kit's \
+             (manifest, lock, .cargo/, toolchain, build.rs, .github/):",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "s" } else { "" },
+            if count == 1 { "s" } else { "" }
+        );
+        let _ = writeln!(out, "{}", style.yellow_bold(&heading));
+        for change in &report.changed_build_files {
+            let _ = writeln!(out, "  {}", inert(&change.describe()));
+        }
+    }
     for note in &report.run.notes {
         let _ = writeln!(out, "{} {}", style.yellow_bold("note:"), inert(note));
     }
