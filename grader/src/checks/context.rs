@@ -129,6 +129,13 @@ impl Context {
             .prefix("lab-grader-")
             .tempdir()
             .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+        if containment.student_user().is_some() {
+            // The student's user passes through to the folders handed to it, and sees nothing else here.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o711)).map_err(
+                |e| format!("cannot open {} to the student's user: {e}", scratch.path().display()),
+            )?;
+        }
         let run_id = uuid::Uuid::new_v4().simple().to_string();
         Ok(Context {
             run_tag: run_id[..6].to_owned(),
@@ -153,7 +160,8 @@ impl Context {
         };
         Some(ServerSpec {
             executable: self.facts.executable.clone()?,
-            database: self.scratch.path().join("grader.sqlite3"),
+            // A folder of its own: the student's user, where there is one, gets it whole.
+            database: self.scratch.path().join("server").join("grader.sqlite3"),
             working_dir: path.clone(),
             boot_timeout: self.settings.boot_timeout,
             stop_grace: self.settings.stop_grace,
