@@ -9,7 +9,10 @@
 //! There is no namespace here: the network, the other processes' list and
 //! what the machine lets any user read stay within reach (see `README.md`).
 
-use std::ffi::CString;
+//! On other systems than Unix there is no such user: [`StudentUser::named`]
+//! says so, and a grade runs as it would without it.
+
+#[cfg(unix)]
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -39,8 +42,16 @@ impl StudentUser {
     }
 
     /// Looks `name` up; `Err` says why it cannot be used (missing, or privileged).
+    #[cfg(not(unix))]
     pub fn named(name: &str) -> Result<StudentUser, String> {
-        let c_name = CString::new(name).map_err(|_| format!("the user name {name:?} holds a NUL byte"))?;
+        Err(format!("running the student's code as the user {name} needs Unix"))
+    }
+
+    /// Looks `name` up; `Err` says why it cannot be used (missing, or privileged).
+    #[cfg(unix)]
+    pub fn named(name: &str) -> Result<StudentUser, String> {
+        let c_name =
+            std::ffi::CString::new(name).map_err(|_| format!("the user name {name:?} holds a NUL byte"))?;
         let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
         let mut buffer = vec![0 as libc::c_char; 16 * 1024];
         let mut found: *mut libc::passwd = std::ptr::null_mut();
@@ -70,7 +81,10 @@ impl StudentUser {
 /// Whether this process runs as root (the only one that can switch users).
 pub fn running_as_root() -> bool {
     // SAFETY: geteuid(2) has no preconditions.
-    unsafe { libc::geteuid() == 0 }
+    #[cfg(unix)]
+    return unsafe { libc::geteuid() == 0 };
+    #[cfg(not(unix))]
+    false
 }
 
 /// Makes `command` run as `user`: before it starts, it gets the process
@@ -78,6 +92,7 @@ pub fn running_as_root() -> bool {
 /// then its user (in that order: once the user is dropped, nothing else can
 /// be), and checks that the drop holds, root not regainable. A drop that
 /// failed makes the spawn fail: nothing runs as root by mistake.
+#[cfg(unix)]
 pub fn run_as(command: &mut Command, user: &StudentUser) {
     let (uid, gid) = (user.uid as libc::uid_t, user.gid as libc::gid_t);
     // SAFETY: only async-signal-safe system calls, no allocation, as pre_exec requires.
@@ -108,6 +123,10 @@ pub fn run_as(command: &mut Command, user: &StudentUser) {
     }
 }
 
+/// No [`StudentUser`] exists but on Unix: nothing to do.
+#[cfg(not(unix))]
+pub fn run_as(_command: &mut Command, _user: &StudentUser) {}
+
 /// Folders handed over to the student's user; dropped, they go back to
 /// their owners (when asked for: see [`hand_over`]).
 #[derive(Debug, Default)]
@@ -129,6 +148,7 @@ impl Drop for HandedOver {
 /// result is dropped (a build's work copy and target folder, which the
 /// server that runs next must not write). Each folder's parents must let
 /// others through (`o+x`): `Err` names the first that does not.
+#[cfg(unix)]
 pub fn hand_over(user: &StudentUser, writable: &[PathBuf], give_back: bool) -> Result<HandedOver, String> {
     let mut handed = HandedOver::default();
     for folder in writable {
@@ -145,7 +165,20 @@ pub fn hand_over(user: &StudentUser, writable: &[PathBuf], give_back: bool) -> R
     Ok(handed)
 }
 
+/// No [`StudentUser`] exists but on Unix.
+#[cfg(not(unix))]
+pub fn hand_over(user: &StudentUser, _: &[PathBuf], _: bool) -> Result<HandedOver, String> {
+    StudentUser::named(&user.name).map(|_| HandedOver::default())
+}
+
 /// `Err` unless every folder above `folder` lets `user` through.
+#[cfg(not(unix))]
+pub fn reachable(_: &StudentUser, _: &Path) -> Result<(), String> {
+    Ok(())
+}
+
+/// `Err` unless every folder above `folder` lets `user` through.
+#[cfg(unix)]
 pub fn reachable(user: &StudentUser, folder: &Path) -> Result<(), String> {
     for parent in folder.ancestors().skip(1) {
         let Ok(metadata) = std::fs::metadata(parent) else { continue };
@@ -166,6 +199,13 @@ pub fn reachable(user: &StudentUser, folder: &Path) -> Result<(), String> {
 }
 
 /// `chown -R`, never following a symbolic link (a link itself changes owner).
+#[cfg(not(unix))]
+fn chown_all(_: &Path, _: u32, _: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// `chown -R`, never following a symbolic link (a link itself changes owner).
+#[cfg(unix)]
 fn chown_all(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
     let metadata = std::fs::symlink_metadata(path)?;
     if metadata.uid() != uid || metadata.gid() != gid {
@@ -179,7 +219,7 @@ fn chown_all(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

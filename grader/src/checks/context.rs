@@ -129,6 +129,7 @@ impl Context {
             .prefix("lab-grader-")
             .tempdir()
             .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+        #[cfg(unix)]
         if containment.student_user().is_some() {
             // The student's user passes through to the folders handed to it, and sees nothing else here.
             use std::os::unix::fs::PermissionsExt;
