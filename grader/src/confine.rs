@@ -153,7 +153,9 @@ pub fn hand_over(user: &StudentUser, writable: &[PathBuf], give_back: bool) -> R
     let mut handed = HandedOver::default();
     for folder in writable {
         std::fs::create_dir_all(folder).map_err(|e| format!("cannot make {}: {e}", folder.display()))?;
-        reachable(user, folder)?;
+        if let Some(parent) = folder.parent() {
+            reachable(user, parent)?;
+        }
         let owner = std::fs::symlink_metadata(folder)
             .map_err(|e| format!("cannot read {}: {e}", folder.display()))?;
         chown_all(folder, user.uid, user.gid)
@@ -171,17 +173,17 @@ pub fn hand_over(user: &StudentUser, _: &[PathBuf], _: bool) -> Result<HandedOve
     StudentUser::named(&user.name).map(|_| HandedOver::default())
 }
 
-/// `Err` unless every folder above `folder` lets `user` through.
+/// `Err` unless `folder` and every folder above it let `user` through.
 #[cfg(not(unix))]
 pub fn reachable(_: &StudentUser, _: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// `Err` unless every folder above `folder` lets `user` through.
+/// `Err` unless `folder` and every folder above it let `user` through.
 #[cfg(unix)]
 pub fn reachable(user: &StudentUser, folder: &Path) -> Result<(), String> {
-    for parent in folder.ancestors().skip(1) {
-        let Ok(metadata) = std::fs::metadata(parent) else { continue };
+    for on_the_way in folder.ancestors() {
+        let Ok(metadata) = std::fs::metadata(on_the_way) else { continue };
         let through = metadata.permissions().mode() & 0o001 != 0
             || (metadata.uid() == user.uid && metadata.permissions().mode() & 0o100 != 0)
             || (metadata.gid() == user.gid && metadata.permissions().mode() & 0o010 != 0);
@@ -190,8 +192,8 @@ pub fn reachable(user: &StudentUser, folder: &Path) -> Result<(), String> {
                 "the user {} cannot reach {}: {} is closed to it (chmod o+x {} lets it through)",
                 user.name,
                 folder.display(),
-                parent.display(),
-                parent.display()
+                on_the_way.display(),
+                on_the_way.display()
             ));
         }
     }

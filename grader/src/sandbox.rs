@@ -121,10 +121,11 @@ impl Containment {
     /// to their owners when the result is dropped. `Err` says why they cannot be.
     pub fn hand_over(&self, jail: &Jail, give_back: bool) -> Result<HandedOver, String> {
         let Some(user) = &self.user else { return Ok(HandedOver::default()) };
-        let mut folders = jail.writable.clone();
-        folders.push(jail.home.clone());
+        let absolute = |path: &PathBuf| std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        let mut folders: Vec<PathBuf> = jail.writable.iter().map(absolute).collect();
+        folders.push(absolute(&jail.home));
         let handed = confine::hand_over(user, &folders, give_back)?;
-        confine::reachable(user, &jail.cwd.join("."))?;
+        confine::reachable(user, &absolute(&jail.cwd))?;
         Ok(handed)
     }
 
