@@ -159,10 +159,16 @@ impl Context {
         let Target::Workspace { path, .. } = &self.settings.target else {
             return None;
         };
+        // The student's user, where there is one, gets the database's folder
+        // whole: a folder of its own, not the scratch folder (bubblewrap shows
+        // the server its private binary there).
+        let database = match self.containment.student_user() {
+            Some(_) => self.scratch.path().join("server").join("grader.sqlite3"),
+            None => self.scratch.path().join("grader.sqlite3"),
+        };
         Some(ServerSpec {
             executable: self.facts.executable.clone()?,
-            // A folder of its own: the student's user, where there is one, gets it whole.
-            database: self.scratch.path().join("server").join("grader.sqlite3"),
+            database,
             working_dir: path.clone(),
             boot_timeout: self.settings.boot_timeout,
             stop_grace: self.settings.stop_grace,
