@@ -271,7 +271,7 @@ mod tests {
         let work = scratch.path().join("work");
         std::fs::create_dir_all(work.join("src")).unwrap();
         std::fs::write(work.join("src/a.rs"), "").unwrap();
-        let handed = hand_over(&user, &[work.clone()], true).unwrap();
+        let handed = hand_over(&user, std::slice::from_ref(&work), true).unwrap();
         let mut command = Command::new("sh");
         command.args(["-c", "touch src/a.rs new && echo wrote"]).current_dir(&work);
         command.stdout(std::process::Stdio::piped());
