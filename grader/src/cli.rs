@@ -231,7 +231,8 @@ pub struct GradeOptions {
     /// Save a screenshot and the console of every browser check, not only the failed ones
     #[arg(long)]
     screenshots: bool,
-    /// Run the student's build and server in a bubblewrap sandbox (auto: where it works)
+    /// Run the student's build and server in a bubblewrap sandbox (auto: where it works, else as
+    /// root as the unprivileged user grader-student; on: bubblewrap or no grade)
     #[arg(long, value_enum, default_value_t = Sandbox::Auto)]
     sandbox: Sandbox,
     /// A bound on the whole grade, in seconds: the checks it cuts short cannot be graded

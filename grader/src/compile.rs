@@ -305,14 +305,16 @@ pub(crate) fn cargo_program() -> std::ffi::OsString {
 async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<Built, BuildFailure> {
     let cargo = cargo_program();
     let sandboxed = request.containment.is_sandboxed();
-    if sandboxed {
+    let contained = request.containment.is_contained();
+    if contained {
         fetch(request, log).await;
     }
     let mut args: Vec<&std::ffi::OsStr> =
         ["build", "--bins", "--message-format=json", "--package"].into_iter().map(AsRef::as_ref).collect();
     args.push(request.package.as_ref());
-    if sandboxed {
-        args.push("--offline".as_ref()); // the sandbox has no network
+    if contained {
+        // The sandbox has no network; the student's user could not write cargo's caches.
+        args.push("--offline".as_ref());
     }
     let mut writable = vec![request.workspace.clone()];
     if let Some(dir) = &request.target_dir {
@@ -326,13 +328,20 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
         toolchain: true,
         ..Jail::default()
     };
+    // Given back once the build is over (dropped after the build's group is
+    // killed): the server, which runs as the same user, must not write them.
+    let _handed = request.containment.hand_over(&jail, true).map_err(BuildFailure::Cargo)?;
     let mut command = request.containment.command(&cargo, &args, &jail);
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let how = match request.containment.student_user() {
+        _ if sandboxed => ", offline, in the sandbox".to_owned(),
+        Some(user) => format!(", offline, as the user {}", user.name),
+        None => String::new(),
+    };
     log.push(format!(
-        "running `cargo build --bins --package {}` in {}{}",
+        "running `cargo build --bins --package {}` in {}{how}",
         request.package,
         request.workspace.display(),
-        if sandboxed { ", offline, in the sandbox" } else { "" }
     ));
     let mut child = process::spawn(&mut command).map_err(|e| {
         BuildFailure::Cargo(format!("cannot run cargo ({}): {e}", Path::new(&cargo).display()))

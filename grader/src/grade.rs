@@ -126,8 +126,8 @@ pub async fn grade(
     ctx.shutdown().await;
     let mut report = Report::new(submission, results);
     // `auto` says why it graded without a sandbox; `off` was asked for.
-    let mut notes: Vec<String> = match (&ctx.containment.without_why, ctx.settings.sandbox) {
-        (Some(why), crate::settings::SandboxMode::Auto) => vec![format!("graded without a sandbox: {why}")],
+    let mut notes: Vec<String> = match ctx.settings.sandbox {
+        crate::settings::SandboxMode::Auto => ctx.containment.without_note().into_iter().collect(),
         _ => Vec::new(),
     };
     notes.extend(ctx.end_orphans());

@@ -15,6 +15,7 @@ pub mod checks;
 pub mod cli;
 pub mod client;
 pub mod compile;
+pub mod confine;
 pub mod export;
 pub mod forward;
 pub mod grade;

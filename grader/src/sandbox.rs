@@ -10,6 +10,10 @@
 //!   user's home hidden (cargo's and rustup's folders shown read-only, their
 //!   credentials not at all), a network of its own with only loopback, and a
 //!   PID namespace that dies with the grader, daemons included.
+//! - **The student's user** (see [`crate::confine`]), where bubblewrap cannot
+//!   run and the grader is root (a Gradescope container): the build and the
+//!   server run as an unprivileged user of their own, which can write only
+//!   the folders handed over to it, with a process limit.
 
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -17,13 +21,18 @@ use std::sync::OnceLock;
 
 use tokio::process::Command;
 
+use crate::confine::{self, HandedOver, StudentUser};
+
 /// `--sandbox`: whether the student's code runs inside bubblewrap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SandboxMode {
-    /// Where bubblewrap is installed and can make namespaces; otherwise said once.
+    /// Where bubblewrap is installed and can make namespaces; else, for a
+    /// grader that runs as root, as the student's user ([`crate::confine`]);
+    /// else none. The report says which, and why.
     #[default]
     Auto,
-    /// Always: a grade that cannot have it does not run.
+    /// Always bubblewrap: a grade that cannot have it does not run (the
+    /// student's user alone does not do: it hides no file and no network).
     On,
     Off,
 }
@@ -33,6 +42,8 @@ pub enum SandboxMode {
 pub struct Containment {
     /// The bubblewrap to run every student process in; `None`: no sandbox.
     bwrap: Option<PathBuf>,
+    /// Without bubblewrap, the unprivileged user every student process runs as.
+    user: Option<StudentUser>,
     /// Why there is no sandbox, for the report.
     pub without_why: Option<String>,
 }
@@ -57,21 +68,65 @@ pub struct Jail {
 impl Containment {
     /// No sandbox, with the reason the report gives.
     pub fn off(why: &str) -> Containment {
-        Containment { bwrap: None, without_why: Some(why.to_owned()) }
+        Containment { bwrap: None, user: None, without_why: Some(why.to_owned()) }
+    }
+
+    /// No sandbox: every student process runs as `user` (see [`crate::confine`]).
+    pub fn as_user(user: StudentUser, why: &str) -> Containment {
+        Containment { bwrap: None, user: Some(user), without_why: Some(why.to_owned()) }
     }
 
     /// What `mode` means on this machine; `Err` when `on` cannot be had.
     pub fn resolve(mode: SandboxMode) -> Result<Containment, String> {
         match (mode, bubblewrap()) {
             (SandboxMode::Off, _) => Ok(Containment::off("--sandbox off")),
-            (_, Ok(bwrap)) => Ok(Containment { bwrap: Some(bwrap.clone()), without_why: None }),
+            (_, Ok(bwrap)) => Ok(Containment { bwrap: Some(bwrap.clone()), user: None, without_why: None }),
             (SandboxMode::On, Err(why)) => Err(format!("--sandbox on, but {why}")),
+            (SandboxMode::Auto, Err(why)) if confine::running_as_root() => match StudentUser::configured() {
+                Ok(user) => Ok(Containment::as_user(user, why)),
+                Err(no_user) => Ok(Containment::off(&format!("{why}; {no_user}"))),
+            },
             (SandboxMode::Auto, Err(why)) => Ok(Containment::off(why)),
         }
     }
 
     pub fn is_sandboxed(&self) -> bool {
         self.bwrap.is_some()
+    }
+
+    /// Whether the student's code runs contained (bubblewrap, or its own
+    /// user): then the build runs offline, its dependencies fetched first.
+    pub fn is_contained(&self) -> bool {
+        self.bwrap.is_some() || self.user.is_some()
+    }
+
+    /// The unprivileged user the student's code runs as, without bubblewrap.
+    pub fn student_user(&self) -> Option<&StudentUser> {
+        self.user.as_ref()
+    }
+
+    /// The note a report gives when the grade ran without bubblewrap.
+    pub fn without_note(&self) -> Option<String> {
+        let why = self.without_why.as_ref()?;
+        Some(match &self.user {
+            Some(user) => {
+                format!("graded without a sandbox ({why}): as the unprivileged user {} instead", user.name)
+            }
+            None => format!("graded without a sandbox: {why}"),
+        })
+    }
+
+    /// Makes the folders `jail` may write writable by the student's user,
+    /// when there is one (nothing to do otherwise): `give_back`, they return
+    /// to their owners when the result is dropped. `Err` says why they cannot be.
+    pub fn hand_over(&self, jail: &Jail, give_back: bool) -> Result<HandedOver, String> {
+        let Some(user) = &self.user else { return Ok(HandedOver::default()) };
+        let absolute = |path: &PathBuf| std::path::absolute(path).unwrap_or_else(|_| path.clone());
+        let mut folders: Vec<PathBuf> = jail.writable.iter().map(absolute).collect();
+        folders.push(absolute(&jail.home));
+        let handed = confine::hand_over(user, &folders, give_back)?;
+        confine::reachable(user, &absolute(&jail.cwd))?;
+        Ok(handed)
     }
 
     /// One line for the report: how the student's code ran.
@@ -83,13 +138,24 @@ impl Containment {
             (Some(_), _) => "bubblewrap (read-only files, own PID namespace, no network for the build; \
                              the server shares the machine's network: reaching into a network of its own needs root)"
                 .into(),
-            (None, Some(why)) => format!("off ({why}): processes contained by group only"),
+            (None, Some(why)) => match &self.user {
+                Some(user) => format!(
+                    "an unprivileged user ({}, uid {}), process limit {}, no core dumps; no bubblewrap ({why}): \
+                     no namespace, so the network and the machine's readable files stay in reach",
+                    user.name,
+                    user.uid,
+                    confine::MAX_PROCESSES
+                ),
+                None => format!("off ({why}): processes contained by group only"),
+            },
             (None, None) => "off".into(),
         }
     }
 
     /// `program args...` as a command that runs in `jail`: in the sandbox if
-    /// there is one, and with the allowlisted environment either way.
+    /// there is one, else as the student's user if there is one (whose
+    /// writable folders [`Containment::hand_over`] prepares), and with the
+    /// allowlisted environment either way.
     pub fn command(&self, program: &OsStr, args: &[&OsStr], jail: &Jail) -> Command {
         // bubblewrap binds absolute paths only; inside and out, they mean the same.
         let absolute = |path: &PathBuf| std::path::absolute(path).unwrap_or_else(|_| path.clone());
@@ -108,6 +174,9 @@ impl Containment {
             }
             None => Command::new(program),
         };
+        if let Some(user) = &self.user {
+            confine::run_as(&mut command, user);
+        }
         command.args(args).current_dir(&jail.cwd).env_clear();
         for (name, value) in environment(jail.toolchain) {
             command.env(name, value);
@@ -115,6 +184,9 @@ impl Containment {
         command.env("HOME", &jail.home);
         if self.bwrap.is_some() {
             command.env("TMPDIR", "/tmp"); // the private one: the machine's may be hidden
+        }
+        if self.user.is_some() {
+            command.env("TMPDIR", &jail.home); // the grader's may be closed to the student's user
         }
         command
     }
@@ -248,6 +320,10 @@ fn bubblewrap() -> Result<&'static PathBuf, &'static str> {
     let found = FOUND.get_or_init(|| {
         if !cfg!(target_os = "linux") {
             return Err("bubblewrap sandboxes run on Linux only".into());
+        }
+        // For tests of what a grade does where bubblewrap cannot run (a Gradescope container).
+        if std::env::var_os("GRADER_NO_BUBBLEWRAP").is_some_and(|v| v == "1") {
+            return Err("bubblewrap is turned off (GRADER_NO_BUBBLEWRAP=1, a setting for tests)".into());
         }
         let path = std::env::var_os("PATH")
             .map(|p| std::env::split_paths(&p).map(|dir| dir.join("bwrap")).find(|f| f.is_file()))

@@ -181,6 +181,8 @@ impl Server {
             toolchain: false,
             network: !own_network,
         };
+        // The server's folders stay its user's: the grader only reads them, and removes them.
+        spec.containment.hand_over(&jail, false).map_err(BootFailure::Spawn)?;
         let mut command = spec.containment.command(spec.executable.as_os_str(), &[], &jail);
         command
             .env("ROCKET_ADDRESS", "127.0.0.1")

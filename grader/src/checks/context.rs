@@ -131,6 +131,14 @@ impl Context {
             .prefix("lab-grader-")
             .tempdir()
             .map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+        #[cfg(unix)]
+        if containment.student_user().is_some() {
+            // The student's user passes through to the folders handed to it, and sees nothing else here.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o711)).map_err(
+                |e| format!("cannot open {} to the student's user: {e}", scratch.path().display()),
+            )?;
+        }
         let run_id = uuid::Uuid::new_v4().simple().to_string();
         Ok(Context {
             run_tag: run_id[..6].to_owned(),
@@ -154,9 +162,16 @@ impl Context {
         let Target::Workspace { path, .. } = &self.settings.target else {
             return None;
         };
+        // The student's user, where there is one, gets the database's folder
+        // whole: a folder of its own, not the scratch folder (bubblewrap shows
+        // the server its private binary there).
+        let database = match self.containment.student_user() {
+            Some(_) => self.scratch.path().join("server").join("grader.sqlite3"),
+            None => self.scratch.path().join("grader.sqlite3"),
+        };
         Some(ServerSpec {
             executable: self.facts.executable.clone()?,
-            database: self.scratch.path().join("grader.sqlite3"),
+            database,
             working_dir: path.clone(),
             boot_timeout: self.settings.boot_timeout,
             stop_grace: self.settings.stop_grace,
