@@ -503,8 +503,8 @@ mod tests {
             filled.replacen("ref: v1.0-rc.1\n", "ref: ${{ github.sha }}\n", 1),
             filled.replacen("ref: v1.0-rc.1\n", "ref: v9\n", 1),
             filled.replace(
-                "      - name: Grade\n",
-                "      - name: Forged\n        run: echo 'result=full' >> \"$GITHUB_OUTPUT\"; echo Points 100/100\n      - name: Grade\n",
+                "      - name: Grade (feedback)\n",
+                "      - name: Forged\n        run: echo 'result=full' >> \"$GITHUB_OUTPUT\"; echo Points 100/100\n      - name: Grade (feedback)\n",
             ),
         ] {
             assert_ne!(forged, filled);
@@ -514,7 +514,7 @@ mod tests {
             assert!(changes[0].starts_with(".github/workflows/grade.yml (changed: +"), "{changes:?}");
         }
         // The summary counts the edit, not the filled-in values.
-        let one_line = filled.replacen("      - name: Grade\n", "      - name: Forged\n", 1);
+        let one_line = filled.replacen("      - name: Grade (feedback)\n", "      - name: Forged\n", 1);
         std::fs::write(&workflow, one_line).unwrap();
         assert_eq!(
             described(&changed_build_files(template.path())),

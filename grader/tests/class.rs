@@ -164,11 +164,10 @@ fn a_batch_regrades_repositories_at_the_deadline() {
     let forged = clone(&class, "forged", &[]);
     let workflow = forged.join(".github/workflows/grade.yml");
     let original = std::fs::read_to_string(&workflow).unwrap();
-    let claim = "      - name: Grade\n        id: grade\n        run: |\n          echo 'Points 100/100'\n          \
-                 echo \"result=$(echo '{\"totals\":{\"points\":100}}' | base64 -w0)\" >> \"$GITHUB_OUTPUT\"\n";
-    let (head, _) = original.split_once("      - name: Grade\n").unwrap();
-    let (_, tail) = original.split_once("      - name: Report the points").unwrap();
-    std::fs::write(&workflow, format!("{head}{claim}\n      - name: Report the points{tail}")).unwrap();
+    let claim = "      - name: Grade (feedback)\n        run: |\n          echo 'Points 100/100'\n          \
+                 echo '## Feedback on the lab: 100/100 points' >> \"$GITHUB_STEP_SUMMARY\"\n";
+    let (head, _) = original.split_once("      - name: Grade (feedback)\n").unwrap();
+    std::fs::write(&workflow, format!("{head}{claim}")).unwrap();
     git(&forged, &["init", "-q", "-b", "main"]);
     commit_at(&forged, "full marks", on_time);
 

@@ -101,6 +101,19 @@ fn running_as_root() -> bool {
     Command::new("id").arg("-u").output().is_ok_and(|o| text(&o.stdout).trim() == "0")
 }
 
+/// The kit's own lab, graded without a browser by the grader under test, in `format`.
+fn kits_lab_graded(format: &str) -> Output {
+    let kit = common::kit();
+    let target = common::shared_target();
+    let (kit, target) = (kit.to_str().unwrap(), target.to_str().unwrap());
+    run_grader(&["check", "--path", kit, "--target-dir", target, "--no-browser", "--format", format])
+}
+
+/// Each check's id, status and points: what two grades must agree on.
+fn verdicts(report: &grader::Report) -> Vec<(String, Status, u32)> {
+    report.checks.iter().map(|c| (c.id.clone(), c.status, c.points)).collect()
+}
+
 fn results(root: &Path) -> serde_json::Value {
     let file = root.join("results/results.json");
     let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
@@ -166,17 +179,7 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
     assert_ran(&run, "run_autograder on an empty upload");
     let untouched = results(root.path());
     assert!(text(&run.stdout).contains("the starter's copy"), "{}", text(&run.stdout));
-    let direct = run_grader(&[
-        "check",
-        "--path",
-        common::kit().to_str().unwrap(),
-        "--target-dir",
-        common::shared_target().to_str().unwrap(),
-        "--no-browser",
-        "--format",
-        "gradescope",
-    ]);
-    let direct: serde_json::Value = serde_json::from_slice(&direct.stdout).unwrap();
+    let direct: serde_json::Value = serde_json::from_slice(&kits_lab_graded("gradescope").stdout).unwrap();
     if common::lab_is_untouched() {
         assert_eq!(statuses(&untouched), statuses(&direct));
         assert_eq!(untouched["score"], direct["score"]);
@@ -364,9 +367,6 @@ async fn the_student_template_lints_builds_and_grades_like_the_kits_lab() {
     };
     let kits = common::grade(no_browser(common::kit())).await;
     let templates = common::grade(no_browser(template.clone())).await;
-    let verdicts = |report: &grader::Report| {
-        report.checks.iter().map(|c| (c.id.clone(), c.status, c.points)).collect::<Vec<_>>()
-    };
     if common::lab_is_untouched() {
         assert_eq!(verdicts(&templates), verdicts(&kits), "{}", common::human(&templates));
     }
@@ -582,22 +582,9 @@ fn the_templates_install_command_gives_students_the_kits_grader() {
             serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", text_of(&output)));
         report
     };
-    let verdicts = |report: &grader::Report| {
-        report.checks.iter().map(|c| (c.id.clone(), c.status, c.points)).collect::<Vec<_>>()
-    };
     let theirs = student_grade(&["--no-browser"]);
     assert!(theirs.submission.contains("template"), "graded {} instead", theirs.submission);
-    let ours = run_grader(&[
-        "check",
-        "--path",
-        common::kit().to_str().unwrap(),
-        "--target-dir",
-        common::shared_target().to_str().unwrap(),
-        "--no-browser",
-        "--format",
-        "json",
-    ]);
-    let ours: grader::Report = serde_json::from_slice(&ours.stdout).unwrap();
+    let ours: grader::Report = serde_json::from_slice(&kits_lab_graded("json").stdout).unwrap();
     if common::lab_is_untouched() {
         assert_eq!(verdicts(&theirs), verdicts(&ours), "{}", common::human(&theirs));
     }
