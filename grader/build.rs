@@ -44,12 +44,23 @@ fn main() {
     embed_build_files();
 }
 
+/// The kit this grader is built in, as cargo says it when the script runs.
+/// Not `env!`: cargo may run a build-script binary it compiled for the same
+/// package elsewhere (another checkout of the kit, at another path).
+fn kit_root() -> std::path::PathBuf {
+    let grader = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
+    grader.parent().expect("the grader sits in the kit").to_path_buf()
+}
+
 /// Writes `given_files.rs` into OUT_DIR: every given file of this kit (the
 /// `[given] paths` of kit.toml, as git tracks them, else as they are on disk)
 /// with its contents, so that a grade compares a clone's copies with the
 /// instructor's, never with the clone's own.
 fn embed_given_files() {
-    let kit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the grader sits in the kit");
+    let kit = kit_root();
+    let kit = kit.as_path();
     let manifest = std::fs::read_to_string(kit.join("kit.toml")).expect("kit.toml");
     println!("cargo:rerun-if-changed={}", kit.join("kit.toml").display());
     let paths = given_paths(&manifest);
@@ -73,7 +84,8 @@ fn embed_given_files() {
 /// how a workspace is built or graded (`tracked::decides_the_build`), with
 /// its contents, so a grade compares a clone's with the instructor's.
 fn embed_build_files() {
-    let kit = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the grader sits in the kit");
+    let kit = kit_root();
+    let kit = kit.as_path();
     // `.` alone would miss the hidden folders outside git.
     let paths: Vec<String> = [".", ".cargo", ".github"].map(String::from).to_vec();
     let files: Vec<String> = tracked::files(kit, &paths)
