@@ -410,10 +410,20 @@ fn kit_repository(dir: &Path) -> PathBuf {
     repository
 }
 
-/// Where the tests install the exported grader with cargo: beside the
-/// Gradescope autograder's build of it, whose dependencies are the same.
-fn exported_grader_target() -> PathBuf {
-    common::shared_target().join("gradescope-grader")
+/// Where the tests install the exported grader with cargo, a folder per kit
+/// commit (those of other commits are removed). Not a folder another copy
+/// of the kit builds in: cargo took a build script compiled in the
+/// Gradescope layout's copy for built when it installed the same package
+/// from git, and ran it there.
+fn install_target(repository: &Path) -> PathBuf {
+    let commit = grader::tracked::resolve(repository, "HEAD").expect("the kit's repository has a commit");
+    let all = common::shared_target().join("installed-grader");
+    for stale in std::fs::read_dir(&all).into_iter().flatten().flatten() {
+        if stale.file_name().to_string_lossy() != commit {
+            let _ = std::fs::remove_dir_all(stale.path());
+        }
+    }
+    all.join(commit)
 }
 
 /// The file URL of a local repository, as the exports' `https://github.com/...` stands in for.
@@ -465,7 +475,7 @@ fn the_classroom50_autograder_installs_the_pinned_grader_and_grades_the_checkout
             .envs(runner.iter().cloned())
             .env("GRADER_KIT_URL", file_url(&repository))
             .env("GRADER_ROOT", common::shared_target().join("classroom50-grader"))
-            .env("CARGO_TARGET_DIR", exported_grader_target())
+            .env("CARGO_TARGET_DIR", install_target(&repository))
             .env("GRADER_LAB_TARGET", common::shared_target())
             .env("GITHUB_OUTPUT", &outputs)
             .env_remove("GITHUB_ACTIONS")
@@ -564,7 +574,7 @@ fn the_templates_install_command_gives_students_the_kits_grader() {
         .env("CARGO_INSTALL_ROOT", &installed)
         // `cargo test` hands the grader's build-time commit to the tests: not the pinned kit's.
         .env_remove("GRADER_KIT_COMMIT")
-        .env("CARGO_TARGET_DIR", exported_grader_target())
+        .env("CARGO_TARGET_DIR", install_target(&repository))
         .env_remove("CARGO")
         .output()
         .unwrap();
