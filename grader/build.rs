@@ -28,6 +28,13 @@ fn main() {
     let version = version.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
     let version = version.split_whitespace().nth(1).unwrap_or("stable");
     println!("cargo:rustc-env=GRADER_RUSTC_VERSION={version}");
+    // Rustup's name for it (set by rustup's proxy), so that a clone's
+    // `rust-toolchain.toml` cannot switch the toolchain a grade builds with.
+    println!("cargo:rerun-if-env-changed=RUSTUP_TOOLCHAIN");
+    println!(
+        "cargo:rustc-env=GRADER_RUSTUP_TOOLCHAIN={}",
+        std::env::var("RUSTUP_TOOLCHAIN").unwrap_or_default()
+    );
     // A new commit rebuilds the grader (its own crate only), so the commit stays true.
     // (A file that is not there would rerun this script on every build: only those that are.)
     if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {

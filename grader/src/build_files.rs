@@ -86,6 +86,16 @@ pub fn walk(root: &Path) -> Walk {
     walk
 }
 
+/// A regular file's contents, or `None` for a link, a file over
+/// [`MAX_BYTES`], anything but a regular file, or nothing there: how the
+/// grader reads a file of the submission, whose every byte is hostile.
+pub fn read_regular(file: &Path) -> Option<Vec<u8>> {
+    match read_capped(file) {
+        Found::File(contents) => Some(contents),
+        Found::Link | Found::TooLarge | Found::NotAFile => None,
+    }
+}
+
 /// The file's contents, read without following a link that replaced it
 /// since the walk looked (`O_NOFOLLOW`), at most [`MAX_BYTES`].
 pub fn read_capped(file: &Path) -> Found {

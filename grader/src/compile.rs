@@ -77,7 +77,7 @@ pub async fn build(
     let _lock = TargetLock::acquire(&target_dir, request.timeout, log).await.map_err(BuildFailure::Cargo)?;
     // The package and the workspace's own packages it uses (`solution` uses `lab`):
     // each must be built from this workspace's sources, not another's.
-    let packages = local_packages(&workspace, &request.package);
+    let packages = local_packages(request).await;
     let marker = |package: &str| target_dir.join(".grader").join(format!("{package}.workspace"));
     for package in packages.iter().filter(|_| !request.own_copy) {
         if !last_built_here(&marker(package), &workspace, &target_dir, package) {
@@ -91,28 +91,45 @@ pub async fn build(
     for package in packages.iter().filter(|_| !request.own_copy) {
         let _ = std::fs::write(marker(package), workspace.to_string_lossy().as_bytes());
     }
-    let private = into.join(built.file_name().unwrap_or_default());
-    if std::fs::hard_link(&built, &private).is_err() {
-        std::fs::copy(&built, &private)
-            .map_err(|e| BuildFailure::Cargo(format!("cannot copy {}: {e}", built.display())))?;
+    // A copy, never a hard link: a later build in this target folder must not rewrite what is graded.
+    // And only a regular file: a link the build planted is not cargo's binary.
+    if !std::fs::symlink_metadata(&built).is_ok_and(|meta| meta.file_type().is_file()) {
+        return Err(BuildFailure::Cargo(format!("{} is not a regular file cargo built", built.display())));
     }
+    let private = into.join(built.file_name().unwrap_or_default());
+    std::fs::copy(&built, &private)
+        .map_err(|e| BuildFailure::Cargo(format!("cannot copy {}: {e}", built.display())))?;
     log.push(format!("copied {} to {}", built.display(), private.display()));
     Ok(Built { executable: private, unused_functions })
 }
 
 /// `package` and the packages of the same workspace it depends on by path,
 /// from `cargo metadata` (just `package` if that cannot be read: the build
-/// will then say why).
-fn local_packages(workspace: &Path, package: &str) -> Vec<String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .current_dir(workspace)
-        .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output();
+/// will then say why). Cargo reads the clone's manifests and configuration,
+/// and asks rustc about the target, so it runs contained as the build does:
+/// the sandbox or the student's user, the pinned toolchain, no network, and
+/// the build's time limit.
+async fn local_packages(request: &BuildRequest) -> Vec<String> {
+    let package = &request.package;
+    let jail = Jail {
+        home: request.home.clone(),
+        cwd: request.workspace.clone(),
+        toolchain: true,
+        ..Jail::default()
+    };
+    let args: [&std::ffi::OsStr; 5] =
+        ["metadata", "--no-deps", "--offline", "--format-version", "1"].map(AsRef::as_ref);
+    let metadata = async {
+        let _handed = request.containment.hand_over(&jail, true).ok()?;
+        let mut command = request.containment.command(&cargo_program(), &args, &jail);
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+        let child = process::spawn(&mut command).ok()?;
+        let _guard = process::Group::of(&child).map(process::Group::guard);
+        let output = tokio::time::timeout(request.timeout, child.wait_with_output()).await.ok()?.ok()?;
+        output.status.success().then_some(output.stdout)
+    };
     let metadata: Option<serde_json::Value> =
-        output.ok().filter(|o| o.status.success()).and_then(|o| serde_json::from_slice(&o.stdout).ok());
+        metadata.await.and_then(|stdout| serde_json::from_slice(&stdout).ok());
     let members: Vec<&serde_json::Value> = metadata
         .as_ref()
         .and_then(|m| m["packages"].as_array())
@@ -350,7 +367,9 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
     // A build dropped halfway (Ctrl-C, --deadline) takes its compilers and build scripts with it.
     let _guard = group.map(process::Group::guard);
     // Cargo's output is read as it comes, and only what a report needs is kept.
-    let mut reader = MessageReader::new(&request.package, request.progress.clone());
+    let target_dir = request.target_dir.clone().unwrap_or_else(|| request.workspace.join("target"));
+    let mut reader =
+        MessageReader::new(&request.package, &target_dir.join("debug"), request.progress.clone());
     let mut stderr_lines: Vec<String> = Vec::new();
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
     let finished = async {
@@ -463,6 +482,11 @@ struct Target {
 /// package's binaries.
 struct MessageReader {
     package: String,
+    /// Where cargo puts the binaries of this build (`<target>/debug`): a
+    /// binary named anywhere else was not built here. Cargo's standard output
+    /// is a pipe a build script can write into, so a line naming another
+    /// executable (the reference solution's, say) is a forgery.
+    binaries_dir: PathBuf,
     messages: Messages,
     binaries: Vec<(String, PathBuf)>,
     /// Crates compiled so far, and who hears of each.
@@ -471,9 +495,10 @@ struct MessageReader {
 }
 
 impl MessageReader {
-    fn new(package: &str, progress: Option<crate::progress::Observer>) -> MessageReader {
+    fn new(package: &str, binaries_dir: &Path, progress: Option<crate::progress::Observer>) -> MessageReader {
         MessageReader {
             package: package.to_owned(),
+            binaries_dir: binaries_dir.to_owned(),
             messages: Messages::default(),
             binaries: Vec::new(),
             compiled: 0,
@@ -508,7 +533,8 @@ impl MessageReader {
                 }
                 let ours = line.package_id.as_deref().is_some_and(|id| belongs_to(id, &self.package));
                 if let (true, Some(target), Some(executable)) = (ours, line.target, line.executable) {
-                    if target.kind.iter().any(|k| k == "bin") {
+                    let in_place = executable == self.binaries_dir.join(&target.name);
+                    if target.kind.iter().any(|k| k == "bin") && in_place {
                         self.binaries.push((target.name, executable));
                     }
                 }
@@ -536,7 +562,7 @@ const MAX_STDERR_LINES: usize = 400;
 
 #[cfg(test)]
 fn parse_messages(stdout: &str, package: &str) -> Messages {
-    let mut reader = MessageReader::new(package, None);
+    let mut reader = MessageReader::new(package, Path::new("/t"), None);
     stdout.lines().for_each(|line| reader.line(line));
     reader.finish()
 }
@@ -573,6 +599,11 @@ mod tests {
 not json"#;
         let messages = parse_messages(stdout, "lab");
         assert_eq!(messages.executable, Some(PathBuf::from("/t/lab")));
+        // A line a build script wrote into cargo's pipe, naming a binary cargo did not build here.
+        let forged = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/lab#0.1.0","target":{"name":"lab","kind":["bin"]},"executable":"/t/solution"}"#;
+        let elsewhere = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/lab#0.1.0","target":{"name":"lab","kind":["bin"]},"executable":"/elsewhere/lab"}"#;
+        let messages = parse_messages(&format!("{forged}\n{elsewhere}\n{stdout}"), "lab");
+        assert_eq!(messages.executable, Some(PathBuf::from("/t/lab")));
         assert_eq!(messages.errors.len(), 1);
         assert!(messages.errors[0].contains("controllers.rs:3:5"));
         let unused = "warning: function `create_session` is never used\n  --> lab/src/controllers.rs:33:10\n";
@@ -594,10 +625,21 @@ not json"#;
         assert!(TargetLock::acquire(target.path(), Duration::from_millis(500), &mut log).await.is_ok());
     }
 
-    #[test]
-    fn the_solution_builds_with_the_lab_of_its_workspace() {
-        assert_eq!(local_packages(&crate::kit_root(), "solution"), ["solution", "lab"]);
-        assert_eq!(local_packages(Path::new("/nonexistent"), "lab"), ["lab"]);
+    #[tokio::test]
+    async fn the_solution_builds_with_the_lab_of_its_workspace() {
+        let home = tempfile::tempdir().unwrap();
+        let request = |workspace: &Path, package: &str| BuildRequest {
+            workspace: workspace.to_owned(),
+            package: package.into(),
+            target_dir: None,
+            timeout: Duration::from_secs(60),
+            containment: Containment::off("a test"),
+            home: home.path().to_owned(),
+            progress: None,
+            own_copy: false,
+        };
+        assert_eq!(local_packages(&request(&crate::kit_root(), "solution")).await, ["solution", "lab"]);
+        assert_eq!(local_packages(&request(Path::new("/nonexistent"), "lab")).await, ["lab"]);
     }
 
     #[test]

@@ -49,6 +49,12 @@ pub async fn grade(
     let mut ctx = Context::new(settings)?;
     ctx.changed_given_files = changed_given_files.clone();
     ctx.changed_build_files = changed_build_files.clone();
+    if let (Some(clone), Target::Workspace { package, .. }) = (&clone, &ctx.settings.target) {
+        // In overlay mode the clone keeps the kit's layout: its student files are the lab's.
+        let package =
+            if ctx.settings.laid_from.is_some() { kit().lab.package.clone() } else { package.clone() };
+        ctx.unreadable_student_files = crate::integrity::unreadable_student_files(clone, &package);
+    }
     let mut satisfied: HashSet<&str> = HashSet::new();
     let mut results = Vec::new();
     let deadline = ctx.settings.deadline.map(|limit| (tokio::time::Instant::now() + limit, limit.as_secs()));
@@ -179,8 +185,7 @@ fn student_files(target: &Target) -> Vec<FileDigest> {
         .iter()
         .map(|student| {
             let relative = student.path_for(package);
-            let sha256 = std::fs::read(path.join(relative))
-                .ok()
+            let sha256 = crate::build_files::read_regular(&path.join(relative))
                 .map(|bytes| Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect());
             FileDigest { path: relative.to_owned(), sha256 }
         })

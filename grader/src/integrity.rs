@@ -54,6 +54,24 @@ impl GivenChange {
     }
 }
 
+/// The student files of the workspace at `root` (as `package` places them)
+/// that the grader will not read, let alone build: a symbolic link (never
+/// followed: it could point at a secret, or at an endless device), a file
+/// over the size cap, or something that is not a regular file.
+pub fn unreadable_student_files(root: &Path, package: &str) -> Vec<GivenChange> {
+    kit()
+        .student
+        .all()
+        .iter()
+        .map(|student| student.path_for(package))
+        .filter(|path| root.join(path).symlink_metadata().is_ok())
+        .filter_map(|path| match build_files::read_capped(&root.join(path)) {
+            Found::File(_) => None,
+            other => Some(unread_change(path, &other, "changed")),
+        })
+        .collect()
+}
+
 /// The given files of the workspace at `root` that differ from the kit's, in path order.
 pub fn changed_given_files(root: &Path) -> Vec<GivenChange> {
     let student: Vec<&str> = kit().student.all().iter().map(|f| f.file.as_str()).collect();
@@ -556,6 +574,30 @@ mod tests {
         assert!(
             given.contains(&"lab/build.rs (link: a symbolic link (not followed))".to_owned()),
             "{given:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn student_files_that_are_links_or_too_large_are_named_and_never_read() {
+        let template = template();
+        assert_eq!(described(&unreadable_student_files(template.path(), "lab")), Vec::<String>::new());
+        let route = template.path().join(&kit().student.route.file);
+        let script = template.path().join(&kit().student.script.file);
+        std::fs::remove_file(&route).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &route).unwrap();
+        std::fs::write(&script, vec![b'/'; build_files::MAX_BYTES as usize + 1]).unwrap();
+        assert_eq!(
+            described(&unreadable_student_files(template.path(), "lab")),
+            [
+                format!("{} (link: a symbolic link (not followed))", kit().student.route.file),
+                format!("{} (changed: larger than 1024 KiB (not read))", kit().student.script.file),
+            ]
+        );
+        std::fs::remove_file(&script).unwrap();
+        std::fs::create_dir(&script).unwrap();
+        assert!(
+            described(&unreadable_student_files(template.path(), "lab"))[1].ends_with("not a regular file)")
         );
     }
 

@@ -249,8 +249,21 @@ fn allowlisted(
         .collect();
     if toolchain {
         passed.extend(toolchain_homes().into_iter().map(|(name, path)| (name.into(), path.into_os_string())));
+        if !passed.iter().any(|(name, _)| name == "RUSTUP_TOOLCHAIN") {
+            passed.extend(pinned_toolchain().map(|name| ("RUSTUP_TOOLCHAIN".into(), name.into())));
+        }
+        // Rustup installs nothing a clone asks for (a toolchain, a component).
+        passed.push(("RUSTUP_AUTO_INSTALL".into(), "0".into()));
     }
     passed
+}
+
+/// The toolchain the grader was built with, by rustup's name for it: rustup
+/// obeys `RUSTUP_TOOLCHAIN` before a clone's `rust-toolchain.toml`, which
+/// could otherwise switch the toolchain (or have rustup download one). The
+/// grader's own `RUSTUP_TOOLCHAIN`, where it has one, wins.
+fn pinned_toolchain() -> Option<&'static str> {
+    Some(env!("GRADER_RUSTUP_TOOLCHAIN")).filter(|name| !name.is_empty())
 }
 
 /// `CARGO_HOME` and `RUSTUP_HOME`, resolved as cargo and rustup would.
@@ -370,8 +383,24 @@ mod tests {
         };
         let cargo = names(true);
         assert_eq!(cargo[..3], ["PATH", "CARGO_PROFILE_DEV_OPT_LEVEL", "RUSTFLAGS"], "{cargo:?}");
-        assert!(cargo[3..].iter().all(|n| n == "CARGO_HOME" || n == "RUSTUP_HOME"), "{cargo:?}");
+        let pins = ["CARGO_HOME", "RUSTUP_HOME", "RUSTUP_TOOLCHAIN", "RUSTUP_AUTO_INSTALL"];
+        assert!(cargo[3..].iter().all(|n| pins.contains(&n.as_str())), "{cargo:?}");
         assert_eq!(names(false), ["PATH"]);
+    }
+
+    #[test]
+    fn cargo_is_pinned_to_the_graders_toolchain() {
+        let passed = allowlisted([(OsString::from("PATH"), OsString::from("/bin"))].into_iter(), true);
+        let value = |name: &str| {
+            passed.iter().find(|(n, _)| n == name).map(|(_, v)| v.to_string_lossy().into_owned())
+        };
+        // A rustup-built grader (as every build under cargo's rustup proxy is) names its toolchain.
+        assert_eq!(value("RUSTUP_TOOLCHAIN").as_deref(), pinned_toolchain());
+        assert_eq!(value("RUSTUP_AUTO_INSTALL").as_deref(), Some("0"));
+        let own = [(OsString::from("RUSTUP_TOOLCHAIN"), OsString::from("mine"))];
+        let passed = allowlisted(own.into_iter(), true);
+        assert_eq!(passed.iter().filter(|(n, _)| n == "RUSTUP_TOOLCHAIN").count(), 1);
+        assert!(passed.iter().any(|(n, v)| n == "RUSTUP_TOOLCHAIN" && v == "mine"));
     }
 
     #[test]

@@ -47,10 +47,59 @@ pub struct LoginRequest {
 }
 
 impl LoginRequest {
+    /// The request a browser sent when `typed` was typed in the form, with
+    /// every place `typed` appears (in the URL, in the body) marked.
+    pub fn sent(method: &str, url: &str, content_type: &str, body: &str, typed: &str) -> LoginRequest {
+        LoginRequest {
+            method: method.to_owned(),
+            url: url.replace(&uri_component(typed), SLOT).replace(typed, SLOT),
+            content_type: content_type.to_owned(),
+            body: Body::from_sent(body, content_type, typed),
+        }
+    }
+
     /// The body with `username` at every place the user's input goes.
     pub fn body_for(&self, username: &str) -> String {
         self.body.render(username)
     }
+
+    /// The URL with `username`, encoded as `encodeURIComponent` encodes it,
+    /// at every place the user's input goes (a login that puts the name in
+    /// its URL: `/api/sessions?username=...`, `/api/login/...`).
+    pub fn url_for(&self, username: &str) -> String {
+        self.url.replace(SLOT, &uri_component(username))
+    }
+
+    /// The URL as a report shows it: `<username>` where the input goes.
+    pub fn url_shown(&self) -> String {
+        self.url.replace(SLOT, "<username>")
+    }
+
+    /// The URL with the user's input left out: its `key=` pair dropped from
+    /// the query, or an empty value in the path.
+    pub fn url_without_username(&self) -> String {
+        let Some((path, query)) = self.url.split_once('?') else { return self.url_for("") };
+        let kept: Vec<&str> = query.split('&').filter(|pair| !pair.contains(SLOT)).collect();
+        let url = if kept.is_empty() { path.to_owned() } else { format!("{path}?{}", kept.join("&")) };
+        url.replace(SLOT, "")
+    }
+
+    /// How many places the user's input goes in, in the URL and the body.
+    pub fn places(&self) -> usize {
+        count_slots(&self.url) + self.body.places()
+    }
+
+    /// Whether the typed name travels in the URL of a GET (or HEAD): a login
+    /// that a link, a prefetch or a crawler can set off, and that writes the
+    /// name into every log on the way.
+    pub fn logs_in_by_get(&self) -> bool {
+        is_safe_method(&self.method) && count_slots(&self.url) > 0
+    }
+}
+
+/// GET and HEAD: the methods a browser sends for a link or a prefetch.
+pub fn is_safe_method(method: &str) -> bool {
+    method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD")
 }
 
 /// How a body is written down.
@@ -112,6 +161,11 @@ impl Body {
         count
     }
 
+    /// No body at all: what a `fetch` without one sends.
+    pub fn is_empty(&self) -> bool {
+        self.kind == BodyKind::Text && self.template == Value::String(String::new())
+    }
+
     /// The starter's placeholder: an empty JSON object.
     pub fn is_empty_object(&self) -> bool {
         self.kind == BodyKind::Json && self.template == Value::Object(Map::new())
@@ -163,6 +217,45 @@ fn map_strings(value: &Value, f: &dyn Fn(&str) -> String) -> Value {
     }
 }
 
+/// Percent-encoding as `encodeURIComponent` does.
+fn uri_component(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'!'
+            | b'~'
+            | b'*'
+            | b'\''
+            | b'('
+            | b')' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// `text` encoded piece by piece with `encode`, the slot kept whole.
+fn encode_around_slots(text: &str, encode: fn(&str) -> String) -> String {
+    text.split(SLOT).map(encode).collect::<Vec<_>>().join(SLOT)
+}
+
+/// The text `new URLSearchParams(fields)` stands for: `key=value&...`, form-encoded.
+fn search_params_text(fields: &Map<String, Value>) -> String {
+    let pairs: Vec<String> = fields
+        .iter()
+        .map(|(key, value)| {
+            format!("{}={}", percent_encode(key), encode_around_slots(&as_text(value), percent_encode))
+        })
+        .collect();
+    pairs.join("&")
+}
+
 /// Percent-encoding as a browser does for form bodies.
 fn percent_encode(text: &str) -> String {
     let mut out = String::new();
@@ -189,6 +282,9 @@ pub enum ScriptProblem {
     BodyPlaceholder { line: usize },
     /// The fetch call sends no body at all (with this method).
     NoBody { line: usize, method: String },
+    /// The login is a GET that carries the typed name in its URL: it works,
+    /// but a login changes the server's state, which a GET must not.
+    LoginByGet { line: usize },
     /// The URL is not constant: only a browser can tell what it is.
     UnreadableUrl { line: usize },
     /// The body is not a shape a reader can follow (`FormData`, a function's result...).
@@ -228,8 +324,10 @@ pub fn parse(source: &str) -> ParsedScript {
     // else the first that sends a body, else the first.
     let mut calls: Vec<(&CallExpression, Request)> =
         found.fetches.iter().map(|call| (*call, folder.request(call))).collect();
-    let sends_input =
-        |r: &Request| r.body.as_ref().and_then(|b| b.as_ref().ok()).is_some_and(|b| b.places() > 0);
+    let sends_input = |r: &Request| {
+        r.body.as_ref().and_then(|b| b.as_ref().ok()).is_some_and(|b| b.places() > 0)
+            || r.url.as_deref().is_some_and(name_in_url)
+    };
     let chosen = calls
         .iter()
         .position(|(_, r)| sends_input(r))
@@ -241,36 +339,56 @@ pub fn parse(source: &str) -> ParsedScript {
     let (call, request) = calls.swap_remove(chosen);
     let url_line = line_of(call.arguments.first().map_or(call.span.start, |a| a.span().start));
     let body_line = line_of(request.body_at.unwrap_or(call.span.start));
-    let mut problems = Vec::new();
-    match &request.url {
-        Some(url) if url == url_placeholder() => {
-            problems.push(ScriptProblem::UrlPlaceholder { line: url_line })
-        }
-        Some(_) => {}
-        None => problems.push(ScriptProblem::UnreadableUrl { line: url_line }),
-    }
     let body = match request.body.clone() {
         None => Some(Body { kind: BodyKind::Text, template: Value::String(String::new()) }),
         Some(Ok(body)) => Some(body),
         Some(Err(())) => None,
     };
+    // The typed name may travel in the URL, when the body does not carry it:
+    // otherwise a computed part of the URL is something only a browser knows.
+    let body_carries_name = body.as_ref().is_none_or(|b| b.places() > 0);
+    let url = request.url.filter(|url| !url.contains(SLOT) || (name_in_url(url) && !body_carries_name));
+    let mut problems = Vec::new();
+    match &url {
+        Some(url) if url == url_placeholder() => {
+            problems.push(ScriptProblem::UrlPlaceholder { line: url_line })
+        }
+        Some(url) if url.contains(SLOT) && is_safe_method(&request.method) => {
+            problems.push(ScriptProblem::LoginByGet { line: url_line })
+        }
+        Some(_) => {}
+        None => problems.push(ScriptProblem::UnreadableUrl { line: url_line }),
+    }
+    let name_travels_in_url = url.as_deref().is_some_and(|u| u.contains(SLOT));
     match &body {
         Some(body) if body.is_empty_object() => {
             problems.push(ScriptProblem::BodyPlaceholder { line: body_line })
         }
-        Some(body) if body.places() == 0 && request.body.is_none() => {
+        Some(body) if body.places() == 0 && request.body.is_none() && !name_travels_in_url => {
             problems.push(ScriptProblem::NoBody { line: body_line, method: request.method.clone() })
         }
         Some(_) => {}
         None => problems.push(ScriptProblem::UnreadableBody { line: body_line }),
     }
-    let request = match (request.url, body) {
+    let request = match (url, body) {
         (Some(url), Some(body)) => {
             Some(LoginRequest { method: request.method, url, content_type: request.content_type, body })
         }
         _ => None,
     };
     ParsedScript { request, problems, body_line: Some(body_line) }
+}
+
+/// Whether a URL read from the script carries the typed name in a place a
+/// server reads it from (`/api/sessions?username=…`, `/api/login/…`): after
+/// a constant path, never where the URL itself starts (`base + "/api/…"`).
+fn name_in_url(url: &str) -> bool {
+    let Some((before, _)) = url.split_once(SLOT) else { return false };
+    let path = before
+        .strip_prefix("https://")
+        .or_else(|| before.strip_prefix("http://"))
+        .map_or(before, |rest| rest.find('/').map_or("", |at| &rest[at..]));
+    path.starts_with('/') && path.len() > 1
 }
 
 /// What the whole script declares: every `fetch(...)` call, each name's
@@ -356,7 +474,7 @@ impl<'a> Folder<'_, '_, 'a> {
     fn request(&self, call: &CallExpression<'a>) -> Request {
         let argument = |i: usize| call.arguments.get(i).and_then(Argument::as_expression);
         let url = argument(0).map(|e| self.fold(e, 0)).and_then(|v| match v {
-            Value::String(s) if !s.contains(SLOT) => Some(s),
+            Value::String(s) => Some(s),
             _ => None,
         });
         let mut request = Request {
@@ -413,17 +531,10 @@ impl<'a> Folder<'_, '_, 'a> {
                 let pairs = new.arguments.first().and_then(Argument::as_expression).map(|e| self.fold(e, 0));
                 match pairs {
                     Some(Value::Object(fields)) => {
-                        let text: Vec<String> = fields
-                            .iter()
-                            .map(|(k, v)| {
-                                let value = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-                                // The slot is kept whole; everything else is encoded now.
-                                let encoded =
-                                    value.split(SLOT).map(percent_encode).collect::<Vec<_>>().join(SLOT);
-                                format!("{}={encoded}", percent_encode(k))
-                            })
-                            .collect();
-                        let body = Body { kind: BodyKind::Form, template: Value::String(text.join("&")) };
+                        let body = Body {
+                            kind: BodyKind::Form,
+                            template: Value::String(search_params_text(&fields)),
+                        };
                         (Ok(body), "application/x-www-form-urlencoded;charset=UTF-8")
                     }
                     _ => (Err(()), "application/x-www-form-urlencoded;charset=UTF-8"),
@@ -587,7 +698,35 @@ impl<'a> Folder<'_, '_, 'a> {
                     None => Value::Null,
                 }
             }
-            // Anything computed at run time: `input.value`, `name.trim()`, ...
+            // `new URLSearchParams({ username })` where text is wanted: `username=...`.
+            Expression::NewExpression(new) if new.callee.is_specific_id("URLSearchParams") => {
+                match new.arguments.first().and_then(Argument::as_expression).map(|e| self.fold(e, depth + 1))
+                {
+                    Some(Value::Object(fields)) => Value::String(search_params_text(&fields)),
+                    _ => Body::username(),
+                }
+            }
+            Expression::CallExpression(call) => {
+                let argument = call.arguments.first().and_then(Argument::as_expression);
+                match (call.callee.without_parentheses(), argument) {
+                    // `value.toString()`, `String(value)`: the value as text.
+                    (Expression::StaticMemberExpression(member), None)
+                        if member.property.name == "toString" =>
+                    {
+                        Value::String(as_text(&self.fold(&member.object, depth + 1)))
+                    }
+                    (callee, Some(value)) if callee.is_specific_id("String") => {
+                        Value::String(as_text(&self.fold(value, depth + 1)))
+                    }
+                    // The typed name stays the typed name; constant text is encoded now.
+                    (callee, Some(value)) if callee.is_specific_id("encodeURIComponent") => Value::String(
+                        encode_around_slots(&as_text(&self.fold(value, depth + 1)), uri_component),
+                    ),
+                    // Anything else computed at run time: `name.trim()`, `makeName()`, ...
+                    _ => Body::username(),
+                }
+            }
+            // Anything computed at run time: `input.value`, `names[i]`, ...
             _ => Body::username(),
         }
     }
@@ -666,6 +805,51 @@ mod tests {
         assert_eq!(parsed.problems, vec![ScriptProblem::NoBody { line: 1, method: "GET".into() }]);
         let parsed = parse("const f = (name) => fetch(\"/api/sessions\", { method: \"PUT\" });");
         assert_eq!(parsed.problems, vec![ScriptProblem::NoBody { line: 1, method: "PUT".into() }]);
+    }
+
+    #[test]
+    fn a_login_by_get_with_the_name_in_its_url_is_read_and_named() {
+        for (script, url) in [
+            (
+                r#"const f = (username) => fetch("/api/sessions?username=" + encodeURIComponent(username));"#,
+                "/api/sessions?username=a%20b%26c",
+            ),
+            ("const f = (name) => fetch(`/api/login/${name}`, { method: \"get\" });", "/api/login/a%20b%26c"),
+            (
+                r#"function f(name) { const q = new URLSearchParams({ username: name }); return fetch(`/api/sessions?${q}`); }"#,
+                "/api/sessions?username=a%20b%26c",
+            ),
+            (
+                r#"const f = (u) => window.fetch("http://127.0.0.1:8000/api/in?user=" + u.trim() + "&remember=1");"#,
+                "http://127.0.0.1:8000/api/in?user=a%20b%26c&remember=1",
+            ),
+        ] {
+            let parsed = parse(script);
+            assert_eq!(parsed.problems, vec![ScriptProblem::LoginByGet { line: 1 }], "{script}");
+            let request = parsed.request.expect(script);
+            assert!(request.logs_in_by_get(), "{script}");
+            assert_eq!((request.url_for("a b&c"), request.places()), (url.to_owned(), 1), "{script}");
+            assert!(request.body.is_empty(), "{script}");
+        }
+        let query = read(
+            r#"const f = (username) => fetch("/api/sessions?" + new URLSearchParams({ username }).toString(), { method: "POST" });"#,
+        );
+        assert_eq!(query.url_for("ada"), "/api/sessions?username=ada");
+        assert_eq!(query.url_shown(), "/api/sessions?username=<username>");
+        assert_eq!(query.url_without_username(), "/api/sessions");
+        assert!(!query.logs_in_by_get(), "a POST with the name in its query changes state the right way");
+    }
+
+    #[test]
+    fn a_computed_url_is_not_taken_for_the_name() {
+        for script in [
+            r#"const f = (u) => fetch(base + "/api/sessions", { method: "POST", body: JSON.stringify({ username: u }) });"#,
+            r#"const f = (u) => fetch(`/api/users/${id}`, { method: "POST", body: JSON.stringify({ username: u }) });"#,
+            r#"const f = (u) => fetch(`${location.origin}/api/sessions?username=${u}`);"#,
+            r#"const f = (u) => fetch("/" + u);"#,
+        ] {
+            assert!(parse(script).problems.contains(&ScriptProblem::UnreadableUrl { line: 1 }), "{script}");
+        }
     }
 
     #[test]
@@ -765,6 +949,23 @@ async function login(username) {
             [ScriptProblem::Syntax { line: 2, message }] => assert!(!message.is_empty()),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_login_by_get_the_browser_sent() {
+        let sent = LoginRequest::sent("GET", "/api/sessions?username=ada-x1&x=1", "text/plain", "", "ada-x1");
+        assert!(sent.logs_in_by_get() && sent.body.is_empty());
+        assert_eq!(sent.url_for("b ob"), "/api/sessions?username=b%20ob&x=1");
+        assert_eq!(sent.url_without_username(), "/api/sessions?x=1");
+        let path = LoginRequest::sent("GET", "/api/login/ada%20x1", "text/plain", "", "ada x1");
+        assert_eq!((path.url_shown(), path.places()), ("/api/login/<username>".to_owned(), 1));
+        let post =
+            LoginRequest::sent("POST", "/api/sessions", "application/json", r#"{"u":"ada-x1"}"#, "ada-x1");
+        assert!(!post.logs_in_by_get());
+        assert_eq!(
+            (post.url_for("bob"), post.body_for("bob")),
+            ("/api/sessions".to_owned(), r#"{"u":"bob"}"#.to_owned())
+        );
     }
 
     #[test]

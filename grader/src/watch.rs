@@ -104,7 +104,7 @@ pub fn next_step(report: &Report) -> String {
 
 /// The files' contents now (`None` for one that is not there).
 fn contents(files: &[PathBuf]) -> Vec<Option<Vec<u8>>> {
-    files.iter().map(|f| std::fs::read(f).ok()).collect()
+    files.iter().map(|f| crate::build_files::read_regular(f)).collect()
 }
 
 /// Returns once the files differ from `seen` and have stayed the same for [`SETTLE`].

@@ -185,6 +185,20 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
         assert_eq!(untouched["score"], direct["score"]);
     }
     assert!(untouched["score"].as_u64() < solved["score"].as_u64());
+
+    // A student file uploaded as a link to a secret of the machine's is copied as the link it is:
+    // named, never read, never built (built, the secret's line would show in the compile error).
+    std::fs::remove_dir_all(&submission).unwrap();
+    let route = submission.join(&kit().student.route.file);
+    std::fs::create_dir_all(route.parent().unwrap()).unwrap();
+    let secret = root.path().join("secret.txt");
+    std::fs::write(&secret, "grader-test-secret-line\n").unwrap();
+    std::os::unix::fs::symlink(&secret, &route).unwrap();
+    let run = run_script(root.path(), "run_autograder", "lab-grader-test-build");
+    assert_ran(&run, "run_autograder on an upload whose route is a link");
+    let linked = results(root.path()).to_string();
+    assert!(!linked.contains("grader-test-secret-line"), "{linked}");
+    assert!(linked.contains("symbolic link (not followed)"), "{linked}");
 }
 
 /// Where bubblewrap cannot run (as in a Gradescope container: here

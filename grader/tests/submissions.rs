@@ -9,10 +9,13 @@
 //! about = "what this submission is"
 //! start = "solution"                  # or "lab": what its files are laid over
 //! snapshot = true                     # also compare the reports with snapshots
+//! [links]                             # symbolic links the submission holds: path = target
+//! "lab/src/controllers.rs" = "/etc/passwd"
 //! [limits]                            # seconds: boot, request, build, browser, deadline;
 //!                                     # memory_mb (peak of the grader's process, with cli)
 //! [run]
 //! cli = true                          # through the grader's binary, with secrets in its environment
+//!                                     # and no toolchain variables (as installed, run from a shell)
 //! sandbox = ["on", "off"]             # the sandbox modes to grade in [default: auto];
 //!                                     # with the browser, the first only
 //! [expect]                            # both modes
@@ -50,6 +53,8 @@ struct Expected {
     start: String,
     #[serde(default)]
     snapshot: bool,
+    #[serde(default)]
+    links: BTreeMap<String, String>,
     #[serde(default)]
     limits: Limits,
     #[serde(default)]
@@ -115,12 +120,14 @@ impl Outcome {
     }
 }
 
-/// The files of a fixture folder that are given files (not the student's, not
-/// `expected.toml`): what its grade must name as changed, in path order.
+/// The files of a fixture folder that are given files (under the kit's given
+/// paths, not the student's): what its grade must name as changed, in path order.
 fn given_files_of(fixture: &Path) -> Vec<String> {
-    let student: Vec<String> = grader::kit::kit().student.all().iter().map(|f| f.file.clone()).collect();
+    let kit = grader::kit::kit();
+    let student: Vec<String> = kit.student.all().iter().map(|f| f.file.clone()).collect();
+    let given = |f: &str| kit.given.paths.iter().any(|p| f == p || f.starts_with(&format!("{p}/")));
     let mut found = common::files_under(fixture, Path::new(""));
-    found.retain(|f| f != "expected.toml" && !student.contains(f));
+    found.retain(|f| given(f) && !student.contains(f));
     found.sort();
     found
 }
@@ -143,7 +150,13 @@ fn expected_of(folder: &Path) -> Expected {
 }
 
 /// What is wrong with `report` against `outcome`, one line each.
-fn mismatches(report: &Report, outcome: &Outcome, browser: bool, fixture: &Path) -> Vec<String> {
+fn mismatches(
+    report: &Report,
+    outcome: &Outcome,
+    browser: bool,
+    fixture: &Path,
+    graded: &Path,
+) -> Vec<String> {
     let mut wrong = Vec::new();
     let in_mode = |ids: &[String]| -> Vec<String> {
         let stage = |id: &str| checks::find(id).map(|c| c.stage);
@@ -185,14 +198,16 @@ fn mismatches(report: &Report, outcome: &Outcome, browser: bool, fixture: &Path)
     if named != given_files_of(fixture) {
         wrong.push(format!("changed given files {named:?} instead of {:?}", given_files_of(fixture)));
     }
-    // And the build files among them, apart (a fixture's build script, say).
+    // And the build files, apart (a fixture's build script, its toolchain file).
     let built: Vec<&str> = report.changed_build_files.iter().map(|c| c.path.as_str()).collect();
-    let mut want = given_files_of(fixture);
+    let mut want = common::files_under(fixture, Path::new(""));
     want.retain(|f| grader::tracked::decides_the_build(f));
+    want.sort();
     if built != want {
         wrong.push(format!("changed build files {built:?} instead of {want:?}"));
     }
     wrong.extend(formats_disagree(report));
+    wrong.extend(untrue_quotes(report, graded));
     // Whatever the submission answered or printed, the human report shows it inert.
     let shown = grader::render::human(report, true, grader::render::Style::PLAIN);
     if shown.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
@@ -243,8 +258,8 @@ async fn every_submission_grades_as_its_expected_toml_says() {
             .flat_map(|&b| sandboxes.iter().take(if b { 1 } else { usize::MAX }).map(move |s| (b, s)));
         for (browser, sandbox) in runs {
             // Laid out again for every grade: a build may rewrite a given file (cargo prunes Cargo.lock).
-            let root = common::overlay(folder, &expected.start);
-            let mut settings = own_artifacts(settings(root, "lab"), name);
+            let root = common::overlay(folder, &expected.start, &expected.links);
+            let mut settings = own_artifacts(settings(root.clone(), "lab"), name);
             let limits = &expected.limits;
             let seconds = |limit: Option<u64>, default: Duration| limit.map_or(default, Duration::from_secs);
             settings.boot_timeout = seconds(limits.boot, settings.boot_timeout);
@@ -292,7 +307,7 @@ async fn every_submission_grades_as_its_expected_toml_says() {
             };
             let mode = if browser { &expected.with_browser } else { &expected.without_browser };
             let outcome = expected.expect.with(mode);
-            wrong.extend(mismatches(&report, &outcome, browser, folder));
+            wrong.extend(mismatches(&report, &outcome, browser, folder, &root));
             let mode_name = format!(
                 "{}, sandbox {sandbox}",
                 if browser { "with a browser" } else { "without a browser" }
@@ -320,6 +335,78 @@ async fn every_submission_grades_as_its_expected_toml_says() {
         all.len(),
         failures.join("\n")
     );
+}
+
+/// What `report` says of the student's files that is not so, in the copy
+/// that was graded (`root`): every `file:line` it names is a line of that
+/// file; what it says such a line still holds (`still calls fetch("…")`,
+/// `still sends an empty body, JSON.stringify({})`) is on that line; and
+/// every line of code it quotes under rustc's `--> file:line:col` is that line.
+fn untrue_quotes(report: &Report, root: &Path) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let students = grader::kit::kit().student.all();
+    for check in &report.checks {
+        let text = [Some(&check.message), check.expected.as_ref(), check.hint.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("\n");
+        for student in &students {
+            let file = student.file.as_str();
+            // Never through a link: a fixture's student file may be one, to anything.
+            let contents = grader::build_files::read_regular(&root.join(file)).unwrap_or_default();
+            let lines: Vec<String> = String::from_utf8_lossy(&contents).lines().map(str::to_owned).collect();
+            let at = |n: usize| lines.get(n.wrapping_sub(1)).map(String::as_str);
+            for (start, _) in text.match_indices(&format!("{file}:")) {
+                let after = &text[start + file.len() + 1..];
+                let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+                let Ok(n) = digits.parse::<usize>() else { continue };
+                let Some(line) = at(n) else {
+                    wrong.push(format!("{}: names {file}:{n}, which has {} lines", check.id, lines.len()));
+                    continue;
+                };
+                let claim = &after[digits.len()..];
+                let squeezed: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+                if let Some(url) =
+                    claim.strip_prefix(" still calls fetch(\"").and_then(|r| r.split("\")").next())
+                {
+                    if !(line.contains("fetch(") && line.contains(url)) {
+                        wrong.push(format!(
+                            "{}: says {file}:{n} still calls fetch(\"{url}\"): {line:?}",
+                            check.id
+                        ));
+                    }
+                }
+                if claim.starts_with(" still sends an empty body") && !squeezed.contains("JSON.stringify({})")
+                {
+                    wrong.push(format!(
+                        "{}: says {file}:{n} still sends JSON.stringify({{}}): {line:?}",
+                        check.id
+                    ));
+                }
+                // rustc's `--> file:line:col`, then the numbered lines it quotes.
+                if text[..start].ends_with("--> ") {
+                    let block = text[start..].lines().skip(1).take(12);
+                    // Up to where rustc points into another file (`--> `, or `::: ` for a definition).
+                    let block = block.take_while(|l| !l.contains("--> ") && !l.contains("::: "));
+                    for quoted in block {
+                        let Some((number, code)) = quoted.split_once('|') else { continue };
+                        let Ok(number) = number.trim().parse::<usize>() else { continue };
+                        let code = code.strip_prefix(' ').unwrap_or(code);
+                        if at(number).map(str::trim) != Some(code.trim()) && code.is_ascii() {
+                            wrong.push(format!(
+                                "{}: quotes {file}:{number} as {code:?}: {:?}",
+                                check.id,
+                                at(number)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    wrong
 }
 
 /// Where the JUnit, Gradescope and GitHub renderings of `report` say
@@ -472,6 +559,9 @@ async fn grade_with_the_binary(settings: &Settings) -> (Report, String, u64) {
             SandboxMode::Auto => "auto",
         })
         .env(SECRET_NAME, SECRET_VALUE)
+        // As an installed grader runs from a shell: none of the toolchain variables cargo sets for its tests.
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CARGO")
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true);
     if let Some(deadline) = settings.deadline {
@@ -509,6 +599,30 @@ fn no_correct_fixture_expects_a_fail_without_a_browser() {
         let without = expected.expect.with(&expected.without_browser);
         if with.exit == Some(0) {
             assert_ne!(without.exit, Some(1), "{name}: a correct submission must not fail without a browser");
+        }
+    }
+}
+
+/// `error` ("could not grade") is the grader's own trouble, or what only a
+/// browser could tell: every fixture's submission gets a verdict, pass or
+/// fail, with a browser, and a check it cannot grade without one is graded
+/// with one.
+#[test]
+fn no_fixture_expects_an_error_a_browser_would_not_resolve() {
+    for (name, folder) in fixtures() {
+        let expected = expected_of(&folder);
+        let with = expected.expect.with(&expected.with_browser);
+        let without = expected.expect.with(&expected.without_browser);
+        assert!(
+            with.error.as_deref().unwrap_or_default().is_empty(),
+            "{name}: expects an error with a browser"
+        );
+        assert_ne!(with.exit, Some(2), "{name}: expects exit 2 with a browser");
+        if without.exit == Some(2) {
+            assert!(
+                !without.error.as_deref().unwrap_or_default().is_empty(),
+                "{name}: exit 2 without a browser names no check it could not grade"
+            );
         }
     }
 }
@@ -594,6 +708,8 @@ async fn the_lab_of_this_workspace() {
         assert_eq!(report.exit_code(), 0, "{shown}");
         return;
     }
+    let untrue = untrue_quotes(&report, &common::kit());
+    assert!(untrue.is_empty(), "{untrue:?}\n{shown}");
     // Past the test harness's capture: a student running `cargo test` sees this.
     let _ = writeln!(
         std::io::stderr(),

@@ -11,7 +11,7 @@ use super::{Check, Context, Findings, Stage, Verdict};
 use crate::browser::{self, js_string, Captured, Driver, Tab};
 use crate::kit::kit;
 use crate::report::Exchange;
-use crate::script::{Body, LoginRequest};
+use crate::script::LoginRequest;
 use crate::settings::BrowserChoice;
 
 /// What a student reads when the stage cannot run on this machine.
@@ -344,11 +344,16 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
             )
         }
         // The page sent a name of its own: the script is the thing to change.
-        Some(200..=299) if !captured.body.as_deref().unwrap_or_default().contains(username.as_str()) => format!(
+        Some(200..=299)
+            if !captured.body.as_deref().unwrap_or_default().contains(username.as_str())
+                && !captured.url.contains(username.as_str()) =>
+        {
+            format!(
             "the name typed in the form, {username}, is nowhere in the body the page sent: send what the user \
              typed ({})",
             js_file.at_todo("TODO 2")
-        ),
+            )
+        }
         // The page stored a token and still shows no chatroom: what the database holds of it says why.
         Some(200..=299) => {
             let login = Login { username: username.clone(), token: token.clone().unwrap_or_default() };
@@ -362,21 +367,22 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
 
 /// Which of the requests the page sent is the login: the last one whose body
 /// carries the typed name (a page may ask `/api/me` first, or fetch anything
-/// else), else the last POST.
+/// else), else the last whose URL does (a login by GET), else the last POST.
 fn the_login<'c>(all: &'c [Captured], typed: &str) -> Option<&'c Captured> {
-    let carries_name = |c: &&Captured| c.body.as_deref().is_some_and(|b| b.contains(typed));
+    let in_body = |c: &&Captured| c.body.as_deref().is_some_and(|b| b.contains(typed));
     all.iter()
         .rev()
-        .find(carries_name)
+        .find(in_body)
+        .or_else(|| all.iter().rev().find(|c| c.url.contains(typed)))
         .or_else(|| all.iter().rev().find(|c| c.method.eq_ignore_ascii_case("POST")))
 }
 
 /// The login request as the browser sent it, with the typed name marked
 /// wherever it appears, for the HTTP checks to send for other users.
 fn login_request_from(captured: &Captured, typed: &str, base: &str) -> LoginRequest {
-    let content_type = captured.content_type.clone().unwrap_or_else(|| "text/plain;charset=UTF-8".into());
-    let body = Body::from_sent(captured.body.as_deref().unwrap_or_default(), &content_type, typed);
-    LoginRequest { method: captured.method.clone(), url: path_of(&captured.url, base), content_type, body }
+    let content_type = captured.content_type.as_deref().unwrap_or("text/plain;charset=UTF-8");
+    let body = captured.body.as_deref().unwrap_or_default();
+    LoginRequest::sent(&captured.method, &path_of(&captured.url, base), content_type, body, typed)
 }
 
 fn path_of(url: &str, base: &str) -> String {

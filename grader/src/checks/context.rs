@@ -43,7 +43,10 @@ pub struct SourceFile {
 
 impl SourceFile {
     fn read(workspace: Option<&Path>, relative: &str, student: &StudentFile) -> SourceFile {
-        let text = workspace.and_then(|w| std::fs::read_to_string(w.join(relative)).ok()).unwrap_or_default();
+        let text = workspace
+            .and_then(|w| crate::build_files::read_regular(&w.join(relative)))
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .unwrap_or_default();
         let todos = student
             .todos
             .iter()
@@ -101,6 +104,9 @@ pub struct Context {
     pub containment: Containment,
     /// The given files the workspace changed, found once before the build.
     pub changed_given_files: Vec<crate::integrity::GivenChange>,
+    /// The student files the grader will not read: links, files over the
+    /// size cap, anything but a regular file (see `integrity::unreadable_student_files`).
+    pub unreadable_student_files: Vec<crate::integrity::GivenChange>,
     /// The build files the clone changed (see `integrity::changed_build_files`).
     pub changed_build_files: Vec<crate::integrity::GivenChange>,
     pub files: StudentSources,
@@ -146,6 +152,7 @@ impl Context {
             settings,
             containment,
             changed_given_files: Vec::new(),
+            unreadable_student_files: Vec::new(),
             changed_build_files: Vec::new(),
             files,
             scratch,

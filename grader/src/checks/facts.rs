@@ -76,8 +76,8 @@ impl Facts {
             // find (say, upper-cased); the script's reading of the very same
             // request can.
             (Some(sent), Some(read))
-                if sent.body.places() == 0
-                    && read.body.places() > 0
+                if sent.places() == 0
+                    && read.places() > 0
                     && (&sent.method, &sent.url) == (&read.method, &read.url) =>
             {
                 Ok(Sourced { value: read, source: Source::Script })
@@ -99,8 +99,8 @@ impl Facts {
     /// changes the name, say to capitals, is read as sending it.)
     pub fn name_is_constant(&self) -> bool {
         let read = self.script.as_ref().and_then(|s| s.request.as_ref());
-        let sent_none = self.browser_request.as_ref().is_none_or(|sent| sent.body.places() == 0);
-        read.is_some_and(|read| read.body.places() == 0) && sent_none
+        let sent_none = self.browser_request.as_ref().is_none_or(|sent| sent.places() == 0);
+        read.is_some_and(|read| read.places() == 0) && sent_none
     }
 
     /// The session `creates-session` started.

@@ -19,10 +19,18 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
     if let Some(request) = &ctx.facts.browser_request {
         if request.url != crate::script::url_placeholder() && !request.body.is_empty_object() {
             found.log.push("using the request the browser sent".into());
+            if request.logs_in_by_get() {
+                let said = format!(
+                    "the page logs in with {} {} (seen in the browser)",
+                    request.method,
+                    request.url_shown()
+                );
+                return login_by_get(ctx, said);
+            }
             return Verdict::Pass(format!(
                 "the page sends {} {} with {} (seen in the browser)",
                 request.method,
-                request.url,
+                request.url_shown(),
                 request.body_for("<username>")
             ));
         }
@@ -36,9 +44,16 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
         return Verdict::Pass(format!(
             "session.js sends {} {} with {}",
             request.method,
-            request.url,
+            request.url_shown(),
             request.body_for("<username>")
         ));
+    }
+    if let (Some(ScriptProblem::LoginByGet { line }), Some(request)) =
+        (parsed.problems.first(), &parsed.request)
+    {
+        let said =
+            format!("{}:{line} logs in with {} {}", script.display, request.method, request.url_shown());
+        return login_by_get(ctx, said);
     }
     let said: Vec<String> = parsed.problems.iter().map(|p| describe(p, &script.display)).collect();
     // Only a browser can tell what a script computes at run time: not a mistake, and not gradable here.
@@ -69,6 +84,25 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
     )
 }
 
+/// A login that works, but by GET with the name in its URL: the lab asks for
+/// a POST (LAB.md step 4a), and the other checks still run on what it sends.
+fn login_by_get(ctx: &Context, said: String) -> Verdict {
+    Verdict::fail(
+        format!(
+            "{said}: the name travels in the URL. A login changes the server's state, so it must be a POST \
+             that carries the name in its body: a GET can be replayed by a link, a prefetch or a crawler, and \
+             writes the name into every log on its way"
+        ),
+        "fetch(\"<your route's URL>\", { method: \"POST\", …, body: JSON.stringify({ <key>: username }) })",
+        format!(
+            "make your route a `#[post(...)]` that reads the name from a JSON body (LAB.md step 4a and 4b, {}), \
+             and send it that way ({})",
+            ctx.files.route.display,
+            ctx.files.script.at_todo("TODO 2")
+        ),
+    )
+}
+
 fn describe(problem: &ScriptProblem, file: &str) -> String {
     match problem {
         ScriptProblem::Syntax { line, message } => {
@@ -91,6 +125,9 @@ fn describe(problem: &ScriptProblem, file: &str) -> String {
         ),
         ScriptProblem::NoBody { line, method } => {
             format!("TODO 2 is not done yet: {file}:{line} sends {method} with no body at all")
+        }
+        ScriptProblem::LoginByGet { line } => {
+            format!("{file}:{line} logs in with a GET that carries the name in its URL (LAB.md step 4a)")
         }
         ScriptProblem::UnreadableUrl { line } => {
             format!("{file}:{line}: the URL is computed when the page runs, so only a browser can tell what it is")

@@ -106,7 +106,7 @@ pub static SURVIVES_RESTART: Check = Check {
 
 /// "POST /api/sessions": how a report names a request.
 fn request_line(request: &LoginRequest) -> String {
-    format!("{} {}", request.method, request.url)
+    format!("{} {}", request.method, request.url_shown())
 }
 
 /// The login request to send, or the verdict of a check that cannot do without it.
@@ -147,7 +147,7 @@ async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
     };
     match token_of(ctx, &request_line(&request), &reply).await {
         // The page sends a name of its own, whatever is typed: the student's to fix.
-        Ok(_) if request.body.places() == 0 && ctx.facts.name_is_constant() => Verdict::fail(
+        Ok(_) if request.places() == 0 && ctx.facts.name_is_constant() => Verdict::fail(
             format!(
                 "{} with the body {} logged a user in, but the typed name is nowhere in that body: session.js \
                  sends the same name whatever the user types",
@@ -158,7 +158,7 @@ async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
             format!("send the name the user typed, not a name of your own ({})", ctx.files.script.at_todo("TODO 2")),
         ),
         // It worked, but for one name only: other users cannot be simulated with it.
-        Ok(_) if request.body.places() == 0 => Verdict::Error {
+        Ok(_) if request.places() == 0 => Verdict::Error {
             message: format!(
                 "{} with the body {} logged {username} in, but the typed name is nowhere in that body: the grader \
                  cannot log other users in the same way",
@@ -560,13 +560,7 @@ async fn same_second_launches(
     };
     let mut tokens = Vec::new();
     for (server, username) in [(&first, ctx.fresh_username()), (&second, ctx.fresh_username())] {
-        let url = format!("{}{}", server.base_url, request.url);
-        let body = request.body_for(&username).to_string();
-        let reply = ctx
-            .lab()
-            .window()
-            .send(&request.method, &url, Some((&request.content_type, body)), &mut found.exchanges)
-            .await;
+        let reply = ctx.lab().log_in_at(&server.base_url, &request, &username, &mut found.exchanges).await;
         let token = match reply {
             Ok(reply) => token_of(ctx, &request_line(&request), &reply).await,
             Err(why) => Err(no_answer(ctx, &why, "an answer to the login").await),
@@ -606,57 +600,102 @@ fn starts_over(ctx: &Context, shown: String) -> Verdict {
     )
 }
 
+/// What the sessions table's row counts, before and after the refused
+/// logins, say they stored.
+#[derive(Debug, PartialEq, Eq)]
+enum RowsStored {
+    /// Nothing: the table kept this many rows.
+    None(i64),
+    /// This many rows more.
+    More(i64),
+    /// The grader does not own the server's database (`--url`): nothing to count.
+    NotOurs,
+    /// A count could not be made, and why: no evidence either way.
+    Uncounted(String),
+}
+
+impl RowsStored {
+    fn between(before: Result<Option<i64>, String>, after: Result<Option<i64>, String>) -> RowsStored {
+        match (before, after) {
+            (Err(why), _) | (_, Err(why)) => RowsStored::Uncounted(why),
+            (Ok(Some(before)), Ok(Some(after))) if after > before => RowsStored::More(after - before),
+            (Ok(Some(before)), Ok(Some(_))) => RowsStored::None(before),
+            (Ok(None), Ok(None)) => RowsStored::NotOurs,
+            (Ok(_), Ok(_)) => RowsStored::Uncounted("the database was there for one count only".into()),
+        }
+    }
+}
+
+/// One login the server must refuse, as `bad-input` sends it.
+struct BadLogin {
+    what: &'static str,
+    /// Empty: no `Content-Type` header at all.
+    content_type: String,
+    url: String,
+    body: String,
+}
+
 async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let request = match login_request(ctx) {
         Ok(request) => request,
         Err(verdict) => return verdict,
     };
-    let body = &request.body;
     let valid = ctx.fresh_username();
-    let mut cases: Vec<(&str, &str, String)> = vec![
-        ("an empty username", &request.content_type, body.render("")),
-        ("a username of spaces", &request.content_type, body.render("   ")),
-        ("a 200-character username", &request.content_type, body.render(&"x".repeat(200))),
-        ("a username with a control character", &request.content_type, body.render("ada\u{7}")),
-        (
-            "a username of invisible characters",
-            &request.content_type,
-            body.render("\u{200B}\u{2060}\u{FEFF}"),
-        ),
-        ("a username with a bidirectional control", &request.content_type, body.render("ada\u{202E}nimda")),
-        ("no username at all", &request.content_type, body.render_without_username()),
+    // Each bad name goes where the page puts the typed one: the body, or the URL.
+    let typed = |what: &'static str, name: &str| BadLogin {
+        what,
+        content_type: request.content_type.clone(),
+        url: request.url_for(name),
+        body: request.body_for(name),
+    };
+    let mut cases = vec![
+        typed("an empty username", ""),
+        typed("a username of spaces", "   "),
+        typed("a 200-character username", &"x".repeat(200)),
+        typed("a username with a control character", "ada\u{7}"),
+        typed("a username of invisible characters", "\u{200B}\u{2060}\u{FEFF}"),
+        typed("a username with a bidirectional control", "ada\u{202E}nimda"),
+        BadLogin {
+            what: "no username at all",
+            content_type: request.content_type.clone(),
+            url: request.url_without_username(),
+            body: request.body.render_without_username(),
+        },
     ];
-    if body.kind == BodyKind::Json {
-        cases.push(("a body that is not JSON", &request.content_type, "username=ada".to_owned()));
+    if request.body.kind == BodyKind::Json {
+        cases.push(BadLogin { body: "username=ada".to_owned(), ..typed("a body that is not JSON", &valid) });
     }
     // What a page on another site can make a browser send without asking: a
     // route that reads JSON only as JSON refuses it. Only when the page itself
     // sends JSON as JSON, or the student's own page would be refused too.
     if request.content_type.starts_with("application/json") {
-        let forged = body.render(&valid);
-        cases.push((
-            "a JSON body sent as text/plain (from another site)",
-            "text/plain;charset=UTF-8",
-            forged.clone(),
-        ));
-        cases.push(("a form post (from another site)", "application/x-www-form-urlencoded", forged.clone()));
-        cases.push(("a body with no Content-Type", "", forged));
+        for (what, content_type) in [
+            ("a JSON body sent as text/plain (from another site)", "text/plain;charset=UTF-8"),
+            ("a form post (from another site)", "application/x-www-form-urlencoded"),
+            ("a body with no Content-Type", ""),
+        ] {
+            cases.push(BadLogin { content_type: content_type.to_owned(), ..typed(what, &valid) });
+        }
     }
     let lab = ctx.lab();
-    let url = ctx.url(&request.url);
     let window = lab.window();
     let rows_before = lab.session_rows().await;
     let mut problems = Vec::new();
-    for (what, content_type, body) in cases {
-        let sent = if content_type.is_empty() {
-            window.send_untyped(&request.method, &url, body, &mut found.exchanges).await
+    for case in cases {
+        let url = ctx.url(&case.url);
+        let sent = if case.content_type.is_empty() {
+            window.send_untyped(&request.method, &url, case.body, &mut found.exchanges).await
+        } else if request.body.is_empty() {
+            window.send(&request.method, &url, None, &mut found.exchanges).await
         } else {
-            window.send(&request.method, &url, Some((content_type, body)), &mut found.exchanges).await
+            window
+                .send(&request.method, &url, Some((&case.content_type, case.body)), &mut found.exchanges)
+                .await
         };
         match sent {
             Ok(reply) if (400..500).contains(&reply.status) => {}
-            Ok(reply) => problems.push(format!("{what} got {}", reply.status)),
-            Err(why) => problems.push(format!("{what}: {why}")),
+            Ok(reply) => problems.push(format!("{} got {}", case.what, reply.status)),
+            Err(why) => problems.push(format!("{}: {why}", case.what)),
         }
     }
     if let Err(why) = lab.whoami(&window, &mut found.exchanges).await {
@@ -664,13 +703,22 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
     }
     // The grader owns the database: a refused login must have stored nothing.
     let table = &kit().server.sessions_table;
-    match (rows_before, lab.session_rows().await) {
-        (Ok(before), Ok(after)) if after > before => problems.push(format!(
-            "the `{table}` table has {} more row(s) than before these refused logins",
-            after - before
-        )),
-        (Ok(before), Ok(_)) => found.log.push(format!("the `{table}` table kept its {before} row(s)")),
-        (Err(why), _) | (_, Err(why)) => found.log.push(format!("rows not counted: {why}")),
+    let mut uncounted = None;
+    match RowsStored::between(rows_before, lab.session_rows().await) {
+        RowsStored::More(more) => problems
+            .push(format!("the `{table}` table has {more} more row(s) than before these refused logins")),
+        RowsStored::None(kept) => found.log.push(format!("the `{table}` table kept its {kept} row(s)")),
+        RowsStored::NotOurs => {
+            found.log.push("rows not counted: the grader does not own this server's database".into())
+        }
+        RowsStored::Uncounted(why) => uncounted = Some(why),
+    }
+    // A count that could not be made is no evidence that nothing was stored.
+    if let (true, Some(why)) = (problems.is_empty(), uncounted) {
+        return Verdict::error(format!(
+            "every bad login got a 4xx, but the grader could not count the `{table}` table's rows to see that \
+             none stored a session: {why}"
+        ));
     }
     if problems.is_empty() {
         return Verdict::Pass(
@@ -686,4 +734,22 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
             ctx.files.route.display
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_count_that_could_not_be_made_is_no_evidence() {
+        assert_eq!(RowsStored::between(Ok(Some(2)), Ok(Some(2))), RowsStored::None(2));
+        assert_eq!(RowsStored::between(Ok(Some(2)), Ok(Some(5))), RowsStored::More(3));
+        assert_eq!(RowsStored::between(Ok(None), Ok(None)), RowsStored::NotOurs);
+        let late = || Err("counting the rows of `sessions` took over 2 s".to_owned());
+        assert!(
+            matches!(RowsStored::between(Ok(Some(2)), late()), RowsStored::Uncounted(why) if why.contains("2 s"))
+        );
+        assert!(matches!(RowsStored::between(late(), Ok(Some(2))), RowsStored::Uncounted(_)));
+        assert!(matches!(RowsStored::between(Ok(Some(2)), Ok(None)), RowsStored::Uncounted(_)));
+    }
 }

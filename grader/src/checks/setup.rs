@@ -55,6 +55,22 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let Target::Workspace { path, package, target_dir } = &ctx.settings.target else {
         return Verdict::NotApplicable("grading a running server (--url): nothing to build".into());
     };
+    // Read by nobody, built by nobody: a link could show a secret in a compile error, or never end.
+    if !ctx.unreadable_student_files.is_empty() {
+        let named: Vec<String> = ctx.unreadable_student_files.iter().map(GivenChange::describe).collect();
+        return Verdict::fail(
+            format!(
+                "the grader reads student files only as regular files, so it did not build: {}",
+                named.join(", ")
+            ),
+            format!(
+                "each student file a regular file of at most {} KiB",
+                crate::build_files::MAX_BYTES / 1024
+            ),
+            "put the file itself where the link is (git keeps a symbolic link as a link: commit the file's \
+             contents instead), and grade again",
+        );
+    }
     let request = BuildRequest {
         workspace: path.clone(),
         package: package.clone(),

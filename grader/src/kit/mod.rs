@@ -201,14 +201,17 @@ impl Kit {
     }
 }
 
+/// A symbolic link is listed as itself and never followed: a link to `.`
+/// would make the walk endless, a link out would list another tree.
 fn collect_files(root: &Path, relative: &Path, into: &mut Vec<String>) {
     let full: PathBuf = root.join(relative);
-    if full.is_dir() {
+    let Ok(found) = full.symlink_metadata() else { return };
+    if found.is_dir() {
         let Ok(entries) = std::fs::read_dir(&full) else { return };
         for entry in entries.flatten() {
             collect_files(root, &relative.join(entry.file_name()), into);
         }
-    } else if full.is_file() {
+    } else if found.is_file() || found.file_type().is_symlink() {
         let parts: Vec<String> =
             relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
         into.push(parts.join("/"));
@@ -218,6 +221,20 @@ fn collect_files(root: &Path, relative: &Path, into: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_given_file_walk_lists_a_link_and_never_follows_it() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("lab/src")).unwrap();
+        std::fs::write(root.path().join("lab/src/models.rs"), "").unwrap();
+        std::os::unix::fs::symlink(".", root.path().join("lab/src/loop")).unwrap();
+        std::os::unix::fs::symlink("/", root.path().join("lab/src/root")).unwrap();
+        let mut found = Vec::new();
+        collect_files(root.path(), Path::new("lab"), &mut found);
+        found.sort();
+        assert_eq!(found, ["lab/src/loop", "lab/src/models.rs", "lab/src/root"]);
+    }
 
     #[test]
     fn the_embedded_manifest_parses() {

@@ -91,7 +91,8 @@ pub fn fixtures_dir() -> PathBuf {
 /// solved lab (`start`), and returns the copy's folder. Every fixture uses the
 /// same folder, so cargo rebuilds only what a fixture changed, incrementally;
 /// files an earlier fixture added are removed, changed ones put back.
-pub fn overlay(fixture: &Path, start: &str) -> PathBuf {
+/// `links` are made last (path, target): a submission's symbolic links.
+pub fn overlay(fixture: &Path, start: &str, links: &BTreeMap<String, String>) -> PathBuf {
     let root = overlay_root();
     // The whole file set first, then each file written only if its contents
     // change: a file put back and then overlaid again would get a new time,
@@ -108,9 +109,21 @@ pub fn overlay(fixture: &Path, start: &str) -> PathBuf {
         }
     }
     for (file, text) in &files {
-        write_if_changed(&root.join(file), text);
+        // An earlier fixture's link is replaced, never written through.
+        let path = root.join(file);
+        if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+            std::fs::remove_file(&path).unwrap();
+        }
+        write_if_changed(&path, text);
     }
-    let added: Vec<&str> = files.keys().map(String::as_str).filter(|f| !kit().join(f).exists()).collect();
+    for (file, target) in links {
+        let path = root.join(file);
+        let _ = std::fs::remove_file(&path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(target, &path).unwrap();
+    }
+    let added: Vec<&str> =
+        files.keys().chain(links.keys()).map(String::as_str).filter(|f| !kit().join(f).exists()).collect();
     std::fs::write(added_list, added.join("\n")).unwrap();
     root
 }
