@@ -136,7 +136,7 @@ impl Containment {
                 "bubblewrap (read-only files, loopback-only network, own PID namespace)".into()
             }
             (Some(_), _) => "bubblewrap (read-only files, own PID namespace, no network for the build; \
-                             the server shares the machine's network: reaching into a network of its own needs root)"
+                             the server shares the machine's network: a network of its own is Linux's)"
                 .into(),
             (None, Some(why)) => match &self.user {
                 Some(user) => format!(

@@ -171,11 +171,21 @@ impl Server {
         // ROCKET_* that would change the grade), and has a home of its own.
         let home = spec.database.with_file_name("server-home");
         let _ = std::fs::create_dir_all(&home);
+        // The database's folder, which the server may write (bubblewrap binds only what is there).
+        if let Some(folder) = spec.database.parent() {
+            let _ = std::fs::create_dir_all(folder);
+        }
         // In the sandbox, a network of its own when the grader can reach into it.
         let own_network = spec.containment.is_sandboxed() && forward::can_enter_namespaces();
         let jail = Jail {
             writable: spec.database.parent().map(Path::to_path_buf).into_iter().collect(),
-            readable: vec![spec.working_dir.clone()],
+            readable: spec
+                .executable
+                .parent()
+                .map(Path::to_path_buf)
+                .into_iter()
+                .chain([spec.working_dir.clone()])
+                .collect(),
             home,
             cwd: spec.working_dir.clone(),
             toolchain: false,
@@ -215,7 +225,11 @@ impl Server {
         .await;
         match waited {
             Ok(Ok(base_url)) => {
-                // The grader talks only to a port this server itself listens on.
+                // The grader talks only to this machine's loopback, and only to a port this server listens on.
+                if !names_loopback(&base_url) {
+                    process::stop(&mut child, group, spec.stop_grace).await;
+                    return Err(BootFailure::NotItsPort { announced: base_url, log_tail: log.tail(15) });
+                }
                 let port = base_url.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
                 if let (Some(group), Some(port)) = (group, port) {
                     if listens_on(group, port) == Some(false) {
@@ -390,9 +404,38 @@ fn ready_address(line: &str) -> Option<String> {
     Some(format!("http://{host_port}"))
 }
 
+/// Whether `http://HOST:PORT` names this machine's loopback: `127.x.x.x`,
+/// `[::1]` or `localhost`. Any other host is another machine, or this one
+/// through an address the sandbox's network does not have.
+fn names_loopback(base_url: &str) -> bool {
+    let Some(host_port) = base_url.strip_prefix("http://") else { return false };
+    let Some((host, _)) = host_port.rsplit_once(':') else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::ready_address;
+    use super::{names_loopback, ready_address};
+
+    #[test]
+    fn only_a_loopback_host_is_taken_from_the_ready_line() {
+        for good in
+            ["http://127.0.0.1:8000", "http://127.8.0.1:1", "http://[::1]:8000", "http://localhost:80"]
+        {
+            assert!(names_loopback(good), "{good}");
+        }
+        for bad in [
+            "http://0.0.0.0:8000",
+            "http://10.0.0.5:8000",
+            "http://example.org:80",
+            "http://[::]:80",
+            "127.0.0.1:80",
+        ] {
+            assert!(!names_loopback(bad), "{bad}");
+        }
+    }
 
     /// A stand-in server: a script that writes down its environment and says it is ready.
     #[cfg(unix)]

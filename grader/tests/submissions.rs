@@ -16,6 +16,8 @@
 //! [run]
 //! cli = true                          # through the grader's binary, with secrets in its environment
 //!                                     # and no toolchain variables (as installed, run from a shell)
+//! user = "unprivileged"               # a grader that is not root (as root, the test grades as
+//!                                     # nobody, with a copy and a target folder of nobody's); cli only
 //! sandbox = ["on", "off"]             # the sandbox modes to grade in [default: auto];
 //!                                     # with the browser, the first only
 //! [expect]                            # both modes
@@ -86,6 +88,8 @@ struct Run {
     cli: bool,
     #[serde(default)]
     sandbox: Vec<String>,
+    /// `unprivileged`: a grader that is not root (a test run as root grades as `nobody`).
+    user: Option<String>,
 }
 
 /// A value the grader's environment holds in `cli` runs, which no report may show.
@@ -237,6 +241,8 @@ fn mismatches(
 #[tokio::test]
 async fn every_submission_grades_as_its_expected_toml_says() {
     let with_browser = common::browser_on();
+    // Another server on the machine's loopback, as an instructor's own would be: none may reach it.
+    let _other_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let mut failures = Vec::new();
     let mut all = fixtures();
     assert!(all.len() >= 30, "only {} fixtures", all.len());
@@ -280,8 +286,32 @@ async fn every_submission_grades_as_its_expected_toml_says() {
                 settings.browser = BrowserChoice::Off;
             }
             let mut wrong = Vec::new();
+            let unprivileged = match expected.run.user.as_deref() {
+                None => false,
+                Some("unprivileged") => true,
+                Some(other) => panic!("{name}: user `{other}` is not `unprivileged`"),
+            };
+            assert!(
+                !unprivileged || expected.run.cli,
+                "{name}: a grader that is not root runs as a binary (cli)"
+            );
+            let lent =
+                (unprivileged && common::running_as_root()).then(|| common::Unprivileged::lend(&root, name));
+            if let Some(lent) = &lent {
+                settings.target = grader::Target::Workspace {
+                    path: lent.workspace.clone(),
+                    package: "lab".into(),
+                    target_dir: Some(lent.target.clone()),
+                };
+                settings.artifacts_dir = lent.artifacts.clone();
+            }
             let report = if expected.run.cli {
-                let (report, json, peak) = grade_with_the_binary(&settings).await;
+                let (report, json, peak) = grade_with_the_binary(&settings, lent.as_ref()).await;
+                if let Some(left) =
+                    lent.as_ref().map(|l| common::processes_in(&l.workspace)).filter(|l| !l.is_empty())
+                {
+                    wrong.push(format!("processes left running in nobody's copy: {left:?}"));
+                }
                 let limit = limits.memory_mb.unwrap_or(300) * 1_000_000;
                 if peak > limit {
                     wrong.push(format!(
@@ -529,7 +559,11 @@ const SECRET_VALUE: &str = "sk-fixture-a8f3e1c0d9b2";
 /// its environment; returns the JSON report, read back and as written, and
 /// the grader process's peak memory in bytes (its high-water mark, read from
 /// /proc while it runs).
-async fn grade_with_the_binary(settings: &Settings) -> (Report, String, u64) {
+/// Grades through the grader's binary; `as_nobody`, as that user (the test is root).
+async fn grade_with_the_binary(
+    settings: &Settings,
+    as_nobody: Option<&common::Unprivileged>,
+) -> (Report, String, u64) {
     let grader::Target::Workspace { path, target_dir: Some(target_dir), .. } = &settings.target else {
         panic!("cli runs grade a workspace in the shared target folder")
     };
@@ -537,7 +571,18 @@ async fn grade_with_the_binary(settings: &Settings) -> (Report, String, u64) {
     let _ = std::fs::create_dir_all(&settings.artifacts_dir);
     let _ = std::fs::remove_file(&report_file);
     let seconds = |d: Duration| d.as_secs().max(1).to_string();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_grader"));
+    let mut command = match as_nobody {
+        None => tokio::process::Command::new(env!("CARGO_BIN_EXE_grader")),
+        Some(lent) => {
+            let mut command = tokio::process::Command::new("setpriv");
+            let id = common::NOBODY.to_string();
+            command
+                .args(["--reuid", &id, "--regid", &id, "--clear-groups", "--"])
+                .arg(env!("CARGO_BIN_EXE_grader"));
+            command.env("HOME", &lent.home).envs(lent.toolchain.iter().map(|(name, path)| (*name, path)));
+            command
+        }
+    };
     command
         .arg("check")
         .arg("--path")

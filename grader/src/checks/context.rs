@@ -169,13 +169,10 @@ impl Context {
         let Target::Workspace { path, .. } = &self.settings.target else {
             return None;
         };
-        // The student's user, where there is one, gets the database's folder
-        // whole: a folder of its own, not the scratch folder (bubblewrap shows
-        // the server its private binary there).
-        let database = match self.containment.student_user() {
-            Some(_) => self.scratch.path().join("server").join("grader.sqlite3"),
-            None => self.scratch.path().join("grader.sqlite3"),
-        };
+        // The server writes the database's folder whole: a folder of its own,
+        // never the scratch folder, which holds its private binary, cargo's
+        // home and the browser's profile (whose debugging port it must not learn).
+        let database = self.scratch.path().join("server").join("grader.sqlite3");
         Some(ServerSpec {
             executable: self.facts.executable.clone()?,
             database,

@@ -82,7 +82,10 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
         own_copy: ctx.settings.laid_from.is_some(),
     };
     let _ = std::fs::create_dir_all(&request.home);
-    match compile::build(&request, ctx.scratch.path(), &mut found.log).await {
+    // The server's private copy, in a folder of its own: the sandbox shows the server that folder, read-only.
+    let binaries = ctx.scratch.path().join("bin");
+    let _ = std::fs::create_dir_all(&binaries);
+    match compile::build(&request, &binaries, &mut found.log).await {
         Ok(built) => {
             found.log.push(format!("built {}", built.executable.display()));
             ctx.facts.executable = Some(built.executable);
@@ -191,7 +194,8 @@ pub fn did_not_boot(failure: BootFailure) -> Verdict {
         }
         BootFailure::NotItsPort { announced, log_tail } => Verdict::fail(
             format!(
-                "the server said it was ready at {announced}, but it does not listen there; its last lines:\n{}",
+                "the server said it was ready at {announced}, which is not a port it listens on, on this machine's \
+                 loopback; its last lines:\n{}",
                 log_tail.join("\n")
             ),
             format!("a line \"{ready}…\" that names the server's own address"),

@@ -377,3 +377,84 @@ pub fn classroom50_runner() -> (grader::render::classroom50::Identity, Vec<(&'st
     ];
     (who, env)
 }
+
+/// `nobody`: the user a test that runs as root grades as where a fixture
+/// asks for a grader that is not root (`user = "unprivileged"`).
+pub const NOBODY: u32 = 65534;
+
+pub fn running_as_root() -> bool {
+    // SAFETY: geteuid(2) has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// What a grade run as [`NOBODY`] by a root test needs, as an instructor's
+/// own account has it: a copy of the workspace and a target folder of its
+/// own (cargo writes both), a home, and the folders above the toolchain
+/// passable while the value lives (their modes are put back when dropped).
+pub struct Unprivileged {
+    pub workspace: PathBuf,
+    pub target: PathBuf,
+    pub home: PathBuf,
+    pub artifacts: PathBuf,
+    pub toolchain: Vec<(&'static str, PathBuf)>,
+    modes: Vec<(PathBuf, u32)>,
+}
+
+impl Unprivileged {
+    pub fn lend(workspace: &Path, name: &str) -> Unprivileged {
+        use std::os::unix::fs::PermissionsExt;
+        let root = shared_target().join("grader-unprivileged");
+        let copy = root.join("workspace");
+        let _ = std::fs::remove_dir_all(&copy);
+        std::fs::create_dir_all(&root).unwrap();
+        let copied = std::process::Command::new("cp").arg("-a").arg(workspace).arg(&copy).status().unwrap();
+        assert!(copied.success(), "cannot copy {} for nobody", workspace.display());
+        let chowned = std::process::Command::new("chown")
+            .arg("-R")
+            .arg(format!("{NOBODY}:{NOBODY}"))
+            .arg(&copy)
+            .status();
+        assert!(chowned.unwrap().success(), "cannot lend {} to nobody", copy.display());
+        let (target, home, artifacts) =
+            (root.join("target"), root.join("home"), root.join("artifacts").join(name));
+        for folder in [&root, &target, &home, &artifacts, &artifacts.parent().unwrap().to_path_buf()] {
+            std::fs::create_dir_all(folder).unwrap();
+            std::os::unix::fs::chown(folder, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        let user_home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+        let toolchain: Vec<(&'static str, PathBuf)> = [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")]
+            .into_iter()
+            .filter_map(|(name, default)| {
+                let path =
+                    std::env::var_os(name).map(PathBuf::from).unwrap_or_else(|| user_home.join(default));
+                path.is_dir().then_some((name, path))
+            })
+            .collect();
+        // The toolchain's homes readable, every folder above them and the kit passable.
+        let mut modes = Vec::new();
+        let mut open = |folder: &Path, bits: u32| {
+            if let Ok(metadata) = std::fs::metadata(folder) {
+                let mode = metadata.permissions().mode() & 0o7777;
+                if mode & bits != bits {
+                    modes.push((folder.to_path_buf(), mode));
+                    let _ = std::fs::set_permissions(folder, std::fs::Permissions::from_mode(mode | bits));
+                }
+            }
+        };
+        for (_, home) in &toolchain {
+            open(home, 0o005);
+            home.ancestors().skip(1).for_each(|folder| open(folder, 0o001));
+        }
+        root.ancestors().skip(1).for_each(|folder| open(folder, 0o001));
+        Unprivileged { workspace: copy, target, home, artifacts, toolchain, modes }
+    }
+}
+
+impl Drop for Unprivileged {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        for (folder, mode) in self.modes.iter().rev() {
+            let _ = std::fs::set_permissions(folder, std::fs::Permissions::from_mode(*mode));
+        }
+    }
+}
