@@ -353,7 +353,7 @@ fn lay_student_files(kit: &Kit, clone: &Path, slot: &Path, workspace: &Bundle) -
             Some(contents) => contents,
             None => workspace.get(&student.file).unwrap_or_default().to_vec(),
         };
-        write_if_changed(&slot.join(&student.file), &contents)?;
+        write_if_changed(slot, &student.file, &contents)?;
     }
     Ok(())
 }

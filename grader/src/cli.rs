@@ -139,7 +139,7 @@ pub struct BatchArgs {
     /// Skip each clone whose report in OUT is of the same commit
     #[arg(long)]
     resume: bool,
-    /// Build each clone as it is, instead of its student files over the kit's lab
+    /// Build each clone as it is, instead of its student files over the kit's lab (never in the kit's own target/)
     #[arg(long)]
     as_is: bool,
     /// The package whose server is graded [default: lab]
@@ -203,7 +203,7 @@ pub struct GradeOptions {
     /// Give a check another number of points, such as `--points bad-input=0`
     #[arg(long, value_name = "ID=N", value_parser = parse_points)]
     points: Vec<(String, u32)>,
-    /// Where cargo puts the build [default: the workspace's target/]
+    /// Where cargo puts the build [default: the workspace's target/; for `batch`, the kit's, or OUT/target with --as-is]
     #[arg(long, value_name = "DIR")]
     target_dir: Option<PathBuf>,
     /// Time limit for the build, in seconds
@@ -401,7 +401,23 @@ async fn batch(args: BatchArgs) -> ExitCode {
     let out = absolute(args.out.clone());
     let package = args.package.clone().unwrap_or_else(|| kit().lab.package.clone());
     // The kit's own target folder by default: its dependencies are most likely built there already.
-    let target_dir = absolute(args.options.target_dir.clone().unwrap_or_else(|| kit_root.join("target")));
+    // Not with --as-is: the clones' own build scripts and manifests build there, and could plant files
+    // in the kit's own builds; such a batch builds in a folder of its own (OUT/target by default).
+    let kits_target = absolute(kit_root.join("target"));
+    let target_dir = match &args.options.target_dir {
+        Some(dir) => absolute(dir.clone()),
+        None if args.as_is => out.join("target"),
+        None => kits_target.clone(),
+    };
+    let same =
+        |a: &Path, b: &Path| a.canonicalize().ok().zip(b.canonicalize().ok()).is_some_and(|(a, b)| a == b);
+    if args.as_is && (target_dir == kits_target || same(&target_dir, &kits_target)) {
+        return trouble(&format!(
+            "--as-is builds each clone with its own build files: give it a target folder apart from the kit's \
+             {} (by default, OUT/target)",
+            kits_target.display()
+        ));
+    }
     let target =
         Target::Workspace { path: kit_root.clone(), package: package.clone(), target_dir: Some(target_dir) };
     let batch = crate::batch::Batch {

@@ -86,10 +86,14 @@ pub async fn build(
         }
     }
     let Built { executable: built, unused_functions } = build_locked(request, log).await?;
-    let _ = std::fs::create_dir_all(target_dir.join(".grader"));
+    let _ = state_folder(&target_dir.join(".grader"));
     // An own copy's builds are its version's alone: the marker stays with the version others build.
     for package in packages.iter().filter(|_| !request.own_copy) {
-        let _ = std::fs::write(marker(package), workspace.to_string_lossy().as_bytes());
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        if let Ok(mut file) = open_state(&marker(package), &mut options) {
+            let _ = std::io::Write::write_all(&mut file, workspace.to_string_lossy().as_bytes());
+        }
     }
     // A copy, never a hard link: a later build in this target folder must not rewrite what is graded.
     // And only a regular file: a link the build planted is not cargo's binary.
@@ -156,13 +160,13 @@ async fn local_packages(request: &BuildRequest) -> Vec<String> {
 /// build of this workspace: the marker names it, and no fingerprint of the
 /// package changed after the marker was written.
 fn last_built_here(marker: &Path, workspace: &Path, target_dir: &Path, package: &str) -> bool {
-    let Ok(named) = std::fs::read_to_string(marker) else {
+    let Some(named) = crate::build_files::read_regular(marker) else {
         return false;
     };
-    let Ok(marked_at) = std::fs::metadata(marker).and_then(|m| m.modified()) else {
+    let Ok(marked_at) = std::fs::symlink_metadata(marker).and_then(|m| m.modified()) else {
         return false;
     };
-    named == workspace.to_string_lossy()
+    named == workspace.to_string_lossy().as_bytes()
         && fingerprints(target_dir, package)
             .iter()
             .all(|dir| newest_change(dir).is_none_or(|t| t <= marked_at))
@@ -222,13 +226,9 @@ impl TargetLock {
         let path = target_dir.join(".grader.lock");
         let cannot = |e: std::io::Error| format!("cannot lock {}: {e}", path.display());
         std::fs::create_dir_all(target_dir).map_err(cannot)?;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(cannot)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).read(true).write(true);
+        let mut file = open_state(&path, &mut options).map_err(cannot)?;
         let deadline = tokio::time::Instant::now() + limit;
         let mut said = false;
         loop {
@@ -237,7 +237,9 @@ impl TargetLock {
                 Ok(false) => {}
                 Err(e) => return Err(cannot(e)),
             }
-            let holder = std::fs::read_to_string(&path).ok().filter(|p| !p.trim().is_empty());
+            let holder = crate::build_files::read_regular(&path)
+                .map(|p| String::from_utf8_lossy(&p).into_owned())
+                .filter(|p| !p.trim().is_empty());
             let holder =
                 holder.map_or_else(|| "another process".to_owned(), |pid| format!("process {}", pid.trim()));
             if tokio::time::Instant::now() >= deadline {
@@ -258,6 +260,31 @@ impl TargetLock {
             file.set_len(0).and_then(|_| file.rewind()).and_then(|_| write!(file, "{}", std::process::id()));
         Ok(TargetLock { _file: file })
     }
+}
+
+/// Opens a file of the grader's own in a target folder, which builds write:
+/// never through a symbolic link a build planted there (`O_NOFOLLOW`; such a
+/// link is removed, and the file made anew), lest the grader overwrite or
+/// truncate whatever the link points at.
+fn open_state(path: &Path, options: &mut std::fs::OpenOptions) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, libc::O_NOFOLLOW);
+    match options.open(path) {
+        Err(_) if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) => {
+            std::fs::remove_file(path)?;
+            options.open(path)
+        }
+        opened => opened,
+    }
+}
+
+/// The grader's folder in a target folder: a real folder (a link a build put
+/// in its place is removed).
+fn state_folder(path: &Path) -> std::io::Result<()> {
+    if path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::remove_file(path)?;
+    }
+    std::fs::create_dir_all(path)
 }
 
 /// Takes the lock without waiting: `Ok(false)` when another process has it.
@@ -608,6 +635,33 @@ not json"#;
         assert!(messages.errors[0].contains("controllers.rs:3:5"));
         let unused = "warning: function `create_session` is never used\n  --> lab/src/controllers.rs:33:10\n";
         assert_eq!(unused_function(unused).as_deref(), Some("create_session (lab/src/controllers.rs:33:10)"));
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_graders_files_in_a_target_folder_are_never_written_through_a_link() {
+        let target = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let (kept, truncated) = (outside.path().join("keep.txt"), outside.path().join("truncate.txt"));
+        std::fs::write(&kept, "the instructor's").unwrap();
+        std::fs::write(&truncated, "the instructor's").unwrap();
+        // What a build could plant: the lock, and the grader's folder, as links to files outside.
+        std::os::unix::fs::symlink(&truncated, target.path().join(".grader.lock")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), target.path().join(".grader")).unwrap();
+        let mut log = Vec::new();
+        let lock = TargetLock::acquire(target.path(), Duration::from_secs(1), &mut log).await.unwrap();
+        state_folder(&target.path().join(".grader")).unwrap();
+        let marker = target.path().join(".grader/lab.workspace");
+        std::os::unix::fs::symlink(&kept, &marker).unwrap();
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        std::io::Write::write_all(&mut open_state(&marker, &mut options).unwrap(), b"/w").unwrap();
+        drop(lock);
+        for file in [&kept, &truncated] {
+            assert_eq!(std::fs::read_to_string(file).unwrap(), "the instructor's", "{}", file.display());
+        }
+        assert!(!target.path().join(".grader").symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(&marker).unwrap(), "/w");
     }
 
     #[tokio::test]

@@ -206,7 +206,9 @@ fn chown_all(_: &Path, _: u32, _: u32) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `chown -R`, never following a symbolic link (a link itself changes owner).
+/// `chown -R`, never following a symbolic link (a link itself changes owner),
+/// and never into a repository's `.git` folder: the student's code must not
+/// write it (a `core.fsmonitor` or a hook there runs at the next `git status`).
 #[cfg(unix)]
 fn chown_all(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
     let metadata = std::fs::symlink_metadata(path)?;
@@ -215,7 +217,10 @@ fn chown_all(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
     }
     if metadata.is_dir() {
         for entry in std::fs::read_dir(path)? {
-            chown_all(&entry?.path(), uid, gid)?;
+            let entry = entry?;
+            if entry.file_name() != ".git" {
+                chown_all(&entry.path(), uid, gid)?;
+            }
         }
     }
     Ok(())
@@ -271,13 +276,23 @@ mod tests {
         let work = scratch.path().join("work");
         std::fs::create_dir_all(work.join("src")).unwrap();
         std::fs::write(work.join("src/a.rs"), "").unwrap();
+        std::fs::create_dir_all(work.join(".git")).unwrap();
+        std::fs::write(work.join(".git/config"), "[core]\n").unwrap();
         let handed = hand_over(&user, std::slice::from_ref(&work), true).unwrap();
+        // The repository's git folder stays its owner's: the student's user cannot plant a command there.
+        assert_eq!(std::fs::metadata(work.join(".git/config")).unwrap().uid(), 0);
         let mut command = Command::new("sh");
-        command.args(["-c", "touch src/a.rs new && echo wrote"]).current_dir(&work);
+        command
+            .args([
+                "-c",
+                "echo '\tfsmonitor = true' >> .git/config 2>/dev/null; touch src/a.rs new && echo wrote",
+            ])
+            .current_dir(&work);
         command.stdout(std::process::Stdio::piped());
         run_as(&mut command, &user);
         let output = crate::process::spawn(&mut command).unwrap().wait_with_output().await.unwrap();
         assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "wrote");
+        assert_eq!(std::fs::read_to_string(work.join(".git/config")).unwrap(), "[core]\n");
         drop(handed);
         for file in ["", "src", "src/a.rs", "new"] {
             assert_eq!(std::fs::metadata(work.join(file)).unwrap().uid(), 0, "{file} was not given back");

@@ -322,6 +322,13 @@ fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
     for file in &hidden {
         arg(&["--ro-bind".as_ref(), "/dev/null".as_ref(), file.as_os_str()]);
     }
+    // A repository's git folder is never the build's to write: a `core.fsmonitor`
+    // or a hook planted there would run at the next `git status`, yours or the grader's.
+    for git in jail.writable.iter().map(|w| w.join(".git")) {
+        if git.symlink_metadata().is_ok_and(|m| !m.file_type().is_symlink()) {
+            arg(&["--ro-bind".as_ref(), git.as_os_str(), git.as_os_str()]);
+        }
+    }
     arg(&["--chdir".as_ref(), jail.cwd.as_os_str()]);
     args
 }
@@ -401,6 +408,39 @@ mod tests {
         let passed = allowlisted(own.into_iter(), true);
         assert_eq!(passed.iter().filter(|(n, _)| n == "RUSTUP_TOOLCHAIN").count(), 1);
         assert!(passed.iter().any(|(n, v)| n == "RUSTUP_TOOLCHAIN" && v == "mine"));
+    }
+
+    #[test]
+    fn a_writable_clones_git_folder_stays_read_only() {
+        let clone = tempfile::tempdir().unwrap();
+        std::fs::create_dir(clone.path().join(".git")).unwrap();
+        std::fs::write(clone.path().join(".git/config"), "[core]\n").unwrap();
+        let jail = Jail {
+            writable: vec![clone.path().to_owned()],
+            home: clone.path().join("home"),
+            cwd: clone.path().to_owned(),
+            ..Jail::default()
+        };
+        let args: Vec<String> =
+            bubblewrap_args(&jail).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let git = clone.path().join(".git").to_string_lossy().into_owned();
+        let writable = args.windows(2).position(|w| w == ["--bind", clone.path().to_str().unwrap()]).unwrap();
+        let read_only = args
+            .windows(2)
+            .position(|w| w == ["--ro-bind", git.as_str()])
+            .expect("the .git folder bound read-only");
+        assert!(read_only > writable, "after the clone's writable bind: {args:?}");
+        // And for real, where bubblewrap runs: the build cannot add a line to .git/config.
+        if let Ok(bwrap) = bubblewrap() {
+            let status = std::process::Command::new(bwrap)
+                .args(bubblewrap_args(&jail))
+                .args(["--", "/bin/sh", "-c", "echo '\tfsmonitor = true' >> .git/config"])
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            assert!(!status.success());
+            assert_eq!(std::fs::read_to_string(clone.path().join(".git/config")).unwrap(), "[core]\n");
+        }
     }
 
     #[test]

@@ -162,9 +162,14 @@ pub fn resolve(dir: &Path, reference: &str) -> Option<String> {
 }
 
 /// The files under `relative` in `root`, without build output or hidden folders.
+///
+/// A symbolic link is listed as itself, never followed: a link to a folder
+/// outside would list (and, for a caller that removes what it lists, lose)
+/// another tree's files.
 pub fn walk(root: &Path, relative: &str) -> Vec<String> {
     let full = root.join(relative);
-    if full.is_file() {
+    let Ok(found) = full.symlink_metadata() else { return Vec::new() };
+    if found.is_file() || found.file_type().is_symlink() {
         return vec![relative.to_owned()];
     }
     let Ok(entries) = std::fs::read_dir(&full) else { return Vec::new() };

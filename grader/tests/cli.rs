@@ -76,6 +76,25 @@ fn output_refuses_a_symlink() {
     assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
 }
 
+/// `--as-is` builds with each clone's own build scripts: never in the kit's
+/// own target folder, however it is named; refused before any clone is read.
+#[test]
+fn a_batch_as_is_never_builds_in_the_kits_own_target_folder() {
+    let out = tempfile::tempdir().unwrap();
+    let grades = out.path().join("grades").display().to_string();
+    let kit = common::kit().display().to_string();
+    let kits_target = common::kit().join("target");
+    let through_a_dot = common::kit().join("lab").join("..").join("target");
+    for target in [kits_target, through_a_dot] {
+        let target = target.display().to_string();
+        let output =
+            grader(&["batch", "--as-is", "--no-browser", "--target-dir", &target, "--out", &grades, &kit]);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+        assert!(text(&output.stderr).contains("apart from the kit's"), "{}", text(&output.stderr));
+        assert!(!out.path().join("grades").exists(), "the refused batch wrote its folder");
+    }
+}
+
 #[test]
 fn bad_arguments_are_the_graders_trouble() {
     let cases: [(&[&str], &str); 4] = [

@@ -63,7 +63,7 @@ impl Bundle {
         }
         for (path, (contents, executable)) in &self.files {
             let to = dir.join(path);
-            write_if_changed(&to, contents)?;
+            write_if_changed(dir, path, contents)?;
             #[cfg(unix)]
             if *executable {
                 use std::os::unix::fs::PermissionsExt;
@@ -85,7 +85,7 @@ impl Bundle {
             }
         }
         for (path, (contents, _)) in &self.files {
-            write_if_changed(&dir.join(path), contents)?;
+            write_if_changed(dir, path, contents)?;
         }
         Ok(())
     }
@@ -108,14 +108,39 @@ impl Bundle {
 
 /// Writes `contents` to `file` unless it holds them already (its time then
 /// stays, and cargo sees nothing new), making its folder if need be.
-pub fn write_if_changed(file: &Path, contents: &[u8]) -> Result<(), String> {
-    if std::fs::read(file).is_ok_and(|now| now == contents) {
+/// (`relative`, inside `root`).
+///
+/// Never through a symbolic link below `root`: a folder a build or a server
+/// may have written (a copy of the lab) can hold links to the instructor's
+/// files. A link where a folder or the file should be is removed and replaced.
+pub fn write_if_changed(root: &Path, relative: &str, contents: &[u8]) -> Result<(), String> {
+    let file = &root.join(relative);
+    let is_link = |path: &Path| path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link(file) && crate::build_files::read_regular(file).is_some_and(|now| now == contents) {
         return Ok(());
     }
-    if let Some(parent) = file.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    std::fs::create_dir_all(root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+    let below: Vec<&Path> =
+        Path::new(relative).ancestors().skip(1).filter(|p| !p.as_os_str().is_empty()).collect();
+    for folder in below.into_iter().rev().map(|p| root.join(p)) {
+        let folder = folder.as_path();
+        if is_link(folder) {
+            std::fs::remove_file(folder)
+                .map_err(|e| format!("cannot remove the link {}: {e}", folder.display()))?;
+        }
+        if !folder.exists() {
+            std::fs::create_dir(folder).map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+        }
     }
-    std::fs::write(file, contents).map_err(|e| format!("cannot write {}: {e}", file.display()))
+    if is_link(file) {
+        std::fs::remove_file(file).map_err(|e| format!("cannot remove the link {}: {e}", file.display()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let write = |mut opened: std::fs::File| std::io::Write::write_all(&mut opened, contents);
+    options.open(file).and_then(write).map_err(|e| format!("cannot write {}: {e}", file.display()))
 }
 
 /// The kit's lab as a workspace of its own: the given files, the student
@@ -239,5 +264,31 @@ mod tests {
         assert_eq!(filled, "echo \"$@\" x user@host");
         assert!(fill("$@ @NAME@", &[]).is_err());
         assert_eq!(fill("a @OTHER@ b", &[]).unwrap_err(), "the export's template has no value for @OTHER@");
+    }
+
+    /// A copy of the lab a build or a server wrote may hold links to the
+    /// instructor's files (a folder, a file): syncing it replaces each link,
+    /// and never writes, truncates or removes what a link points at.
+    #[cfg(unix)]
+    #[test]
+    fn syncing_a_folder_never_goes_through_a_link_planted_in_it() {
+        let copy = tempfile::tempdir().unwrap();
+        let instructor = tempfile::tempdir().unwrap();
+        let (file, other) = (instructor.path().join("notes.txt"), instructor.path().join("src.rs"));
+        std::fs::write(&file, "mine").unwrap();
+        std::fs::write(&other, "mine too").unwrap();
+        std::fs::create_dir_all(copy.path().join("lab")).unwrap();
+        std::os::unix::fs::symlink(&file, copy.path().join("lab/Cargo.toml")).unwrap();
+        std::os::unix::fs::symlink(instructor.path(), copy.path().join("lab/src")).unwrap();
+        let mut bundle = Bundle::default();
+        bundle.add("lab/Cargo.toml", "[package]\n", false);
+        bundle.add("lab/src/lib.rs", "//! lab\n", false);
+        bundle.sync_dir(copy.path()).unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "mine");
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "mine too");
+        assert!(!instructor.path().join("lib.rs").exists());
+        assert_eq!(std::fs::read_to_string(copy.path().join("lab/Cargo.toml")).unwrap(), "[package]\n");
+        assert!(copy.path().join("lab/src").symlink_metadata().unwrap().is_dir());
+        assert_eq!(std::fs::read_to_string(copy.path().join("lab/src/lib.rs")).unwrap(), "//! lab\n");
     }
 }
