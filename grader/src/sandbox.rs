@@ -289,24 +289,38 @@ fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
     if jail.network {
         arg(&["--share-net".as_ref()]);
     }
-    arg(&["--ro-bind".as_ref(), "/".as_ref(), "/".as_ref()]);
+    // An allowlist, not the machine: the system's programs and libraries, the
+    // few files of /etc that names, users, time and TLS need, and then only
+    // the folders the step needs (below). Not /var, /srv, /opt, /home, other
+    // clones, reports, nor the kit's own builds.
+    for system in SYSTEM_FOLDERS.iter().map(Path::new) {
+        match std::fs::read_link(system) {
+            // Merged /usr: /bin is a link to usr/bin, and stays one.
+            Ok(target) => arg(&["--symlink".as_ref(), target.as_os_str(), system.as_os_str()]),
+            Err(_) if system.is_dir() => arg(&["--ro-bind".as_ref(), system.as_os_str(), system.as_os_str()]),
+            Err(_) => {}
+        }
+    }
+    for file in SYSTEM_FILES.iter().map(Path::new).filter(|f| f.exists()) {
+        arg(&["--ro-bind".as_ref(), file.as_os_str(), file.as_os_str()]);
+    }
     arg(&["--dev".as_ref(), "/dev".as_ref(), "--proc".as_ref(), "/proc".as_ref()]);
     arg(&["--tmpfs".as_ref(), "/tmp".as_ref(), "--tmpfs".as_ref(), "/run".as_ref()]);
-    // The user's home holds keys and tokens: hidden, but for what a step needs.
-    let home = std::env::var_os("HOME").map(PathBuf::from).filter(|h| h.is_dir() && h.parent().is_some());
-    if let Some(home) = &home {
-        arg(&["--tmpfs".as_ref(), home.as_os_str()]);
-    }
     let mut readable = jail.readable.clone();
     let mut hidden = Vec::new();
+    let mut emptied = Vec::new();
     if jail.toolchain {
-        for (_, folder) in toolchain_homes() {
+        for (name, folder) in toolchain_homes() {
             hidden.extend(
                 ["credentials", "credentials.toml"]
                     .map(|f| folder.join(f))
                     .into_iter()
                     .filter(|f| f.exists()),
             );
+            if name == "CARGO_HOME" {
+                // Other projects' git checkouts: not this build's to read (the kit has no git dependency).
+                emptied.extend([folder.join("git")].into_iter().filter(|f| f.is_dir()));
+            }
             readable.push(folder);
         }
     }
@@ -322,6 +336,15 @@ fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
     for file in &hidden {
         arg(&["--ro-bind".as_ref(), "/dev/null".as_ref(), file.as_os_str()]);
     }
+    for folder in &emptied {
+        arg(&["--tmpfs".as_ref(), folder.as_os_str()]);
+    }
+    // Cargo's configuration, less the registry tokens it may hold.
+    if jail.toolchain {
+        for (config, sanitized) in configs_without_tokens(&jail.home) {
+            arg(&["--ro-bind".as_ref(), sanitized.as_os_str(), config.as_os_str()]);
+        }
+    }
     // A repository's git folder is never the build's to write: a `core.fsmonitor`
     // or a hook planted there would run at the next `git status`, yours or the grader's.
     for git in jail.writable.iter().map(|w| w.join(".git")) {
@@ -331,6 +354,68 @@ fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
     }
     arg(&["--chdir".as_ref(), jail.cwd.as_os_str()]);
     args
+}
+
+/// The system's folders of programs and libraries a sandboxed step sees, read-only.
+const SYSTEM_FOLDERS: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+/// The files and folders of /etc a program needs to run: the dynamic
+/// loader's cache, users and groups by name, name resolution, the time zone,
+/// TLS roots, Debian's `cc` alternatives. Nothing else of /etc.
+const SYSTEM_FILES: &[&str] = &[
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/nsswitch.conf",
+    "/etc/hosts",
+    "/etc/host.conf",
+    "/etc/resolv.conf",
+    "/etc/gai.conf",
+    "/etc/localtime",
+    "/etc/ssl",
+    "/etc/ca-certificates",
+    "/etc/ca-certificates.conf",
+    "/etc/pki",
+    "/etc/alternatives",
+];
+
+/// For each cargo configuration file of `CARGO_HOME` that holds a registry
+/// token, a copy without it written in `home` (the step's private folder),
+/// to be shown in its place.
+fn configs_without_tokens(home: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let Some((_, cargo_home)) = toolchain_homes().into_iter().find(|(name, _)| *name == "CARGO_HOME") else {
+        return Vec::new();
+    };
+    let mut shown = Vec::new();
+    for name in ["config.toml", "config"] {
+        let config = cargo_home.join(name);
+        let Some(text) = crate::build_files::read_regular(&config) else { continue };
+        let Ok(mut table) = toml::from_str::<toml::Table>(&String::from_utf8_lossy(&text)) else { continue };
+        if !strip_tokens(&mut table) {
+            continue;
+        }
+        let sanitized = home.join(format!(".cargo-{name}-without-tokens"));
+        if std::fs::write(&sanitized, toml::to_string(&table).unwrap_or_default()).is_ok() {
+            shown.push((config, sanitized));
+        }
+    }
+    shown
+}
+
+/// Removes every `token` (and `secret-key`) key at any depth; whether one was there.
+fn strip_tokens(table: &mut toml::Table) -> bool {
+    let mut found = false;
+    for key in ["token", "secret-key", "secret-key-subject"] {
+        found |= table.remove(key).is_some();
+    }
+    for (_, value) in table.iter_mut() {
+        if let toml::Value::Table(inner) = value {
+            found |= strip_tokens(inner);
+        }
+    }
+    found
 }
 
 /// The bubblewrap of this machine, if it can make the namespaces a sandbox
@@ -408,6 +493,37 @@ mod tests {
         let passed = allowlisted(own.into_iter(), true);
         assert_eq!(passed.iter().filter(|(n, _)| n == "RUSTUP_TOOLCHAIN").count(), 1);
         assert!(passed.iter().any(|(n, v)| n == "RUSTUP_TOOLCHAIN" && v == "mine"));
+    }
+
+    #[test]
+    fn the_sandbox_shows_an_allowlist_not_the_machine() {
+        let jail = Jail { home: "/tmp/g/home".into(), cwd: "/k".into(), toolchain: true, ..Jail::default() };
+        let args: Vec<String> = bubblewrap_args(&jail).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert!(!args.windows(3).any(|w| w == ["--ro-bind", "/", "/"]), "{args:?}");
+        assert!(args.windows(2).any(|w| w == ["--ro-bind", "/usr"]), "{args:?}");
+        for never in ["/var", "/srv", "/opt", "/home", "/etc/shadow", "/etc"] {
+            assert!(!args.windows(2).any(|w| w[0].ends_with("bind") && w[1] == never), "{never}: {args:?}");
+        }
+        // Cargo's home is shown, but not other projects' git checkouts.
+        if let Some((_, cargo)) = toolchain_homes().into_iter().find(|(n, _)| *n == "CARGO_HOME") {
+            assert!(args.windows(2).any(|w| w == ["--ro-bind", cargo.to_str().unwrap()]), "{args:?}");
+            if cargo.join("git").is_dir() {
+                assert!(args.windows(2).any(|w| w == ["--tmpfs", cargo.join("git").to_str().unwrap()]));
+            }
+        }
+    }
+
+    #[test]
+    fn registry_tokens_are_taken_out_of_cargos_configuration() {
+        let mut config: toml::Table = toml::from_str(
+            "[net]\noffline = true\n[registry]\ntoken = \"t1\"\n[registries.corp]\nindex = \"sparse+https://x\"\ntoken = \"t2\"\n",
+        )
+        .unwrap();
+        assert!(strip_tokens(&mut config));
+        let shown = toml::to_string(&config).unwrap();
+        assert!(!shown.contains("t1") && !shown.contains("t2"), "{shown}");
+        assert!(shown.contains("offline = true") && shown.contains("sparse+https://x"), "{shown}");
+        assert!(!strip_tokens(&mut config), "nothing left to take out");
     }
 
     #[test]

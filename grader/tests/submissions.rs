@@ -243,6 +243,8 @@ async fn every_submission_grades_as_its_expected_toml_says() {
     let with_browser = common::browser_on();
     // Another server on the machine's loopback, as an instructor's own would be: none may reach it.
     let _other_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // A file of the machine's outside every folder a grade needs, as another course's would be: none may read it.
+    let _canary = Canary::leave("/var/tmp/lab-grader-test-canary.txt", "lab-grader-canary: not for the submission");
     let mut failures = Vec::new();
     let mut all = fixtures();
     assert!(all.len() >= 30, "only {} fixtures", all.len());
@@ -365,6 +367,22 @@ async fn every_submission_grades_as_its_expected_toml_says() {
         all.len(),
         failures.join("\n")
     );
+}
+
+/// A file the test leaves on the machine for the length of the table, removed after.
+struct Canary(PathBuf);
+
+impl Canary {
+    fn leave(path: &str, text: &str) -> Canary {
+        std::fs::write(path, text).unwrap_or_else(|e| panic!("cannot leave {path}: {e}"));
+        Canary(PathBuf::from(path))
+    }
+}
+
+impl Drop for Canary {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// What `report` says of the student's files that is not so, in the copy
