@@ -312,16 +312,30 @@ pub(crate) fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
 /// Fetches the dependencies the build will need, outside the sandbox (which
 /// has no network), so that the build can run offline. A failure is only
 /// logged: the offline build then says what is missing.
+///
+/// With the kit's own manifests and lock, in the kit's own folder: never
+/// the clone's. Cargo obeys the folder's `.cargo/config.toml`, and a
+/// `rustc-wrapper` there would run at this step, outside the sandbox and with
+/// the network. A clone that needs crates the kit does not pin has them
+/// missing from the offline build.
 async fn fetch(request: &BuildRequest, log: &mut Vec<String>) {
     let cargo = cargo_program();
-    let jail = Jail {
-        home: request.home.clone(),
-        cwd: request.workspace.clone(),
-        toolchain: true,
-        network: true,
-        ..Jail::default()
-    };
-    let args: [&std::ffi::OsStr; 3] = ["fetch".as_ref(), "--target".as_ref(), env!("GRADER_TARGET").as_ref()];
+    let kit = crate::kit_root();
+    let manifest = kit.join("Cargo.toml");
+    if !manifest.is_file() {
+        return log
+            .push(format!("no kit at {} to fetch the dependencies with: building offline", kit.display()));
+    }
+    let jail =
+        Jail { home: request.home.clone(), cwd: kit, toolchain: true, network: true, ..Jail::default() };
+    let args: [&std::ffi::OsStr; 6] = [
+        "fetch".as_ref(),
+        "--locked".as_ref(),
+        "--manifest-path".as_ref(),
+        manifest.as_os_str(),
+        "--target".as_ref(),
+        env!("GRADER_TARGET").as_ref(),
+    ];
     let mut command = Containment::off("fetching").command(&cargo, &args, &jail);
     command.stdout(Stdio::null()).stderr(Stdio::piped());
     let Ok(child) = process::spawn(&mut command) else {
@@ -330,7 +344,7 @@ async fn fetch(request: &BuildRequest, log: &mut Vec<String>) {
     let _guard = process::Group::of(&child).map(process::Group::guard);
     match tokio::time::timeout(request.timeout, child.wait_with_output()).await {
         Ok(Ok(output)) if output.status.success() => {
-            log.push("fetched the dependencies (`cargo fetch`)".into())
+            log.push("fetched the dependencies of the kit's lock (`cargo fetch --locked`)".into())
         }
         Ok(Ok(output)) => {
             let said = String::from_utf8_lossy(&output.stderr);

@@ -498,7 +498,8 @@ mod tests {
     #[test]
     fn the_sandbox_shows_an_allowlist_not_the_machine() {
         let jail = Jail { home: "/tmp/g/home".into(), cwd: "/k".into(), toolchain: true, ..Jail::default() };
-        let args: Vec<String> = bubblewrap_args(&jail).iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let args: Vec<String> =
+            bubblewrap_args(&jail).iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert!(!args.windows(3).any(|w| w == ["--ro-bind", "/", "/"]), "{args:?}");
         assert!(args.windows(2).any(|w| w == ["--ro-bind", "/usr"]), "{args:?}");
         for never in ["/var", "/srv", "/opt", "/home", "/etc/shadow", "/etc"] {

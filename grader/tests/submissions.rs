@@ -244,7 +244,10 @@ async fn every_submission_grades_as_its_expected_toml_says() {
     // Another server on the machine's loopback, as an instructor's own would be: none may reach it.
     let _other_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     // A file of the machine's outside every folder a grade needs, as another course's would be: none may read it.
-    let _canary = Canary::leave("/var/tmp/lab-grader-test-canary.txt", "lab-grader-canary: not for the submission");
+    let _canary =
+        Canary::leave("/var/tmp/lab-grader-test-canary.txt", "lab-grader-canary: not for the submission");
+    // Where a fixture's code tries to write outside every folder a grade gives it: it must never appear.
+    let planted = Path::new("/var/tmp/lab-grader-test-planted");
     let mut failures = Vec::new();
     let mut all = fixtures();
     assert!(all.len() >= 30, "only {} fixtures", all.len());
@@ -337,6 +340,10 @@ async fn every_submission_grades_as_its_expected_toml_says() {
                 assert!(limits.memory_mb.is_none(), "{name}: memory is measured in `cli` runs only");
                 grade(settings).await
             };
+            if planted.symlink_metadata().is_ok() {
+                wrong.push(format!("the grade let the submission write {}", planted.display()));
+                let _ = std::fs::remove_file(planted);
+            }
             let mode = if browser { &expected.with_browser } else { &expected.without_browser };
             let outcome = expected.expect.with(mode);
             wrong.extend(mismatches(&report, &outcome, browser, folder, &root));

@@ -122,6 +122,14 @@ pub fn overlay(fixture: &Path, start: &str, links: &BTreeMap<String, String>) ->
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::os::unix::fs::symlink(target, &path).unwrap();
     }
+    // A fixture's executable files stay executable (a script cargo's configuration names, say).
+    for file in files_under(fixture, Path::new("")) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(fixture.join(&file)).unwrap().permissions().mode();
+        if mode & 0o111 != 0 && file != "expected.toml" {
+            std::fs::set_permissions(root.join(&file), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
     let added: Vec<&str> =
         files.keys().chain(links.keys()).map(String::as_str).filter(|f| !kit().join(f).exists()).collect();
     std::fs::write(added_list, added.join("\n")).unwrap();
