@@ -305,7 +305,10 @@ fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
         arg(&["--ro-bind".as_ref(), file.as_os_str(), file.as_os_str()]);
     }
     arg(&["--dev".as_ref(), "/dev".as_ref(), "--proc".as_ref(), "/proc".as_ref()]);
-    arg(&["--tmpfs".as_ref(), "/tmp".as_ref(), "--tmpfs".as_ref(), "/run".as_ref()]);
+    // Private, and bounded: a step that fills its /tmp fills its own memory's share, no more.
+    let (tmp, run) = (PRIVATE_TMP_BYTES.to_string(), PRIVATE_RUN_BYTES.to_string());
+    arg(&["--size".as_ref(), tmp.as_ref(), "--tmpfs".as_ref(), "/tmp".as_ref()]);
+    arg(&["--size".as_ref(), run.as_ref(), "--tmpfs".as_ref(), "/run".as_ref()]);
     let mut readable = jail.readable.clone();
     let mut hidden = Vec::new();
     let mut emptied = Vec::new();
@@ -355,6 +358,10 @@ fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
     arg(&["--chdir".as_ref(), jail.cwd.as_os_str()]);
     args
 }
+
+/// The size of the sandbox's private `/tmp` (256 MiB) and `/run` (16 MiB).
+pub const PRIVATE_TMP_BYTES: u64 = 256 << 20;
+pub const PRIVATE_RUN_BYTES: u64 = 16 << 20;
 
 /// The system's folders of programs and libraries a sandboxed step sees, read-only.
 const SYSTEM_FOLDERS: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
@@ -502,6 +509,11 @@ mod tests {
             bubblewrap_args(&jail).iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert!(!args.windows(3).any(|w| w == ["--ro-bind", "/", "/"]), "{args:?}");
         assert!(args.windows(2).any(|w| w == ["--ro-bind", "/usr"]), "{args:?}");
+        let tmp = PRIVATE_TMP_BYTES.to_string();
+        assert!(
+            args.windows(4).any(|w| w == ["--size", tmp.as_str(), "--tmpfs", "/tmp"]),
+            "a bounded /tmp: {args:?}"
+        );
         for never in ["/var", "/srv", "/opt", "/home", "/etc/shadow", "/etc"] {
             assert!(!args.windows(2).any(|w| w[0].ends_with("bind") && w[1] == never), "{never}: {args:?}");
         }

@@ -205,6 +205,7 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        limit_file_size(&mut command, MAX_FILE_BYTES);
         let mut child = process::spawn(&mut command)
             .map_err(|e| BootFailure::Spawn(format!("cannot start {}: {e}", spec.executable.display())))?;
         let group = process::Group::of(&child);
@@ -390,6 +391,26 @@ pub async fn for_each_line_up_to(pipe: impl AsyncRead + Unpin, max_line: usize, 
     }
     if !line.is_empty() || cut > 0 {
         emit(&mut line, &mut cut);
+    }
+}
+
+/// The largest file the server may write (its database is a few KiB): past
+/// it, the write fails (and `SIGXFSZ` ends a server that does not expect it),
+/// so a server cannot fill the disk of the machine that grades it.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Sets `RLIMIT_FSIZE` for `command` and all it starts.
+fn limit_file_size(command: &mut tokio::process::Command, bytes: u64) {
+    #[cfg(unix)]
+    // SAFETY: setrlimit(2) only, as pre_exec requires.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit { rlim_cur: bytes as libc::rlim_t, rlim_max: bytes as libc::rlim_t };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 
