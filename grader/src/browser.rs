@@ -159,13 +159,20 @@ impl Driver {
         Tab::watch(page, self.timeout).await
     }
 
-    /// Closes the browser and reaps it (SIGKILL if it does not close in time).
+    /// Closes the browser and reaps it (SIGKILL if it does not close in
+    /// time), then ends its helpers (renderers, the zygote), which share the
+    /// grader's process group: none outlives the grader.
     pub async fn close(mut self) {
+        let main = self.browser.get_mut_child().and_then(|child| child.as_mut_inner().id());
+        let family = main.map(crate::process::family_of).unwrap_or_default();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.browser.close()).await;
         if tokio::time::timeout(Duration::from_secs(5), self.browser.wait()).await.is_err() {
             let _ = self.browser.kill().await;
         }
         self.handler.abort();
+        let _ =
+            tokio::task::spawn_blocking(move || crate::process::end_family(&family, Duration::from_secs(3)))
+                .await;
     }
 }
 

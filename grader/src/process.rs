@@ -140,6 +140,58 @@ fn reap(pid: u32) {
     }
 }
 
+/// A process as it was seen: its pid and its start time (in clock ticks
+/// since boot), so that a pid used again by another process is never taken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    pid: u32,
+    started: u64,
+}
+
+/// `pid` and every process below it, now (Linux; empty elsewhere).
+pub fn family_of(pid: u32) -> Vec<Seen> {
+    let stats = proc_stats();
+    let mut family: Vec<Seen> = stats.iter().filter(|s| s.pid == pid).map(ProcStat::seen).collect();
+    let mut next = 0;
+    while let Some(parent) = family.get(next).map(|s| s.pid) {
+        next += 1;
+        family.extend(stats.iter().filter(|s| s.parent == parent).map(ProcStat::seen));
+    }
+    family
+}
+
+/// Kills each process of `family` that still runs, and waits (at most
+/// `limit`) until none does, reaping those that are, or become, this
+/// process's children: what was started without [`spawn`] (the browser and
+/// its helpers) ends before the grader does.
+pub fn end_family(family: &[Seen], limit: Duration) {
+    let me = std::process::id();
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let left: Vec<ProcStat> = proc_stats()
+            .into_iter()
+            .filter(|stat| family.contains(&stat.seen()))
+            .filter(|stat| !stat.zombie || stat.parent == me)
+            .collect();
+        if left.is_empty() || std::time::Instant::now() >= deadline {
+            return;
+        }
+        for stat in &left {
+            #[cfg(unix)]
+            // SAFETY: kill(2) and waitpid(2) on a process seen to be this one (pid and start time).
+            unsafe {
+                if !stat.zombie {
+                    libc::kill(stat.pid as libc::pid_t, libc::SIGKILL);
+                }
+                if stat.parent == me {
+                    libc::waitpid(stat.pid as libc::pid_t, std::ptr::null_mut(), libc::WNOHANG);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A child of this process that it did not start itself.
 struct Adopted {
     pid: u32,
@@ -186,6 +238,14 @@ struct ProcStat {
     group: u32,
     /// Ended, not yet reaped.
     zombie: bool,
+    /// When it started, in clock ticks since boot.
+    started: u64,
+}
+
+impl ProcStat {
+    fn seen(&self) -> Seen {
+        Seen { pid: self.pid, started: self.started }
+    }
 }
 
 /// Every process of the machine as /proc shows it (Linux; empty elsewhere).
@@ -199,11 +259,13 @@ fn proc_stats() -> Vec<ProcStat> {
             let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
             // After the command's name in parentheses: state, parent, process group.
-            let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
-            let state = fields.next()?;
-            let parent = fields.next()?.parse().ok()?;
-            let group = fields.next()?.parse().ok()?;
-            Some(ProcStat { pid, parent, group, zombie: state == "Z" || state == "X" })
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let state = fields.first()?;
+            let parent = fields.get(1)?.parse().ok()?;
+            let group = fields.get(2)?.parse().ok()?;
+            // Field 22 of stat, the 20th after the name.
+            let started = fields.get(19)?.parse().ok()?;
+            Some(ProcStat { pid, parent, group, zombie: *state == "Z" || *state == "X", started })
         })
         .collect()
 }

@@ -302,17 +302,42 @@ fn exe_of(pid: u32) -> String {
     std::fs::read_link(format!("/proc/{pid}/exe")).map(|p| p.display().to_string()).unwrap_or_default()
 }
 
-/// `--screenshots` saves what the browser showed at every browser check, passed ones too.
+/// `--screenshots` saves what the browser showed at every browser check,
+/// passed ones too. And the browser's processes end before the grader does:
+/// run in a process group of its own, as a timing tool runs it, the grader
+/// leaves nothing in that group once it has exited.
 #[test]
 fn screenshots_of_passed_browser_checks_on_request() {
+    use std::os::unix::process::CommandExt;
     if !common::browser_on() {
         return; // the browser stage is off in these tests (see common::browser_choice)
     }
     let dir = tempfile::tempdir().unwrap();
     let artifacts = dir.path().display().to_string();
+    let (kit, target) = (common::kit().display().to_string(), target_dir());
     let flags = ["--only", "browser-login", "--screenshots", "--artifacts", &artifacts];
-    let output = grade_kit("solution", &flags);
+    let grader = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["--path", &kit, "--package", "solution", "--target-dir", &target])
+        .args(flags)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    // The grader leads its group: the group's id is its pid.
+    let group = grader.id();
+    let output = grader.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+        .filter(|stat| {
+            let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            after_name.split_whitespace().nth(2).and_then(|g| g.parse::<u32>().ok()) == Some(group)
+        })
+        .collect();
+    assert!(left.is_empty(), "still in the grader's process group after it exited: {left:?}");
     for file in ["browser-login-form.png", "browser-login.png", "browser-login.console.txt"] {
         assert!(dir.path().join(file).is_file(), "no {file}");
     }
