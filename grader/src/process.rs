@@ -217,7 +217,11 @@ fn adopted() -> Vec<Adopted> {
     proc_stats()
         .into_iter()
         .filter(|stat| stat.parent == me && stat.group != my_group)
-        .filter(|stat| !started.running.contains(&stat.pid) && !started.running.contains(&stat.group))
+        // The grader's own children are reaped by whoever waits for them.
+        .filter(|stat| !started.running.contains(&stat.pid))
+        // An orphan that ended is always reaped, whatever its group (a sandbox's inner process once the
+        // build is over): left, it would stay a zombie for the whole session of `grader watch`.
+        .filter(|stat| stat.zombie || !started.running.contains(&stat.group))
         .map(|stat| {
             let raw = std::fs::read(format!("/proc/{}/cmdline", stat.pid)).unwrap_or_default();
             let words: Vec<String> = raw
@@ -349,6 +353,26 @@ pub async fn stop(child: &mut Child, group: Option<Group>, grace: Duration) -> b
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+
+    /// A build's sandbox leaves its inner process behind when its leader
+    /// exits: re-parented to the grader, it ends, and must be reaped by the
+    /// next sweep even though its leader was waited for, not stopped.
+    #[tokio::test]
+    async fn an_orphan_that_ended_is_reaped_though_its_leader_was_only_waited_for() {
+        let _turn = SWEEPS.lock().await;
+        adopt_orphans();
+        let mut command = Command::new("sh");
+        command.args(["-c", "sh -c 'sleep 0.2' & echo $!"]).stdout(std::process::Stdio::piped());
+        let child = spawn(&mut command).unwrap();
+        let output = child.wait_with_output().await.unwrap();
+        let orphan: u32 = String::from_utf8_lossy(&output.stdout).trim().parse().unwrap();
+        tokio::time::sleep(Duration::from_millis(600)).await; // it has ended: a zombie of the grader's
+        let zombie =
+            || std::fs::read_to_string(format!("/proc/{orphan}/stat")).is_ok_and(|s| s.contains(") Z "));
+        assert!(zombie(), "the orphan should be the grader's zombie by now");
+        end_orphans();
+        assert!(!zombie(), "the ended orphan was left unreaped");
+    }
 
     /// A leader that exits at once, leaving a child of its own behind in its group.
     #[tokio::test]

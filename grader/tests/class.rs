@@ -289,20 +289,39 @@ fn read_until(lines: &mpsc::Receiver<String>, until: &str) -> Vec<String> {
     }
 }
 
+/// Driven as a script drives it: pipes, a session of its own. Each grade
+/// reaps what it started: no zombie is left beside it between grades.
 #[test]
 fn watch_grades_again_after_a_save_and_quits_on_q() {
+    use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
     let workspace = clone(dir.path(), "student", &[]);
     let target = common::shared_target();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_grader"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_grader"));
+    command
         .args(["watch", "--path", workspace.to_str().unwrap(), "--target-dir", target.to_str().unwrap()])
         .args(["--no-browser", "--only", "script-filled"])
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    // SAFETY: setsid(2) only, as pre_exec requires.
+    unsafe {
+        command.pre_exec(|| if libc::setsid() < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) });
+    }
+    let mut child = command.spawn().unwrap();
+    let zombies_of = |pid: u32| -> Vec<String> {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|entry| std::fs::read_to_string(entry.path().join("stat")).ok())
+            .filter(|stat| {
+                let fields: Vec<&str> =
+                    stat.rsplit_once(')').map_or("", |(_, r)| r).split_whitespace().collect();
+                fields.first() == Some(&"Z") && fields.get(1).and_then(|p| p.parse().ok()) == Some(pid)
+            })
+            .collect()
+    };
     let lines = lines_of(child.stdout.take().unwrap());
     let first = read_until(&lines, "Watching ").join("\n");
     assert!(first.starts_with("=== grade 1 ===\nNext: script-filled"), "{first}");
@@ -311,6 +330,8 @@ fn watch_grades_again_after_a_save_and_quits_on_q() {
     std::fs::copy(common::kit().join(&script.answer), workspace.join(&script.file)).unwrap();
     let second = read_until(&lines, "Watching ").join("\n");
     assert!(second.starts_with("=== grade 2 ===\nAll checks pass: 5/5."), "{second}");
+    let zombies = zombies_of(child.id());
+    assert!(zombies.is_empty(), "left unreaped beside the watch: {zombies:?}");
 
     child.stdin.as_mut().unwrap().write_all(b"q\n").unwrap();
     let status = wait_at_most(&mut child, Duration::from_secs(60));
