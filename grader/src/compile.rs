@@ -116,6 +116,7 @@ pub async fn build(
 async fn local_packages(request: &BuildRequest) -> Vec<String> {
     let package = &request.package;
     let jail = Jail {
+        readable: vec![request.workspace.clone()],
         home: request.home.clone(),
         cwd: request.workspace.clone(),
         toolchain: true,
@@ -374,13 +375,22 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
         // The sandbox has no network; the student's user could not write cargo's caches.
         args.push("--offline".as_ref());
     }
-    let mut writable = vec![request.workspace.clone()];
+    // In the sandbox the build reads the clone and writes only its lock (cargo fits a lock to its
+    // workspace) and the target folder: nothing it runs changes the sources, the manifests or `.git`
+    // for whatever reads them afterwards, the grader included.
+    let lock = request.workspace.join("Cargo.lock");
+    let (mut writable, readable) = if sandboxed && lock.symlink_metadata().is_ok_and(|m| m.is_file()) {
+        (vec![lock], vec![request.workspace.clone()])
+    } else {
+        (vec![request.workspace.clone()], Vec::new())
+    };
     if let Some(dir) = &request.target_dir {
         args.extend(["--target-dir".as_ref(), dir.as_os_str()]);
         writable.push(dir.clone());
     }
     let jail = Jail {
         writable,
+        readable,
         home: request.home.clone(),
         cwd: request.workspace.clone(),
         toolchain: true,
@@ -696,18 +706,25 @@ not json"#;
     #[tokio::test]
     async fn the_solution_builds_with_the_lab_of_its_workspace() {
         let home = tempfile::tempdir().unwrap();
-        let request = |workspace: &Path, package: &str| BuildRequest {
+        let request = |workspace: &Path, package: &str, containment: &Containment| BuildRequest {
             workspace: workspace.to_owned(),
             package: package.into(),
             target_dir: None,
             timeout: Duration::from_secs(60),
-            containment: Containment::off("a test"),
+            containment: containment.clone(),
             home: home.path().to_owned(),
             progress: None,
             own_copy: false,
         };
-        assert_eq!(local_packages(&request(&crate::kit_root(), "solution")).await, ["solution", "lab"]);
-        assert_eq!(local_packages(&request(Path::new("/nonexistent"), "lab")).await, ["lab"]);
+        // Unconfined, and in the sandbox where bubblewrap runs (which must show cargo the clone).
+        let mut containments = vec![Containment::off("a test")];
+        containments.extend(Containment::resolve(crate::sandbox::SandboxMode::On).ok());
+        for contained in &containments {
+            let solution = request(&crate::kit_root(), "solution", contained);
+            assert_eq!(local_packages(&solution).await, ["solution", "lab"], "{}", contained.describe());
+            let nowhere = request(Path::new("/nonexistent"), "lab", contained);
+            assert_eq!(local_packages(&nowhere).await, ["lab"]);
+        }
     }
 
     #[test]

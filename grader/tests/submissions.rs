@@ -340,6 +340,14 @@ async fn every_submission_grades_as_its_expected_toml_says() {
                 assert!(limits.memory_mb.is_none(), "{name}: memory is measured in `cli` runs only");
                 grade(settings).await
             };
+            // What a build could plant in the clone it is built from.
+            let in_the_clone = root.join("planted-by-the-build");
+            let script = std::fs::read_to_string(root.join(&grader::kit::kit().student.script.file))
+                .unwrap_or_default();
+            if in_the_clone.exists() || script.contains("planted by the build") {
+                wrong.push("the build wrote into the clone it was built from".into());
+                let _ = std::fs::remove_file(&in_the_clone);
+            }
             if planted.symlink_metadata().is_ok() {
                 wrong.push(format!("the grade let the submission write {}", planted.display()));
                 let _ = std::fs::remove_file(planted);
