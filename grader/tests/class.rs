@@ -309,7 +309,9 @@ fn watch_grades_again_after_a_save_and_quits_on_q() {
     unsafe {
         command.pre_exec(|| if libc::setsid() < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) });
     }
-    let mut child = command.spawn().unwrap();
+    // In a session of its own it would outlive a failed assertion: killed when the test ends, whatever happens.
+    let mut watch = Killed(command.spawn().unwrap());
+    let child = &mut watch.0;
     let zombies_of = |pid: u32| -> Vec<String> {
         std::fs::read_dir("/proc")
             .unwrap()
@@ -334,11 +336,21 @@ fn watch_grades_again_after_a_save_and_quits_on_q() {
     assert!(zombies.is_empty(), "left unreaped beside the watch: {zombies:?}");
 
     child.stdin.as_mut().unwrap().write_all(b"q\n").unwrap();
-    let status = wait_at_most(&mut child, Duration::from_secs(60));
+    let status = wait_at_most(child, Duration::from_secs(60));
     assert_eq!(status.and_then(|s| s.code()), Some(0));
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(!stderr.contains("PASS "), "no progress where stderr is not a terminal: {stderr}");
+}
+
+/// A child killed and reaped when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> Option<std::process::ExitStatus> {
