@@ -26,12 +26,6 @@ pub fn can_enter_namespaces() -> bool {
     cfg!(target_os = "linux")
 }
 
-/// Whether this process may join another network namespace itself (as root).
-fn is_root() -> bool {
-    // SAFETY: geteuid(2) has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// The namespaces folder of `pid` (`/proc/PID/ns`), if its network is not the grader's own.
 pub fn namespace_of(pid: u32) -> Option<std::path::PathBuf> {
     let theirs = std::path::PathBuf::from(format!("/proc/{pid}/ns"));
@@ -53,7 +47,11 @@ impl Forwarder {
     /// Starts forwarding from a free port of the machine's loopback to port
     /// `inner` of the namespaces at `namespace` (`/proc/PID/ns`).
     pub async fn start(namespace: &std::path::Path, inner: u16) -> std::io::Result<Forwarder> {
-        let dialer = if is_root() { dialer(&namespace.join("net"))? } else { process_dialer(namespace)? };
+        let dialer = if crate::confine::running_as_root() {
+            dialer(&namespace.join("net"))?
+        } else {
+            process_dialer(namespace)?
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let target = SocketAddr::from(([127, 0, 0, 1], inner));
@@ -303,7 +301,7 @@ mod tests {
     #[test]
     fn a_forked_dialer_reaches_a_server_in_a_network_of_its_own() {
         // Run as root, the test runs again as `nobody`: the path of a grader that is not root.
-        if is_root() && std::env::var_os("GRADER_TEST_AS_NOBODY").is_none() {
+        if crate::confine::running_as_root() && std::env::var_os("GRADER_TEST_AS_NOBODY").is_none() {
             use std::os::unix::fs::PermissionsExt;
             // A copy nobody can run, wherever the kit sits (root's home is closed to it).
             let copy = tempfile::tempdir().unwrap();
@@ -334,7 +332,7 @@ mod tests {
         let serve = "import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\n\
                      print(s.getsockname()[1], flush=True)\nc, _ = s.accept()\nc.sendall(b'inside')\nc.close()";
         let mut command = std::process::Command::new(bwrap);
-        if is_root() {
+        if crate::confine::running_as_root() {
             command.args(["--uid", "65534", "--gid", "65534"]);
         }
         let mut server = command

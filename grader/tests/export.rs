@@ -97,10 +97,6 @@ impl Drop for FolderModes {
     }
 }
 
-fn running_as_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| text(&o.stdout).trim() == "0")
-}
-
 /// The kit's own lab, graded without a browser by the grader under test, in `format`.
 fn kits_lab_graded(format: &str) -> Output {
     let kit = common::kit();
@@ -212,7 +208,7 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
 #[test]
 fn on_gradescope_without_bubblewrap_a_hostile_submission_cannot_touch_the_grade() {
     use std::os::unix::fs::PermissionsExt;
-    if !running_as_root() {
+    if !common::running_as_root() {
         eprintln!("warning: not root: the scripts cannot run the student's code as a user of its own here");
         return;
     }
