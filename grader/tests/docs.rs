@@ -1,9 +1,15 @@
 //! Every command README.md and LAB.md show in a `sh` block, run as written
 //! (servers on a free port and a temporary database), so the docs cannot rot.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// How long one command of the docs may take: a cargo command may build.
+const COMMAND_LIMIT: Duration = Duration::from_secs(600);
 
 /// The lines of the ```sh blocks of a document.
 fn shell_commands(document: &str) -> Vec<String> {
@@ -72,8 +78,31 @@ fn parse(command: &str) -> Run {
     Run { env, program, args: words.collect() }
 }
 
+/// The commands that answer at once (help, lists, diffs, the database
+/// utility): the fast tier.
 #[test]
-fn every_command_in_the_docs_works() {
+fn every_quick_command_in_the_docs_works() {
+    let checked = run_the_docs_commands(Tier::Quick);
+    assert!(checked >= 15, "only {checked} commands found: is the parser still right?");
+}
+
+/// The servers the docs start and the lab's own tests they run: the full tier.
+#[test]
+#[ignore = "full tier: cargo test --workspace -- --include-ignored"]
+fn the_docs_servers_start_and_the_labs_tests_pass() {
+    let checked = run_the_docs_commands(Tier::Full);
+    assert!(checked >= 5, "only {checked} server commands found: is the parser still right?");
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tier {
+    Quick,
+    Full,
+}
+
+/// Runs every command of the docs that belongs to `tier` and says how many
+/// it ran; a command of neither tier fails the test.
+fn run_the_docs_commands(tier: Tier) -> usize {
     let kit = grader::kit_root();
     let scratch = tempfile::tempdir().unwrap();
     let database = format!("{{chat={{url=\"{}\"}}}}", scratch.path().join("docs.sqlite3").display());
@@ -88,20 +117,22 @@ fn every_command_in_the_docs_works() {
                 cargo.current_dir(&kit).env("ROCKET_DATABASES", &database).envs(run.env.iter().cloned());
                 cargo
             };
+            let slow = matches!(
+                (run.program.as_str(), args.as_slice()),
+                ("cargo", ["test", "-p", "lab"] | ["run", "-p", "lab" | "solution"])
+            );
+            if slow != (tier == Tier::Full) {
+                continue;
+            }
             match (run.program.as_str(), args.as_slice()) {
-                // This very test run, and a clean that would pull the build away from under it.
-                ("cargo", ["test", "--workspace"]) | ("cargo", ["clean", "-p", "lab"]) => continue,
+                // This very test run (either tier), and a clean that would pull the build away from under it.
+                ("cargo", ["test", "--workspace", ..]) | ("cargo", ["clean", "-p", "lab"]) => continue,
                 ("diff", [a, b]) => {
-                    let status = Command::new("diff")
-                        .args([a, b])
-                        .current_dir(&kit)
-                        .stdout(Stdio::null())
-                        .status()
-                        .unwrap();
-                    assert_eq!(status.code(), Some(1), "{doc}: `{command}` should show the answer");
+                    let output = finished(Command::new("diff").args([a, b]).current_dir(&kit), &command);
+                    assert_eq!(output.status.code(), Some(1), "{doc}: `{command}` should show the answer");
                 }
                 ("cargo", ["run", "-p", "lab", "--bin", "util", "--", ..]) => {
-                    let output = cargo().args(["run", "-q"]).args(&args[1..]).output().unwrap();
+                    let output = finished(cargo().args(["run", "-q"]).args(&args[1..]), &command);
                     assert!(
                         output.status.success(),
                         "{doc}: `{command}`: {}",
@@ -109,7 +140,7 @@ fn every_command_in_the_docs_works() {
                     );
                 }
                 ("cargo", ["test", "-p", "lab"]) => {
-                    let output = cargo().args(["test", "-q", "-p", "lab"]).output().unwrap();
+                    let output = finished(cargo().args(["test", "-q", "-p", "lab"]), &command);
                     assert!(
                         output.status.success(),
                         "{doc}: `{command}`: {}",
@@ -118,7 +149,7 @@ fn every_command_in_the_docs_works() {
                 }
                 // Quick and harmless: run for real.
                 ("cargo", ["run", "-p", "grader", "--", "list" | "self-check"]) => {
-                    let output = cargo().args(["run", "-q"]).args(&args[1..]).output().unwrap();
+                    let output = finished(cargo().args(["run", "-q"]).args(&args[1..]), &command);
                     assert!(
                         output.status.success(),
                         "{doc}: `{command}`: {}",
@@ -131,7 +162,7 @@ fn every_command_in_the_docs_works() {
                     help.args(["run", "-q", "-p", "grader", "--"])
                         .args(rest.iter().filter(|a| **a != "--"))
                         .arg("--help");
-                    let output = help.output().unwrap();
+                    let output = finished(&mut help, &command);
                     assert!(
                         output.status.success(),
                         "{doc}: `{command} --help`: {}",
@@ -140,12 +171,10 @@ fn every_command_in_the_docs_works() {
                 }
                 // The installed grader of the template's handout: the flags parse.
                 ("grader", rest) => {
-                    let output = Command::new(env!("CARGO_BIN_EXE_grader"))
-                        .args(rest)
-                        .arg("--help")
-                        .current_dir(&kit)
-                        .output()
-                        .unwrap();
+                    let output = finished(
+                        Command::new(env!("CARGO_BIN_EXE_grader")).args(rest).arg("--help").current_dir(&kit),
+                        &command,
+                    );
                     assert!(
                         output.status.success(),
                         "{doc}: `{command} --help`: {}",
@@ -160,13 +189,66 @@ fn every_command_in_the_docs_works() {
             checked += 1;
         }
     }
-    assert!(checked >= 15, "only {checked} commands found: is the parser still right?");
+    checked
+}
+
+/// Runs `command` to its end, in a process group of its own and
+/// `COMMAND_LIMIT` at most: past it the group is killed and the test fails
+/// with what the command printed so far (cargo says there what it waits for,
+/// a lock held by another build, say), never hangs the whole test run.
+fn finished(command: &mut Command, shown: &str) -> Output {
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    std::os::unix::process::CommandExt::process_group(command, 0);
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("`{shown}` cannot start: {e}"));
+    // Read on threads of their own: a grandchild may hold a pipe past the limit.
+    let collect = |mut pipe: Box<dyn Read + Send>| {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let into = Arc::clone(&bytes);
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 8192];
+            while let Ok(read @ 1..) = pipe.read(&mut chunk) {
+                into.lock().unwrap().extend_from_slice(&chunk[..read]);
+            }
+        });
+        bytes
+    };
+    let stdout = collect(Box::new(child.stdout.take().unwrap()));
+    let stderr = collect(Box::new(child.stderr.take().unwrap()));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > COMMAND_LIMIT {
+            // SAFETY: kill(2) on the process group this test started.
+            unsafe {
+                libc::kill(-(child.id() as i32), libc::SIGKILL);
+            }
+            let _ = child.wait();
+            let printed =
+                |bytes: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&bytes.lock().unwrap()).into_owned();
+            panic!(
+                "`{shown}` did not finish within {COMMAND_LIMIT:?}, so it was killed; it printed:\n{}\n{}",
+                printed(&stdout),
+                printed(&stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // The group's leader ended: give its pipes a moment to drain, no more.
+    let drained = Instant::now();
+    while Arc::strong_count(&stdout) + Arc::strong_count(&stderr) > 2
+        && drained.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let take = |bytes: Arc<Mutex<Vec<u8>>>| std::mem::take(&mut *bytes.lock().unwrap());
+    Output { status, stdout: take(stdout), stderr: take(stderr) }
 }
 
 /// Starts a server command on a free port and waits for its ready line.
 fn assert_server_starts(command: &mut Command, shown: &str, doc: &str) {
-    command.env("ROCKET_PORT", "0").stdout(Stdio::piped()).stderr(Stdio::null());
-    #[cfg(unix)]
+    command.env("ROCKET_PORT", "0").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(command, 0);
     let mut child = command.spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -179,14 +261,23 @@ fn assert_server_starts(command: &mut Command, shown: &str, doc: &str) {
         }
     });
     let started = Instant::now();
-    let ready = rx.recv_timeout(Duration::from_secs(600)).is_ok();
-    #[cfg(unix)]
+    let ready = rx.recv_timeout(COMMAND_LIMIT).is_ok();
+    // Asked to stop as Ctrl-C would, then made to if it has not within Rocket's grace and mercy.
     // SAFETY: kill(2) on the process group this test started.
     unsafe {
         libc::kill(-(child.id() as i32), libc::SIGTERM);
     }
-    #[cfg(not(unix))]
-    let _ = child.kill();
-    let _ = child.wait();
+    let asked = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if asked.elapsed() > Duration::from_secs(15) {
+            // SAFETY: as above.
+            unsafe {
+                libc::kill(-(child.id() as i32), libc::SIGKILL);
+            }
+            let _ = child.wait();
+            panic!("{doc}: `{shown}` did not stop within 15 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     assert!(ready, "{doc}: `{shown}` did not say it was ready within {:?}", started.elapsed());
 }

@@ -8,6 +8,7 @@
 //! ```toml
 //! about = "what this submission is"
 //! start = "solution"                  # or "lab": what its files are laid over
+//! quick = true                        # one of the fast tier's fixtures (one per family of diagnoses)
 //! snapshot = true                     # also compare the reports with snapshots
 //! [links]                             # symbolic links the submission holds: path = target
 //! "lab/src/controllers.rs" = "/etc/passwd"
@@ -33,7 +34,10 @@
 //! Without a browser, browser checks are left out of `fail`, `error` and `said`.
 //! Whatever a fixture does, no process it started may be left running after
 //! its grade (none whose working folder is in the graded copy).
-//! `GRADER_FIXTURES=name,name cargo test -p grader --test submissions` grades only those.
+//! The `quick` fixtures are graded by `cargo test --workspace`; every other
+//! one only in the full tier, `cargo test --workspace -- --include-ignored`.
+//! `GRADER_FIXTURES=name,name cargo test -p grader --test submissions -- --include-ignored expected_toml_says`
+//! grades only those.
 
 mod common;
 
@@ -53,6 +57,8 @@ use serde::Deserialize;
 struct Expected {
     about: String,
     start: String,
+    #[serde(default)]
+    quick: bool,
     #[serde(default)]
     snapshot: bool,
     #[serde(default)]
@@ -236,10 +242,69 @@ fn mismatches(
     wrong
 }
 
-/// Each fixture, laid over one copy of the lab, graded with the browser (when
-/// one is installed) and without: exactly as its `expected.toml` says.
+/// The fast tier's fixtures, one per family of diagnoses, each graded with
+/// the browser (when one is installed) and without: exactly as its
+/// `expected.toml` says.
 #[tokio::test]
-async fn every_submission_grades_as_its_expected_toml_says() {
+async fn the_quick_fixtures_grade_as_their_expected_toml_says() {
+    grade_the_fixtures(Tier::Quick).await;
+}
+
+/// Every other fixture (the hostile ones among them), in every mode and
+/// sandbox its `expected.toml` names: the full tier.
+#[tokio::test]
+#[ignore = "full tier: cargo test --workspace -- --include-ignored"]
+async fn every_other_fixture_grades_as_its_expected_toml_says() {
+    grade_the_fixtures(Tier::Full).await;
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tier {
+    /// `quick = true` in `expected.toml`.
+    Quick,
+    /// Every other fixture.
+    Full,
+}
+
+/// The fast tier stands for the whole table: between them its fixtures fail
+/// each of these checks, and one of them is correct.
+const FAMILIES: &[&str] = &[
+    "builds",
+    "boots",
+    "script-filled",
+    "creates-session",
+    "fresh-tokens",
+    "cookie-logs-in",
+    "no-token",
+    "bad-input",
+    "survives-restart",
+    "browser-login",
+];
+
+/// Every fixture is in exactly one tier, and the quick one has a fixture of
+/// each family: a fixture that fails each of `FAMILIES` (with a browser), and
+/// a correct one.
+#[test]
+fn every_fixture_is_in_one_tier_and_the_quick_tier_has_every_family() {
+    let all = fixtures();
+    let quick: Vec<(String, Expected)> =
+        all.iter().map(|(n, f)| (n.clone(), expected_of(f))).filter(|(_, e)| e.quick).collect();
+    let failed: Vec<String> =
+        quick.iter().flat_map(|(_, e)| e.expect.with(&e.with_browser).fail.unwrap_or_default()).collect();
+    for family in FAMILIES {
+        assert!(failed.iter().any(|f| f == family), "no quick fixture fails `{family}`");
+    }
+    assert!(
+        quick.iter().any(|(_, e)| e.expect.with(&e.with_browser).exit == Some(0)),
+        "no quick fixture is correct"
+    );
+    assert!(quick.len() <= 12, "the fast tier has {} fixtures: keep it to one per family", quick.len());
+    assert!(all.len() >= 60, "only {} fixtures: were some lost?", all.len());
+    eprintln!("{} fixtures: {} quick, {} in the full tier", all.len(), quick.len(), all.len() - quick.len());
+}
+
+/// The fixtures of `tier`, laid over one copy of the lab and graded.
+async fn grade_the_fixtures(tier: Tier) {
     let with_browser = common::browser_on();
     // Another server on the machine's loopback, as an instructor's own would be: none may reach it.
     let _other_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -250,7 +315,7 @@ async fn every_submission_grades_as_its_expected_toml_says() {
     let planted = Path::new("/var/tmp/lab-grader-test-planted");
     let mut failures = Vec::new();
     let mut all = fixtures();
-    assert!(all.len() >= 30, "only {} fixtures", all.len());
+    all.retain(|(_, folder)| expected_of(folder).quick == (tier == Tier::Quick));
     if let Ok(only) = std::env::var("GRADER_FIXTURES") {
         all.retain(|(name, _)| only.split(',').any(|o| o.trim() == name));
     }
