@@ -23,11 +23,11 @@ use futures::StreamExt;
 
 use crate::export::{lab_workspace, write_if_changed, Bundle};
 use crate::kit::Kit;
-use crate::progress::Display;
 use crate::render::{self, Style};
 use crate::report::{Outcome, Report, Status};
 use crate::repos::{Checkout, Submission};
 use crate::settings::{Settings, Target};
+use crate::terminal::Display;
 
 /// A batch to grade.
 pub struct Batch {

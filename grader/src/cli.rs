@@ -676,11 +676,11 @@ fn write_classroom50_files(report: &crate::Report, output: Option<&Path>) -> std
 }
 
 /// The progress display, where stderr is a terminal and `--quiet` is not given.
-fn progress_display(options: &GradeOptions) -> Option<crate::progress::Display> {
+fn progress_display(options: &GradeOptions) -> Option<crate::terminal::Display> {
     if options.quiet {
         return None;
     }
-    crate::progress::Display::on_terminal()
+    crate::terminal::Display::on_terminal()
 }
 
 /// The settings of a grade of `target` by these options; `output`, where

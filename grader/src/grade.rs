@@ -76,7 +76,10 @@ pub async fn grade(
             continue;
         }
         let started = Instant::now();
-        crate::progress::tell(&progress, crate::progress::Event::Started(check));
+        crate::progress::tell(
+            &progress,
+            crate::progress::Event::Started { id: check.id, title: check.title },
+        );
         let mut found = Findings { check: check.id, ..Findings::default() };
         let verdict = match deadline {
             // Dropping a check halfway stops what it started (its build, its server).

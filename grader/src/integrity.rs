@@ -17,42 +17,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use crate::build_files::{self, Found};
 use crate::kit::kit;
+use crate::report::GivenChange;
 
 include!(concat!(env!("OUT_DIR"), "/given_files.rs"));
 include!(concat!(env!("OUT_DIR"), "/build_files.rs"));
-
-/// `--given-files`: what a changed given file does to a grade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum GivenFilesMode {
-    /// Named in the report, as a warning.
-    #[default]
-    Warn,
-    /// Named, and the `given-files-untouched` check fails.
-    Fail,
-    /// Not looked at.
-    Off,
-}
-
-/// A given file the submission changed, added or deleted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GivenChange {
-    pub path: String,
-    /// `changed`, `added` or `deleted`; for a build file also `link` (never followed) or `unread`.
-    pub change: String,
-    /// `+3 −1 lines`, or how many lines an added or deleted file has.
-    pub summary: String,
-}
-
-impl GivenChange {
-    /// `lab/src/models.rs (changed: +3 −1 lines)`.
-    pub fn describe(&self) -> String {
-        format!("{} ({}: {})", self.path, self.change, self.summary)
-    }
-}
 
 /// The student files of the workspace at `root` (as `package` places them)
 /// that the grader will not read, let alone build: a symbolic link (never

@@ -31,8 +31,12 @@ pub mod sandbox;
 pub mod script;
 pub mod server;
 pub mod settings;
+pub mod terminal;
 pub mod tracked;
 pub mod watch;
+
+#[cfg(test)]
+mod module_graph;
 
 pub use grade::grade;
 pub use report::{Report, Status};

@@ -92,12 +92,12 @@ pub struct Report {
     pub run: RunInfo,
     /// The given files the submission changed, added or deleted (a warning;
     /// a failed `given-files-untouched` check with `--given-files fail`).
-    pub changed_given_files: Vec<crate::integrity::GivenChange>,
+    pub changed_given_files: Vec<GivenChange>,
     /// The files that decide how the clone is built or graded (root
     /// manifest and lock, `.cargo/`, toolchain pin, `build.rs`, `.github/`)
     /// it changed or added, or holds as a symbolic link (`link`).
     #[serde(default)]
-    pub changed_build_files: Vec<crate::integrity::GivenChange>,
+    pub changed_build_files: Vec<GivenChange>,
 }
 
 /// How a grade ran: enough to tell two grades apart, and to know what graded what.
@@ -180,5 +180,22 @@ impl Report {
 
     pub fn check(&self, id: &str) -> Option<&CheckResult> {
         self.checks.iter().find(|c| c.id == id)
+    }
+}
+
+/// A given file the submission changed, added or deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GivenChange {
+    pub path: String,
+    /// `changed`, `added` or `deleted`; for a build file also `link` (never followed) or `unread`.
+    pub change: String,
+    /// `+3 −1 lines`, or how many lines an added or deleted file has.
+    pub summary: String,
+}
+
+impl GivenChange {
+    /// `lab/src/models.rs (changed: +3 −1 lines)`.
+    pub fn describe(&self) -> String {
+        format!("{} ({}: {})", self.path, self.change, self.summary)
     }
 }

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use crate::integrity::GivenFilesMode;
 pub use crate::sandbox::SandboxMode;
 
 /// The defaults, in seconds where a time.
@@ -89,4 +88,16 @@ impl Settings {
             progress: None,
         }
     }
+}
+
+/// `--given-files`: what a changed given file does to a grade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GivenFilesMode {
+    /// Named in the report, as a warning.
+    #[default]
+    Warn,
+    /// Named, and the `given-files-untouched` check fails.
+    Fail,
+    /// Not looked at.
+    Off,
 }

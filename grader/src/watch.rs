@@ -52,7 +52,7 @@ pub async fn run(watch: Watch) -> Ended {
         round += 1;
         let seen = contents(&files);
         let mut settings = watch.settings.clone();
-        let display = watch.progress.then(crate::progress::Display::on_terminal).flatten();
+        let display = watch.progress.then(crate::terminal::Display::on_terminal).flatten();
         settings.progress = display.as_ref().map(|d| d.observer());
         let graded = tokio::select! {
             report = crate::grade(settings, &watch.only, &watch.points) => Some(report),

@@ -103,12 +103,12 @@ pub struct Context {
     /// How the student's code is contained (the sandbox, or why there is none).
     pub containment: Containment,
     /// The given files the workspace changed, found once before the build.
-    pub changed_given_files: Vec<crate::integrity::GivenChange>,
+    pub changed_given_files: Vec<crate::report::GivenChange>,
     /// The student files the grader will not read: links, files over the
     /// size cap, anything but a regular file (see `integrity::unreadable_student_files`).
-    pub unreadable_student_files: Vec<crate::integrity::GivenChange>,
+    pub unreadable_student_files: Vec<crate::report::GivenChange>,
     /// The build files the clone changed (see `integrity::changed_build_files`).
-    pub changed_build_files: Vec<crate::integrity::GivenChange>,
+    pub changed_build_files: Vec<crate::report::GivenChange>,
     pub files: StudentSources,
     /// Holds the server's database and anything else the grade writes.
     pub scratch: TempDir,

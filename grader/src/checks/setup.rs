@@ -4,8 +4,8 @@
 use super::diagnosis::{error_location, first_lines, no_answer};
 use super::{Check, Context, Findings, Stage, Verdict};
 use crate::compile::{self, BuildFailure, BuildRequest};
-use crate::integrity::GivenChange;
 use crate::kit::kit;
+use crate::report::GivenChange;
 use crate::server::{BootFailure, Server};
 use crate::settings::Target;
 

@@ -1,0 +1,118 @@
+//! The grader's modules form no circle: data flows one way (build → boot →
+//! checks → report → renderer), and a module that reached back up would
+//! tie a low layer to a high one. Read from the sources' `crate::` paths,
+//! tests and comments left out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Each top-level module of `src/` and the top-level modules its code names.
+fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let modules: BTreeSet<String> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod ").or_else(|| l.trim().strip_prefix("mod ")))
+        .filter_map(|l| l.strip_suffix(';'))
+        .map(str::to_owned)
+        .collect();
+    let mut graph = BTreeMap::new();
+    for module in &modules {
+        let mut names = BTreeSet::new();
+        let file = src.join(format!("{module}.rs"));
+        let folder = src.join(module);
+        let mut files = vec![file];
+        files.extend(rust_files(&folder));
+        for file in files.iter().filter(|f| f.is_file()) {
+            for name in crate_paths(&std::fs::read_to_string(file).unwrap()) {
+                if modules.contains(&name) && &name != module {
+                    names.insert(name);
+                }
+            }
+        }
+        graph.insert(module.clone(), names);
+    }
+    graph
+}
+
+fn rust_files(folder: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// The modules `code` names as `crate::NAME`, outside comments and its tests.
+fn crate_paths(code: &str) -> Vec<String> {
+    let code = code.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
+    let mut names = Vec::new();
+    for line in code.lines() {
+        let line = line.split("//").next().unwrap_or_default();
+        for (at, _) in line.match_indices("crate::") {
+            let rest = &line[at + "crate::".len()..];
+            let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// A circle of `graph`, as the path that closes it, if there is one.
+fn a_circle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut circle = path[at..].to_vec();
+            circle.push(node.to_owned());
+            return Some(circle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(circle) = visit(next, graph, path, done) {
+                return Some(circle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    graph.keys().find_map(|node| visit(node, graph, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn the_graders_modules_form_no_circle() {
+    let graph = module_graph(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    assert!(graph.len() >= 20, "only {} modules found: is lib.rs still read right?", graph.len());
+    assert!(graph["grade"].contains("checks"), "the graph misses an edge it should have: {graph:?}");
+    if let Some(circle) = a_circle(&graph) {
+        panic!("the grader's modules form a circle: {}", circle.join(" → "));
+    }
+}
+
+#[test]
+fn a_circle_is_found_and_comments_and_tests_are_not_read() {
+    let code =
+        "use crate::report::X;\n// crate::grade in a comment\nlet a = crate::kit::kit(); // crate::cli\n\
+                #[cfg(test)]\nmod tests {\n    use crate::batch;\n}\n";
+    assert_eq!(crate_paths(code), ["report", "kit"]);
+    let edge = |a: &str, b: &[&str]| (a.to_owned(), b.iter().map(|s| s.to_string()).collect());
+    let graph: BTreeMap<String, BTreeSet<String>> =
+        [edge("a", &["b"]), edge("b", &["c"]), edge("c", &["a"]), edge("d", &["a"])].into();
+    assert_eq!(a_circle(&graph).unwrap(), ["a", "b", "c", "a"]);
+    let line: BTreeMap<String, BTreeSet<String>> =
+        [edge("a", &["b"]), edge("b", &["c"]), edge("d", &["a"])].into();
+    assert_eq!(a_circle(&line), None);
+}
