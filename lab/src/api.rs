@@ -2,14 +2,14 @@
 //! list needs a session: it takes a [`User`], so without one it answers 401.
 
 use rocket::http::{CookieJar, Status};
-use rocket::serde::json::{self, Json};
+use rocket::serde::json::Json;
 use rocket::{delete, get, post, routes, Route, State};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{User, SESSION_COOKIE};
 use crate::domain::{Invalid, MessageBody, RoomName};
 use crate::errors::ApiError;
-use crate::events::{ChatFeed, LiveStreams};
+use crate::events::ChatFeed;
 use crate::models::{Message, MessageManager, SessionManager};
 
 #[derive(Serialize)]
@@ -26,17 +26,15 @@ fn me(user: User) -> Json<Me> {
 }
 
 /// Logs out: ends the session on the server, so the token stops working for
-/// every browser that holds it, closes its live streams, and asks this
+/// every browser that holds it (and its live streams end), and asks this
 /// browser to drop its cookie.
 #[delete("/api/session")]
 async fn logout(
     user: User,
     sessions: &State<SessionManager>,
-    streams: &State<LiveStreams>,
     cookies: &CookieJar<'_>,
 ) -> Result<Status, ApiError> {
     sessions.delete(&user.token).await?;
-    streams.end_session(&user.token);
     cookies.remove(SESSION_COOKIE);
     Ok(Status::NoContent)
 }
@@ -97,35 +95,15 @@ pub struct NewMessage {
 async fn post_message(
     user: User,
     room: Result<RoomName, Invalid>,
-    message: Result<Json<NewMessage>, json::Error<'_>>,
+    message: Json<NewMessage>,
     messages: &State<MessageManager>,
     feed: &State<ChatFeed>,
 ) -> Result<(Status, Json<Message>), ApiError> {
     let room = room.map_err(|e| ApiError::bad_request(e.0))?;
-    let body = MessageBody::parse(&read_json(message)?.body)?;
+    let body = MessageBody::parse(&message.body)?;
     let stored = messages.add(&room, &user.username, &body).await?;
     feed.publish(stored.clone());
     Ok((Status::Created, Json(stored)))
-}
-
-/// Turns a JSON body that Rocket could not read into an error that says why.
-pub fn read_json<T>(body: Result<Json<T>, json::Error<'_>>) -> Result<T, ApiError> {
-    match body {
-        Ok(Json(value)) => Ok(value),
-        Err(json::Error::Io(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(
-            ApiError::new(Status::PayloadTooLarge, "the request body is too large"),
-        ),
-        Err(json::Error::Io(e)) => Err(ApiError::bad_request(format!(
-            "could not read the body: {e}"
-        ))),
-        Err(json::Error::Parse(_, e)) if e.is_data() => Err(ApiError::new(
-            Status::UnprocessableEntity,
-            format!("the JSON body is not what this route expects: {e}"),
-        )),
-        Err(json::Error::Parse(_, e)) => Err(ApiError::bad_request(format!(
-            "the body is not valid JSON: {e}"
-        ))),
-    }
 }
 
 fn parse_number<T: std::str::FromStr>(name: &'static str) -> impl Fn(&str) -> Result<T, ApiError> {

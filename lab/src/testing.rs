@@ -3,7 +3,6 @@
 //! local client, with helpers for the requests the tests make again and again.
 
 pub mod bad_input;
-pub mod http;
 
 use rocket::figment::Figment;
 use rocket::http::{Cookie, Status};

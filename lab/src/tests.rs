@@ -9,7 +9,7 @@ use rocket::serde::json::{json, Value};
 
 use crate::auth::SESSION_COOKIE;
 use crate::domain::Username;
-use crate::events::LiveStreams;
+use crate::live_streams::LiveStreams;
 use crate::models::{hash_token, SessionManager};
 use crate::testing::{error_of, TestApp};
 use crate::StudentWork;
@@ -268,8 +268,16 @@ async fn bad_messages_are_refused_and_nothing_is_stored() {
             Status::UnprocessableEntity,
             "control",
         ),
-        (json!({"text": "hi"}), Status::UnprocessableEntity, "body"),
-        (json!({"body": 42}), Status::UnprocessableEntity, "string"),
+        (
+            json!({"text": "hi"}),
+            Status::UnprocessableEntity,
+            "missing or misspelt key",
+        ),
+        (
+            json!({"body": 42}),
+            Status::UnprocessableEntity,
+            "fields this route expects",
+        ),
     ];
     for (body, status, words) in cases {
         let response = app.post_message(&token, "general", body.clone()).await;

@@ -21,7 +21,7 @@
 //!   around the same work.
 //!
 //! The load comes from this process: keep-alive connections (the bare client
-//! of `lab::testing::http`), each sending its next request as soon as the
+//! of `solution/tests/support/http.rs`), each sending its next request as soon as the
 //! last one is answered. Each route is warmed up, then measured for a fixed
 //! time; the rounds alternate which server goes first, and the table shows
 //! each figure's median over the rounds. Any answer that is not 2xx makes the
@@ -37,6 +37,10 @@
 //! (tokens `GET /api/me` cycles through, default 1000). The report goes to
 //! stdout as a Markdown table; progress goes to stderr.
 
+#[path = "../tests/support/http.rs"]
+mod http;
+
+use http::{Connection, Response};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -45,7 +49,6 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lab::testing::http::{Connection, Response};
 use rocket::config::LogLevel;
 use rocket::figment::Figment;
 use rocket::serde::json::json;

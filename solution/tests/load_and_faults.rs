@@ -2,6 +2,10 @@
 //! logging in at once, and `kill -9` while logins are being answered.
 //! Each test starts the binary on port 0 with a database of its own.
 
+#[path = "support/http.rs"]
+mod http;
+
+use http::Connection;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
@@ -10,7 +14,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lab::testing::http::Connection;
 use rocket::serde::json::json;
 use rocket::tokio::{self, sync::mpsc};
 
