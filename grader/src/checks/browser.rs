@@ -282,7 +282,7 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
             "a fetch request to your route",
             format!(
                 "session.js must call fetch when the form is submitted ({}); the console may say why",
-                js_file.at_todo("TODO 1")
+                js_file.at_todo(kit().student.url_todo())
             ),
             Which::Main,
         ));
@@ -327,8 +327,8 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
         Some(501) => {
             format!(
                 "not implemented yet: see {} and {}",
-                rs_file.at_todo("TODO 1"),
-                js_file.at_todo("TODO 1")
+                rs_file.at_todo(kit().student.route_todo()),
+                js_file.at_todo(kit().student.url_todo())
             )
         }
         // The page had nothing to store: the route's answer is the thing to change.
@@ -351,7 +351,7 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
             format!(
             "the name typed in the form, {username}, is nowhere in the body the page sent: send what the user \
              typed ({})",
-            js_file.at_todo("TODO 2")
+            js_file.at_todo(kit().student.body_todo())
             )
         }
         // The page stored a token and still shows no chatroom: what the database holds of it says why.

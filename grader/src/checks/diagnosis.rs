@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::facts::Login;
 use super::{Context, Verdict};
 use crate::client::{quote, NoAnswer, Reply};
+use crate::kit::{kit, Step};
 use crate::server::Route;
 
 /// No answer at all: the kind of silence says where to look.
@@ -104,9 +105,10 @@ pub async fn explain_refusal(ctx: &Context, request_line: &str, reply: &Reply) -
     let unused = ctx.facts.unused_functions.iter().find(|f| f.contains(route_file));
     let hint = match (reply.status, nearest) {
         (404 | 405, _) if unused.is_some() => format!(
-            "the compiler says `{}` is never used: list your handler in `routes![...]` at the end of {} (LAB.md step 4g)",
+            "the compiler says `{}` is never used: list your handler in `routes![...]` at the end of {} ({})",
             unused.map(String::as_str).unwrap_or_default(),
-            rs.display
+            rs.display,
+            kit().step(Step::ListTheRoute)
         ),
         (404 | 405, Some(route)) if route.path_matches(request_line) => format!(
             "the page sent {request_line}; your route is {} {}: make the method in {} and in your route's attribute ({}) the same",
@@ -116,7 +118,7 @@ pub async fn explain_refusal(ctx: &Context, request_line: &str, reply: &Reply) -
             "the page sent {request_line}; your route is {} {}: use the same URL in {} and in your route's attribute ({})",
             route.method,
             route.path,
-            js.at_todo("TODO 1"),
+            js.at_todo(kit().student.url_todo()),
             rs.display
         ),
         (status, _) => refusal_hint(ctx, status, &body_sent).await,
@@ -128,10 +130,14 @@ pub async fn explain_refusal(ctx: &Context, request_line: &str, reply: &Reply) -
 async fn refusal_hint(ctx: &Context, status: u16, body_sent: &str) -> String {
     let (js, rs) = (&ctx.files.script, &ctx.files.route);
     match status {
-        501 => format!("not implemented yet: see {} and {}", rs.at_todo("TODO 1"), js.at_todo("TODO 1")),
+        501 => format!(
+            "not implemented yet: see {} and {}",
+            rs.at_todo(kit().student.route_todo()),
+            js.at_todo(kit().student.url_todo())
+        ),
         404 => format!(
             "no route has this URL: the URL in {} must be the one in your route's attribute in {}",
-            js.at_todo("TODO 1"),
+            js.at_todo(kit().student.url_todo()),
             rs.display
         ),
         405 => format!(
@@ -145,7 +151,7 @@ async fn refusal_hint(ctx: &Context, status: u16, body_sent: &str) -> String {
             )
         }
         422 => {
-            let body_at = body_line(ctx).unwrap_or_else(|| js.at_todo("TODO 2"));
+            let body_at = body_line(ctx).unwrap_or_else(|| js.at_todo(kit().student.body_todo()));
             match wanted_by_route(ctx) {
                 Some(wanted) => format!(
                     "the route could not read the body {body_sent}: it {wanted}; make the key the page sends ({body_at}) \
@@ -158,7 +164,10 @@ async fn refusal_hint(ctx: &Context, status: u16, body_sent: &str) -> String {
                 ),
             }
         }
-        400 => format!("the body is not the JSON the route expects: see {}", js.at_todo("TODO 2")),
+        400 => format!(
+            "the body is not the JSON the route expects: see {}",
+            js.at_todo(kit().student.body_todo())
+        ),
         500..=599 => match panic_line(ctx).await {
             Some(line) => format!("your route failed; the server's log says: {line}"),
             None => format!("your route failed: read the server's log and {}", rs.display),
@@ -341,27 +350,32 @@ pub async fn why_the_token_is_dead(ctx: &Context, login: &Login) -> (String, Str
 }
 
 /// The usual compiler errors of a first Rocket route, each with the one-line
-/// fix and the handout's step it comes from: (what the error says, the fix).
-const ROUTE_FIXES: &[(&[&str], &str)] = &[
+/// fix and the handout's step it comes from: (what the error says, the fix, the step).
+const ROUTE_FIXES: &[(&[&str], &str, Step)] = &[
     (
         &["Json<", "FromRequest"],
-        "a `Json<...>` argument is the request's body: add `data = \"<name>\"` to the route's attribute, naming that argument (LAB.md step 4b)",
+        "a `Json<...>` argument is the request's body: add `data = \"<name>\"` to the route's attribute, naming that argument",
+        Step::ReadTheBody,
     ),
     (
         &["Deserialize<"],
-        "the struct the body is read into needs `#[derive(Deserialize)]` (`use serde::Deserialize;`) (LAB.md step 4b)",
+        "the struct the body is read into needs `#[derive(Deserialize)]` (`use serde::Deserialize;`)",
+        Step::ReadTheBody,
     ),
     (
         &["Serialize"],
-        "the struct you answer with needs `#[derive(Serialize)]` (`use serde::Serialize;`) (LAB.md step 4e)",
+        "the struct you answer with needs `#[derive(Serialize)]` (`use serde::Serialize;`)",
+        Step::AnswerWithTheToken,
     ),
     (
         &["Responder"],
-        "a route answers with something Rocket can send: `Json(...)`, or a `(Status, Json(...))` pair (LAB.md step 4e)",
+        "a route answers with something Rocket can send: `Json(...)`, or a `(Status, Json(...))` pair",
+        Step::AnswerWithTheToken,
     ),
     (
         &["`?` operator"],
-        "`?` needs the handler to return a `Result`: return `Result<..., ApiError>` (LAB.md step 4f)",
+        "`?` needs the handler to return a `Result`: return `Result<..., ApiError>`",
+        Step::HandleErrors,
     ),
 ];
 
@@ -383,12 +397,12 @@ pub fn route_fix(rendered: &str) -> Option<String> {
             && first.contains(&format!("`{name}`"))
     };
     if let Some((_, import)) = IMPORTS.iter().find(|(name, _)| missing(name)) {
-        return Some(format!("bring it in: `{import}` (the tips under LAB.md step 4)"));
+        return Some(format!("bring it in: `{import}` (the tips under {})", kit().route_steps()));
     }
     ROUTE_FIXES
         .iter()
-        .find(|(says, _)| says.iter().all(|s| rendered.contains(s)))
-        .map(|(_, fix)| (*fix).to_owned())
+        .find(|(says, _, _)| says.iter().all(|s| rendered.contains(s)))
+        .map(|(_, fix, step)| format!("{fix} ({})", kit().step(*step)))
 }
 
 /// `file:line:col` of a rendered rustc error (`--> lab/src/controllers.rs:3:5`).

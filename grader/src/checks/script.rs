@@ -2,6 +2,7 @@
 //! page send, or else what the reader (`crate::script`) finds in the script.
 
 use super::{Check, Context, Findings, Stage, Verdict};
+use crate::kit::{kit, Step};
 use crate::script::ScriptProblem;
 
 pub static SCRIPT_FILLED: Check = Check {
@@ -67,8 +68,10 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
         };
     }
     let todo = match parsed.problems.iter().find(|p| !p.needs_browser()) {
-        Some(ScriptProblem::BodyPlaceholder { .. } | ScriptProblem::NoBody { .. }) => "TODO 2",
-        _ => "TODO 1",
+        Some(ScriptProblem::BodyPlaceholder { .. } | ScriptProblem::NoBody { .. }) => {
+            kit().student.body_todo()
+        }
+        _ => kit().student.url_todo(),
     };
     if let Some(ScriptProblem::Syntax { line, .. }) = parsed.problems.first() {
         return Verdict::fail(
@@ -95,10 +98,11 @@ fn login_by_get(ctx: &Context, said: String) -> Verdict {
         ),
         "fetch(\"<your route's URL>\", { method: \"POST\", …, body: JSON.stringify({ <key>: username }) })",
         format!(
-            "make your route a `#[post(...)]` that reads the name from a JSON body (LAB.md step 4a and 4b, {}), \
+            "make your route a `#[post(...)]` that reads the name from a JSON body ({}, {}), \
              and send it that way ({})",
+            kit().steps(Step::NameTheApi, Step::ReadTheBody),
             ctx.files.route.display,
-            ctx.files.script.at_todo("TODO 2")
+            ctx.files.script.at_todo(kit().student.body_todo())
         ),
     )
 }
@@ -111,23 +115,29 @@ fn describe(problem: &ScriptProblem, file: &str) -> String {
         ScriptProblem::NoFetch => format!("{file} has no fetch(...) call any more"),
         ScriptProblem::UrlPlaceholder { line } => {
             format!(
-                "TODO 1 is not done yet: {file}:{line} still calls fetch(\"{}\")",
+                "{} is not done yet: {file}:{line} still calls fetch(\"{}\")",
+                kit().student.url_todo(),
                 crate::script::url_placeholder()
             )
         }
         ScriptProblem::BodyPlaceholder { line } => {
-            format!("TODO 2 is not done yet: {file}:{line} still sends an empty body, JSON.stringify({{}})")
+            let todo = kit().student.body_todo();
+            format!("{todo} is not done yet: {file}:{line} still sends an empty body, JSON.stringify({{}})")
         }
         ScriptProblem::NoBody { line, method } if method.eq_ignore_ascii_case("GET") => format!(
             "{file}:{line} logs in with a GET that sends no body: a login changes the server's state, so it must \
              be a POST that carries the name in its body (a GET can be replayed by a link, a prefetch or a \
-             crawler, and puts the name in logs; LAB.md step 4a)"
+             crawler, and puts the name in logs; {})",
+            kit().step(Step::NameTheApi)
         ),
         ScriptProblem::NoBody { line, method } => {
-            format!("TODO 2 is not done yet: {file}:{line} sends {method} with no body at all")
+            format!("{} is not done yet: {file}:{line} sends {method} with no body at all", kit().student.body_todo())
         }
         ScriptProblem::LoginByGet { line } => {
-            format!("{file}:{line} logs in with a GET that carries the name in its URL (LAB.md step 4a)")
+            format!(
+                "{file}:{line} logs in with a GET that carries the name in its URL ({})",
+                kit().step(Step::NameTheApi)
+            )
         }
         ScriptProblem::UnreadableUrl { line } => {
             format!("{file}:{line}: the URL is computed when the page runs, so only a browser can tell what it is")

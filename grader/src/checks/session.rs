@@ -155,7 +155,7 @@ async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
                 quote(&request.body_for(&username))
             ),
             "a body that carries the name typed in the form",
-            format!("send the name the user typed, not a name of your own ({})", ctx.files.script.at_todo("TODO 2")),
+            format!("send the name the user typed, not a name of your own ({})", ctx.files.script.at_todo(kit().student.body_todo())),
         ),
         // It worked, but for one name only: other users cannot be simulated with it.
         Ok(_) if request.places() == 0 => Verdict::Error {

@@ -4,7 +4,7 @@
 use super::diagnosis::{error_location, first_lines, no_answer};
 use super::{Check, Context, Findings, Stage, Verdict};
 use crate::compile::{self, BuildFailure, BuildRequest};
-use crate::kit::kit;
+use crate::kit::{kit, Step};
 use crate::report::GivenChange;
 use crate::server::{BootFailure, Server};
 use crate::settings::Target;
@@ -175,8 +175,9 @@ pub fn did_not_boot(failure: BootFailure) -> Verdict {
                     format!("a line \"{ready}…\" on standard output"),
                     format!(
                         "{}: a handler asks for state the app never manages; the app manages `SessionManager` and \
-                         `MessageManager`: ask for `sessions: &State<SessionManager>` (LAB.md step 4d)",
-                        state.trim().trim_start_matches(">> ")
+                         `MessageManager`: ask for `sessions: &State<SessionManager>` ({})",
+                        state.trim().trim_start_matches(">> "),
+                        kit().step(Step::StartTheSession)
                     ),
                 );
             }

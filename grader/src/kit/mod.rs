@@ -77,6 +77,63 @@ impl StudentFiles {
     pub fn all(&self) -> [&StudentFile; 2] {
         [&self.route, &self.script]
     }
+
+    /// The route file's marker: write the route (`TODO 1`).
+    pub fn route_todo(&self) -> &str {
+        self.route.todos.first().map_or("TODO", String::as_str)
+    }
+
+    /// The script's first marker: the URL (and method) it sends to (`TODO 1`).
+    pub fn url_todo(&self) -> &str {
+        self.script.todos.first().map_or("TODO", String::as_str)
+    }
+
+    /// The script's second marker: the body it sends (`TODO 2`).
+    pub fn body_todo(&self) -> &str {
+        self.script.todos.get(1).map_or("TODO", String::as_str)
+    }
+}
+
+/// A lettered step of the handout's heading for the route (`steps` of the
+/// route file), as hints name them. Every step a hint names is here, and
+/// `self-check` checks that the handout has each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// a. The URL and the method.
+    NameTheApi,
+    /// b. The body, read as `Json<...>`.
+    ReadTheBody,
+    /// d. The `SessionManager`, asked for as `&State<...>`.
+    StartTheSession,
+    /// e. The answer, `Json(...)`.
+    AnswerWithTheToken,
+    /// f. `Result<..., ApiError>`.
+    HandleErrors,
+    /// g. `routes![...]`.
+    ListTheRoute,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::NameTheApi,
+        Step::ReadTheBody,
+        Step::StartTheSession,
+        Step::AnswerWithTheToken,
+        Step::HandleErrors,
+        Step::ListTheRoute,
+    ];
+
+    /// Its letter in the handout.
+    pub fn letter(self) -> char {
+        match self {
+            Step::NameTheApi => 'a',
+            Step::ReadTheBody => 'b',
+            Step::StartTheSession => 'd',
+            Step::AnswerWithTheToken => 'e',
+            Step::HandleErrors => 'f',
+            Step::ListTheRoute => 'g',
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -176,6 +233,27 @@ impl Kit {
     /// Reads a manifest, saying what is wrong with a bad one.
     pub fn parse(text: &str) -> Result<Kit, String> {
         toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// `LAB.md step 4`: the handout's heading for the route, as a hint names it
+    /// (its number, from `### 4. Write your route ...`).
+    pub fn route_steps(&self) -> String {
+        format!("{} step {}", self.lab.handout, self.route_step_number())
+    }
+
+    /// `LAB.md step 4b`: one lettered step of [`route_steps`](Kit::route_steps).
+    pub fn step(&self, step: Step) -> String {
+        format!("{}{}", self.route_steps(), step.letter())
+    }
+
+    /// `LAB.md step 4a and 4b`.
+    pub fn steps(&self, first: Step, second: Step) -> String {
+        format!("{} and {}{}", self.step(first), self.route_step_number(), second.letter())
+    }
+
+    fn route_step_number(&self) -> String {
+        let heading = self.student.route.steps.as_deref().unwrap_or_default();
+        heading.trim_start_matches('#').trim_start().chars().take_while(char::is_ascii_digit).collect()
     }
 
     /// The manifest of the workspace at `root`.

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use super::{Kit, StudentFile};
+use super::{Kit, Step, StudentFile};
 
 /// Everything wrong with the kit at `root` as `kit` describes it; empty when
 /// all is well.
@@ -37,9 +37,52 @@ pub fn self_check(root: &Path, kit: &Kit) -> Vec<String> {
             check_steps(student, heading, &starter, &kit.lab.handout, handout, &mut problems);
         }
     }
+    if let Some(handout) = &handout {
+        check_hint_steps(kit, handout, &mut problems);
+    }
     check_server_facts(root, kit, &mut problems);
     check_selectors(root, kit, &mut problems);
     problems
+}
+
+/// What the grader's hints name is there: each lettered step of the route's
+/// heading (`LAB.md step 4b`), and the markers hints point at (the route's
+/// one, the script's two: its URL and its body).
+fn check_hint_steps(kit: &Kit, handout: &str, problems: &mut Vec<String>) {
+    if kit.student.route.todos.is_empty() {
+        problems.push(format!("kit.toml: {} needs a TODO marker: hints point at it", kit.student.route.file));
+    }
+    if kit.student.script.todos.len() < 2 {
+        problems.push(format!(
+            "kit.toml: {} needs two TODO markers, its URL's and its body's: hints point at each",
+            kit.student.script.file
+        ));
+    }
+    let Some(heading) = &kit.student.route.steps else {
+        return problems
+            .push("kit.toml: the route file names no `steps` heading, which hints point at".into());
+    };
+    let letters = lettered_steps(handout, heading);
+    for step in Step::ALL {
+        if !letters.contains(&step.letter()) {
+            problems.push(format!(
+                "the grader's hints name {}, but {} `{heading}` has no step {}",
+                kit.step(step),
+                kit.lab.handout,
+                step.letter()
+            ));
+        }
+    }
+}
+
+/// The letters of the lettered steps (`**a. ...`) under `heading` in `handout`.
+fn lettered_steps(handout: &str, heading: &str) -> Vec<char> {
+    let Some(start) = handout.lines().position(|l| l.trim() == heading) else {
+        return Vec::new();
+    };
+    let section =
+        handout.lines().skip(start + 1).take_while(|l| !l.starts_with("## ") && !l.starts_with("### "));
+    section.filter_map(|l| step_letter(l.trim_start().strip_prefix("**")?)).collect()
 }
 
 /// The TODO markers are in the starter, in order; the placeholder is in the
@@ -108,14 +151,11 @@ fn check_steps(
     handout: &str,
     problems: &mut Vec<String>,
 ) {
-    let Some(start) = handout.lines().position(|l| l.trim() == heading) else {
+    if !handout.lines().any(|l| l.trim() == heading) {
         problems.push(format!("{handout_name} has no heading `{heading}`"));
         return;
-    };
-    let section =
-        handout.lines().skip(start + 1).take_while(|l| !l.starts_with("## ") && !l.starts_with("### "));
-    let in_handout: Vec<char> =
-        section.filter_map(|l| step_letter(l.trim_start().strip_prefix("**")?)).collect();
+    }
+    let in_handout = lettered_steps(handout, heading);
     let in_file: Vec<char> = starter
         .lines()
         .filter_map(|l| step_letter(l.trim_start().strip_prefix("//")?.trim_start()))
@@ -222,8 +262,9 @@ mod tests {
     fn each_disagreement_is_found() {
         let kit = crate::kit::kit();
         let route = &kit.student.route;
-        let cases: [(&str, &str, &str, &str); 6] = [
+        let cases: [(&str, &str, &str, &str); 7] = [
             (&route.file, "TODO 1", "TO DO 1", "the TODO marker `TODO 1` is missing"),
+            (&kit.lab.handout, "**g. Keep", "**Keep", "the grader's hints name LAB.md step 4g, but LAB.md"),
             (&route.answer, "//! YOUR FILE", "//! THE FILE", "before its region (line 1)"),
             (&route.answer, "pub fn routes()", "pub fn all_routes()", "after its region"),
             (&kit.lab.handout, "**g. Keep", "**Keep", "are a–f (6 steps)"),
