@@ -314,7 +314,7 @@ fn list() -> ExitCode {
         say!(
             "{:<20} {:>3} points  {:<7}  {}{needs}",
             check.id,
-            check.points,
+            check.points.value(),
             check.stage.name(),
             check.title
         );

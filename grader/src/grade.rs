@@ -60,7 +60,7 @@ pub async fn grade(
     let deadline = ctx.settings.deadline.map(|limit| (tokio::time::Instant::now() + limit, limit.as_secs()));
     let mut out_of_time = false;
     for check in plan {
-        let max_points = points.get(check.id).copied().unwrap_or(check.points);
+        let max_points = points.get(check.id).copied().unwrap_or(check.points.value());
         let mut result = CheckResult::new(check.id, check.title, max_points);
         if out_of_time {
             result.message = "not run: the grade's deadline had passed".into();
@@ -85,7 +85,7 @@ pub async fn grade(
             // Dropping a check halfway stops what it started (its build, its server).
             Some((at, seconds)) => match tokio::time::timeout_at(at, (check.run)(&mut ctx, &mut found)).await
             {
-                Ok(verdict) => verdict,
+                Ok(checked) => checked.unwrap_or_else(|early| early),
                 Err(_) => {
                     out_of_time = true;
                     Verdict::Error {
@@ -97,7 +97,7 @@ pub async fn grade(
                     }
                 }
             },
-            None => (check.run)(&mut ctx, &mut found).await,
+            None => (check.run)(&mut ctx, &mut found).await.unwrap_or_else(|early| early),
         };
         result.duration_ms = started.elapsed().as_millis() as u64;
         result.exchanges = found.exchanges;

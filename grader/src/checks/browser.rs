@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::context::{BrowserSession, BrowserState};
 use super::facts::Login;
 use super::setup::SERVES_PAGES;
-use super::{Check, Context, Findings, Stage, Verdict};
+use super::{Check, Context, Findings, Points, Stage, Verdict};
 use crate::browser::{self, js_string, Captured, Driver, Tab};
 use crate::kit::kit;
 use crate::report::Exchange;
@@ -21,15 +21,18 @@ const NO_BROWSER_HINT: &str = "install Chromium or Chrome, or point --browser (o
 /// A browser check's run: the step in `$tab`, inside the stage's set-up and clean-up.
 macro_rules! step {
     ($tab:expr, $step:ident) => {
-        |ctx, found| Box::pin(in_browser(ctx, found, $tab, |ctx, found| Box::pin($step(ctx, found))))
+        |ctx, found| {
+            Box::pin(async move {
+                Ok(in_browser(ctx, found, $tab, |ctx, found| Box::pin($step(ctx, found))).await)
+            })
+        }
     };
 }
 
 pub static LOGIN_FORM: Check = Check {
     id: "browser-login-form",
     title: "A fresh browser is shown the login form",
-    points: 0,
-    why_no_points: "a step on the way: browser-login counts the login",
+    points: Points::Nothing("a step on the way: browser-login counts the login"),
     needs: &[&SERVES_PAGES],
     stage: Stage::Browser,
     run: step!(Which::Main, login_form),
@@ -38,8 +41,7 @@ pub static LOGIN_FORM: Check = Check {
 pub static LOGIN: Check = Check {
     id: "browser-login",
     title: "Typing a username and submitting enters the chatroom",
-    points: 10,
-    why_no_points: "",
+    points: Points::Worth(10),
     needs: &[&LOGIN_FORM],
     stage: Stage::Browser,
     run: step!(Which::Main, login),
@@ -48,8 +50,9 @@ pub static LOGIN: Check = Check {
 pub static RELOAD: Check = Check {
     id: "browser-reload",
     title: "Reloading keeps the user logged in",
-    points: 0,
-    why_no_points: "counted by browser-second-tab: the cookie that logs a second tab in logs a reload in too",
+    points: Points::Nothing(
+        "counted by browser-second-tab: the cookie that logs a second tab in logs a reload in too",
+    ),
     needs: &[&LOGIN],
     stage: Stage::Browser,
     run: step!(Which::Main, reload),
@@ -58,8 +61,7 @@ pub static RELOAD: Check = Check {
 pub static SECOND_TAB: Check = Check {
     id: "browser-second-tab",
     title: "A second tab is logged in as the same user",
-    points: 5,
-    why_no_points: "",
+    points: Points::Worth(5),
     needs: &[&LOGIN],
     stage: Stage::Browser,
     run: step!(Which::Second, second_tab),
@@ -68,8 +70,7 @@ pub static SECOND_TAB: Check = Check {
 pub static INCOGNITO: Check = Check {
     id: "browser-incognito",
     title: "An incognito window is asked for a username",
-    points: 5,
-    why_no_points: "",
+    points: Points::Worth(5),
     needs: &[&LOGIN],
     stage: Stage::Browser,
     run: step!(Which::Main, incognito),
@@ -78,8 +79,7 @@ pub static INCOGNITO: Check = Check {
 pub static LIVE_MESSAGE: Check = Check {
     id: "browser-live-message",
     title: "A message sent in one tab appears in the other",
-    points: 0,
-    why_no_points: "given code (chat.js, events.rs): it shows the whole lab still works",
+    points: Points::Nothing("given code (chat.js, events.rs): it shows the whole lab still works"),
     needs: &[&SECOND_TAB],
     stage: Stage::Browser,
     run: step!(Which::Second, live_message),
@@ -88,8 +88,7 @@ pub static LIVE_MESSAGE: Check = Check {
 pub static HTML_ESCAPED: Check = Check {
     id: "browser-html-escaped",
     title: "A message with HTML shows as text and runs nothing",
-    points: 0,
-    why_no_points: "given code (chat.js): it shows messages still show as text",
+    points: Points::Nothing("given code (chat.js): it shows messages still show as text"),
     needs: &[&LIVE_MESSAGE],
     stage: Stage::Browser,
     run: step!(Which::Second, html_escaped),
@@ -98,8 +97,7 @@ pub static HTML_ESCAPED: Check = Check {
 pub static LOGOUT: Check = Check {
     id: "browser-logout",
     title: "Log out returns to the login form and ends the token",
-    points: 0,
-    why_no_points: "given code (the logout route): it shows logging out still ends the session",
+    points: Points::Nothing("given code (the logout route): it shows logging out still ends the session"),
     needs: &[&LOGIN],
     stage: Stage::Browser,
     run: step!(Which::Main, logout),
@@ -125,8 +123,8 @@ async fn in_browser(ctx: &mut Context, found: &mut Findings, shown_in: Which, st
             }
             Verdict::Pass(message)
         }
-        Err((verdict, tab)) => {
-            save_what_the_page_showed(ctx, tab, found).await;
+        Err(Stopped { verdict, shown_in }) => {
+            save_what_the_page_showed(ctx, shown_in, found).await;
             verdict
         }
     }
@@ -139,11 +137,26 @@ enum Which {
     Second,
 }
 
-type Outcome = Result<String, (Verdict, Option<Which>)>;
+/// How a step ends: passed, with what it saw, or stopped.
+type Outcome = Result<String, Stopped>;
 
-impl From<Verdict> for (Verdict, Option<Which>) {
-    fn from(verdict: Verdict) -> Self {
-        (verdict, None)
+/// A step that did not pass: its verdict, and the tab that shows why (its
+/// screenshot and console are saved), if one does.
+struct Stopped {
+    verdict: Verdict,
+    shown_in: Option<Which>,
+}
+
+impl From<Verdict> for Stopped {
+    fn from(verdict: Verdict) -> Stopped {
+        Stopped { verdict, shown_in: None }
+    }
+}
+
+impl Verdict {
+    /// This verdict, stopping a step, shown in `tab`.
+    fn in_tab(self, tab: Which) -> Stopped {
+        Stopped { verdict: self, shown_in: Some(tab) }
     }
 }
 
@@ -194,20 +207,11 @@ async fn open_session(mut driver: Driver) -> BrowserState {
     }
 }
 
-fn session(ctx: &mut Context) -> Result<&mut BrowserSession, (Verdict, Option<Which>)> {
+fn session(ctx: &mut Context) -> Result<&mut BrowserSession, Stopped> {
     match &mut ctx.browser {
         BrowserState::Ready(session) => Ok(session),
         _ => Err(Verdict::error("the browser is not running").into()),
     }
-}
-
-fn failed(
-    message: impl Into<String>,
-    expected: impl Into<String>,
-    hint: impl Into<String>,
-    tab: Which,
-) -> (Verdict, Option<Which>) {
-    (Verdict::fail(message, expected, hint), Some(tab))
 }
 
 /// `document.querySelector(...)` of a selector of the kit manifest.
@@ -228,18 +232,16 @@ fn shows_login_form() -> String {
 async fn login_form(ctx: &mut Context, _: &mut Findings) -> Outcome {
     let url = ctx.url(&kit().server.home);
     let tab = &session(ctx)?.tab;
-    tab.goto(&url)
-        .await
-        .map_err(|why| failed(why, "the login page", "is the server still running?", Which::Main))?;
+    tab.goto(&url).await.map_err(|why| {
+        Verdict::fail(why).expected("the login page").hint("is the server still running?").in_tab(Which::Main)
+    })?;
     if tab.wait_until(&shows_login_form()).await {
         return Ok("a fresh browser profile is shown the login form".into());
     }
-    Err(failed(
-        "a fresh browser profile is not shown the login form",
-        format!("the page with {}", kit().pages.login_form),
-        "templates/login.html.tera is given code: compare it with the kit's",
-        Which::Main,
-    ))
+    Err(Verdict::fail("a fresh browser profile is not shown the login form")
+        .expected(format!("the page with {}", kit().pages.login_form))
+        .hint("templates/login.html.tera is given code: compare it with the kit's")
+        .in_tab(Which::Main))
 }
 
 async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
@@ -252,12 +254,15 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let tab = &session.tab;
     let typed = tab.type_into(&pages.username, &username).await;
     typed.map_err(|why| {
-        failed(why, "the login form", "templates/login.html.tera is given code", Which::Main)
+        Verdict::fail(why)
+            .expected("the login form")
+            .hint("templates/login.html.tera is given code")
+            .in_tab(Which::Main)
     })?;
     let all = tab
         .capture_requests(|| tab.click(&pages.login_submit))
         .await
-        .map_err(|why| (Verdict::error(why), Some(Which::Main)))?;
+        .map_err(|why| Verdict::error(why).in_tab(Which::Main))?;
     for request in &all {
         found.log.push(format!(
             "the page sent {} {} {} and got {}",
@@ -274,18 +279,16 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
             .collect();
         let sent =
             if others.is_empty() { "no request".to_owned() } else { format!("only {}", others.join(", ")) };
-        return Err(failed(
-            format!(
-                "submitting the form as {username} sent {sent} within {} s: no request to log in",
-                session.driver.timeout.as_secs()
-            ),
-            "a fetch request to your route",
-            format!(
-                "session.js must call fetch when the form is submitted ({}); the console may say why",
-                js_file.at_todo(kit().student.url_todo())
-            ),
-            Which::Main,
-        ));
+        return Err(Verdict::fail(format!(
+            "submitting the form as {username} sent {sent} within {} s: no request to log in",
+            session.driver.timeout.as_secs()
+        ))
+        .expected("a fetch request to your route")
+        .hint(format!(
+            "session.js must call fetch when the form is submitted ({}); the console may say why",
+            js_file.at_todo(kit().student.url_todo())
+        ))
+        .in_tab(Which::Main));
     };
     found.exchanges.extend(all.iter().map(exchange_of));
     let request = login_request_from(&captured, &username, base.trim_end_matches('/'));
@@ -362,7 +365,10 @@ async fn login(ctx: &mut Context, found: &mut Findings) -> Outcome {
         }
         _ => format!("the URL and body in {} must match your route in {}", js_file.display, rs_file.display),
     };
-    Err(failed(message, format!("the chatroom, showing {username}"), hint, Which::Main))
+    Err(Verdict::fail(message)
+        .expected(format!("the chatroom, showing {username}"))
+        .hint(hint)
+        .in_tab(Which::Main))
 }
 
 /// Which of the requests the page sent is the login: the last one whose body
@@ -402,7 +408,7 @@ fn exchange_of(captured: &Captured) -> Exchange {
     }
 }
 
-fn logged_in_user(ctx: &Context) -> Result<Login, (Verdict, Option<Which>)> {
+fn logged_in_user(ctx: &Context) -> Result<Login, Stopped> {
     ctx.facts.browser_login().cloned().map_err(|missing| Verdict::error(missing.0).into())
 }
 
@@ -411,19 +417,19 @@ async fn reload(ctx: &mut Context, _: &mut Findings) -> Outcome {
     let url = ctx.url(&kit().server.home);
     let tab = &session(ctx)?.tab;
     // The server may have restarted on another port: cookies go by host, not port.
-    tab.goto(&url)
-        .await
-        .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
-    tab.reload().await.map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
+    tab.goto(&url).await.map_err(|why| {
+        Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Main)
+    })?;
+    tab.reload().await.map_err(|why| {
+        Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Main)
+    })?;
     if tab.wait_until(&shows_chatroom_for(&login.username)).await {
         return Ok(format!("after a reload the page still shows the chatroom for {}", login.username));
     }
-    Err(failed(
-        format!("after a reload the page no longer shows the chatroom for {}", login.username),
-        "the chatroom again",
-        "the `session` cookie must outlive the page: Path=/ and a Max-Age (session.js)",
-        Which::Main,
-    ))
+    Err(Verdict::fail(format!("after a reload the page no longer shows the chatroom for {}", login.username))
+        .expected("the chatroom again")
+        .hint("the `session` cookie must outlive the page: Path=/ and a Max-Age (session.js)")
+        .in_tab(Which::Main))
 }
 
 async fn second_tab(ctx: &mut Context, _: &mut Findings) -> Outcome {
@@ -433,18 +439,16 @@ async fn second_tab(ctx: &mut Context, _: &mut Findings) -> Outcome {
     let tab = session.driver.new_tab(&session.profile).await.map_err(Verdict::error)?;
     session.second = Some(tab);
     let tab = session.second.as_ref().expect("just opened");
-    tab.goto(&url)
-        .await
-        .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Second))?;
+    tab.goto(&url).await.map_err(|why| {
+        Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Second)
+    })?;
     if tab.wait_until(&shows_chatroom_for(&login.username)).await {
         return Ok(format!("a second tab of the same browser is logged in as {}", login.username));
     }
-    Err(failed(
-        "a second tab of the same browser is not logged in",
-        format!("the chatroom for {}", login.username),
-        "the cookie must be sent with every page of the site: Path=/ (session.js)",
-        Which::Second,
-    ))
+    Err(Verdict::fail("a second tab of the same browser is not logged in")
+        .expected(format!("the chatroom for {}", login.username))
+        .hint("the cookie must be sent with every page of the site: Path=/ (session.js)")
+        .in_tab(Which::Second))
 }
 
 async fn incognito(ctx: &mut Context, _: &mut Findings) -> Outcome {
@@ -452,21 +456,21 @@ async fn incognito(ctx: &mut Context, _: &mut Findings) -> Outcome {
     let session = session(ctx)?;
     let context = session.driver.new_context().await.map_err(Verdict::error)?;
     let tab = session.driver.new_tab(&context).await.map_err(Verdict::error)?;
-    tab.goto(&url).await.map_err(|why| Verdict::fail(why, "the login page", "is the server running?"))?;
+    tab.goto(&url)
+        .await
+        .map_err(|why| Verdict::fail(why).expected("the login page").hint("is the server running?"))?;
     if tab.wait_until(&shows_login_form()).await {
         return Ok("a new incognito window is asked for a username".into());
     }
     let user = tab.text_of(&kit().pages.current_user).await.unwrap_or_default();
-    Err(Verdict::fail(
-        format!("a new incognito window, with no cookie, is shown the chatroom for `{user}`"),
-        "the login form",
-        "the server must decide who you are from the request's cookie alone",
-    )
-    .into())
+    Err(Verdict::fail(format!("a new incognito window, with no cookie, is shown the chatroom for `{user}`"))
+        .expected("the login form")
+        .hint("the server must decide who you are from the request's cookie alone")
+        .into())
 }
 
 /// Sends `text` from the main tab and waits for it to show in the second.
-async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), (Verdict, Option<Which>)> {
+async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), Stopped> {
     let url = ctx.url(&kit().server.home);
     let pages = &kit().pages;
     let session = session(ctx)?;
@@ -474,23 +478,23 @@ async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), (Verdict, O
         return Err(Verdict::error("no second tab").into());
     };
     for (tab, which) in [(main, Which::Main), (second, Which::Second)] {
-        tab.goto(&url).await.map_err(|why| failed(why, "the chat page", "is the server running?", which))?;
+        tab.goto(&url).await.map_err(|why| {
+            Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(which)
+        })?;
         // Wait for the live connection, or the message could come before it does.
         if !tab.wait_until(&format!("{}?.dataset.live === 'connected'", query(&pages.chat))).await {
-            return Err(failed(
-                "the chat page's live updates did not connect",
-                "an open EventSource on /api/rooms/<room>/events",
-                "static/js/chat.js and events.rs are given code: compare them with the kit's",
-                which,
-            ));
+            return Err(Verdict::fail("the chat page's live updates did not connect")
+                .expected("an open EventSource on /api/rooms/<room>/events")
+                .hint("static/js/chat.js and events.rs are given code: compare them with the kit's")
+                .in_tab(which));
         }
     }
     let given = "templates/chat.html.tera is given code: compare it with the kit's";
     main.type_into(&pages.message_input, text)
         .await
-        .map_err(|why| failed(why, "the message box", given, Which::Main))?;
+        .map_err(|why| Verdict::fail(why).expected("the message box").hint(given).in_tab(Which::Main))?;
     let sent = main.click(&pages.message_submit).await;
-    sent.map_err(|why| failed(why, "the Send button", given, Which::Main))?;
+    sent.map_err(|why| Verdict::fail(why).expected("the Send button").hint(given).in_tab(Which::Main))?;
     let arrived = format!(
         "[...document.querySelectorAll({})].some(b => b.textContent === {})",
         js_string(&pages.message_bodies),
@@ -500,16 +504,14 @@ async fn send_and_watch(ctx: &mut Context, text: &str) -> Result<(), (Verdict, O
         return Ok(());
     }
     let mine = main.wait_until(&arrived).await;
-    Err(failed(
-        format!(
-            "the message sent in one tab did not appear in the other within {} s{}",
-            session.driver.timeout.as_secs(),
-            if mine { " (it did appear in the tab that sent it)" } else { "" }
-        ),
-        "the message in both tabs, without a reload",
-        "static/js/chat.js and events.rs are given code: compare them with the kit's",
-        Which::Second,
+    Err(Verdict::fail(format!(
+        "the message sent in one tab did not appear in the other within {} s{}",
+        session.driver.timeout.as_secs(),
+        if mine { " (it did appear in the tab that sent it)" } else { "" }
     ))
+    .expected("the message in both tabs, without a reload")
+    .hint("static/js/chat.js and events.rs are given code: compare them with the kit's")
+    .in_tab(Which::Second))
 }
 
 async fn live_message(ctx: &mut Context, found: &mut Findings) -> Outcome {
@@ -539,13 +541,13 @@ async fn html_escaped(ctx: &mut Context, found: &mut Findings) -> Outcome {
             ))
             .await;
         if ran || elements.as_u64().unwrap_or(0) > 0 {
-            return Err(failed(
+            return Err(Verdict::fail(
                 "a message with HTML in it became HTML in the page".to_string()
                     + if ran { ", and its script ran" } else { "" },
-                "the message shown as plain text",
-                "show user text with textContent, never innerHTML (static/js/chat.js)",
-                which,
-            ));
+            )
+            .expected("the message shown as plain text")
+            .hint("show user text with textContent, never innerHTML (static/js/chat.js)")
+            .in_tab(which));
         }
     }
     Ok("a message with HTML and a script shows as plain text and runs nothing".into())
@@ -555,30 +557,32 @@ async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let login = logged_in_user(ctx)?;
     let url = ctx.url(&kit().server.home);
     let tab = &session(ctx)?.tab;
-    tab.goto(&url)
-        .await
-        .map_err(|why| failed(why, "the chat page", "is the server running?", Which::Main))?;
+    tab.goto(&url).await.map_err(|why| {
+        Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Main)
+    })?;
     let clicked = tab.click(&kit().pages.logout).await;
     clicked.map_err(|why| {
-        failed(why, "a Log out button", "templates/chat.html.tera is given code", Which::Main)
+        Verdict::fail(why)
+            .expected("a Log out button")
+            .hint("templates/chat.html.tera is given code")
+            .in_tab(Which::Main)
     })?;
     if !tab.wait_until(&shows_login_form()).await {
-        return Err(failed(
-            "after Log out the page does not show the login form",
-            "the login form",
-            "static/js/chat.js and DELETE /api/session are given code: compare them with the kit's",
-            Which::Main,
-        ));
+        return Err(Verdict::fail("after Log out the page does not show the login form")
+            .expected("the login form")
+            .hint("static/js/chat.js and DELETE /api/session are given code: compare them with the kit's")
+            .in_tab(Which::Main));
     }
     match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
         Ok(reply) if reply.status == 401 => {
             Ok("Log out returns to the login form, and the old token no longer works".into())
         }
-        Ok(reply) => Err(Verdict::fail(
-            format!("after Log out, the old token still answers {} on /api/me", reply.status),
-            "401: the session is over",
-            "logout must delete the session on the server (SessionManager::delete)",
-        )
+        Ok(reply) => Err(Verdict::fail(format!(
+            "after Log out, the old token still answers {} on /api/me",
+            reply.status
+        ))
+        .expected("401: the session is over")
+        .hint("logout must delete the session on the server (SessionManager::delete)")
         .into()),
         Err(why) => Err(super::diagnosis::no_answer(ctx, &why, "401").await.into()),
     }

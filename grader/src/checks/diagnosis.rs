@@ -28,7 +28,7 @@ pub async fn no_answer(ctx: &Context, error: &NoAnswer, expected: &str) -> Verdi
             }
         }
     }
-    Verdict::fail(error.to_string(), expected, hint)
+    Verdict::fail(error.to_string()).expected(expected).hint(hint)
 }
 
 /// Whether the server's output has ended, after a moment for the pipe to close.
@@ -47,43 +47,43 @@ pub async fn token_of(ctx: &Context, request_line: &str, reply: &Reply) -> Resul
     let route = &ctx.files.route.display;
     let answer_json = format!("answer `Json(...)` of a struct with a `token` field ({route})");
     if reply.is_redirect() {
-        return Err(Verdict::fail(
-            format!(
-                "{request_line} answered {} with a redirect to {}",
-                reply.status,
-                reply.location.as_deref().unwrap_or("nowhere")
-            ),
-            "2xx with JSON {\"token\": \"…\"}",
-            format!("session.js reads the answer as JSON, it does not follow a page: {answer_json}, not a Redirect"),
-        ));
+        return Err(Verdict::fail(format!(
+            "{request_line} answered {} with a redirect to {}",
+            reply.status,
+            reply.location.as_deref().unwrap_or("nowhere")
+        ))
+        .expected("2xx with JSON {\"token\": \"…\"}")
+        .hint(format!(
+            "session.js reads the answer as JSON, it does not follow a page: {answer_json}, not a Redirect"
+        )));
     }
     if !reply.is_success() {
         return Err(explain_refusal(ctx, request_line, reply).await);
     }
     let Some(json) = reply.json() else {
-        return Err(Verdict::fail(
-            format!("the login answered {} but its body is not JSON: `{}`", reply.status, quote(&reply.body)),
-            "JSON like {\"token\": \"…\"}",
-            format!("return `Json(...)` of a struct with a `token` field ({route})"),
-        ));
+        return Err(Verdict::fail(format!(
+            "the login answered {} but its body is not JSON: `{}`",
+            reply.status,
+            quote(&reply.body)
+        ))
+        .expected("JSON like {\"token\": \"…\"}")
+        .hint(format!("return `Json(...)` of a struct with a `token` field ({route})")));
     };
     match json.get("token") {
         Some(Value::String(token)) if !token.is_empty() => Ok(token.clone()),
-        Some(other) => Err(Verdict::fail(
-            format!("the login answered {json} and its \"token\" is not a string but {other}"),
-            "JSON like {\"token\": \"…\"}, the token a string",
-            format!("return the String that SessionManager::create gives you ({route})"),
-        )),
+        Some(other) => Err(Verdict::fail(format!(
+            "the login answered {json} and its \"token\" is not a string but {other}"
+        ))
+        .expected("JSON like {\"token\": \"…\"}, the token a string")
+        .hint(format!("return the String that SessionManager::create gives you ({route})"))),
         None => {
             let keys: Vec<String> =
                 json.as_object().map(|o| o.keys().map(|k| format!("\"{k}\"")).collect()).unwrap_or_default();
             let used =
                 if keys.is_empty() { String::new() } else { format!(" (it used {})", keys.join(", ")) };
-            Err(Verdict::fail(
-                format!("the login answered {json}: there is no \"token\" key{used}"),
-                "JSON like {\"token\": \"…\"}",
-                format!("session.js reads `data.token`: name the field `token` ({route})"),
-            ))
+            Err(Verdict::fail(format!("the login answered {json}: there is no \"token\" key{used}"))
+                .expected("JSON like {\"token\": \"…\"}")
+                .hint(format!("session.js reads `data.token`: name the field `token` ({route})")))
         }
     }
 }
@@ -123,7 +123,7 @@ pub async fn explain_refusal(ctx: &Context, request_line: &str, reply: &Reply) -
         ),
         (status, _) => refusal_hint(ctx, status, &body_sent).await,
     };
-    Verdict::fail(message, expected, hint)
+    Verdict::fail(message).expected(expected).hint(hint)
 }
 
 /// The hint for a refused login when no route table says more.
@@ -260,27 +260,23 @@ pub async fn unknown_token(ctx: &Context, login: &Login, reply: &Reply, what: &s
     match (reply.status, super::driver::username_in(reply)) {
         // It worked at its login: something since ended it.
         (401, _) if ctx.facts.first_login_worked && ctx.facts.first_login.as_ref() == Some(login) => {
-            Verdict::fail(
-                format!(
+            Verdict::fail(format!(
                 "{what}: GET {whoami} answered 401: the token `{}` worked right after its login, and stopped \
                  working once other users logged in",
                 login.token
-            ),
-                format!("200 {{\"username\": \"{}\"}}", login.username),
-                format!("a login must not end other users' sessions: only create one ({rs})"),
-            )
+            ))
+            .expected(format!("200 {{\"username\": \"{}\"}}", login.username))
+            .hint(format!("a login must not end other users' sessions: only create one ({rs})"))
         }
         (401, _) => dead_token(ctx, login, what).await,
-        (200, Some(other)) => Verdict::fail(
-            format!("{what}: the token of `{}` logs in as `{other}`", login.username),
-            format!("200 {{\"username\": \"{}\"}}", login.username),
-            format!("create the session for the username in the request body ({rs})"),
-        ),
-        (status, _) => Verdict::fail(
-            format!("{what}: GET {whoami} answered {status}"),
-            format!("200 {{\"username\": \"{}\"}}", login.username),
-            "read the server's log",
-        ),
+        (200, Some(other)) => {
+            Verdict::fail(format!("{what}: the token of `{}` logs in as `{other}`", login.username))
+                .expected(format!("200 {{\"username\": \"{}\"}}", login.username))
+                .hint(format!("create the session for the username in the request body ({rs})"))
+        }
+        (status, _) => Verdict::fail(format!("{what}: GET {whoami} answered {status}"))
+            .expected(format!("200 {{\"username\": \"{}\"}}", login.username))
+            .hint("read the server's log"),
     }
 }
 
@@ -290,7 +286,9 @@ async fn dead_token(ctx: &Context, login: &Login, what: &str) -> Verdict {
     let whoami = &crate::kit::kit().server.whoami;
     let said = format!("{what}: GET {whoami} answered 401 to the token `{}`", login.token);
     let (finding, hint) = why_the_token_is_dead(ctx, login).await;
-    Verdict::fail(format!("{said}: {finding}"), format!("200 {{\"username\": \"{}\"}}", login.username), hint)
+    Verdict::fail(format!("{said}: {finding}"))
+        .expected(format!("200 {{\"username\": \"{}\"}}", login.username))
+        .hint(hint)
 }
 
 /// Why `login.token`, just issued for `login.username`, does not log in, as

@@ -30,19 +30,48 @@ pub struct Check {
     /// Stable name, used by `--only`, `--points` and the JSON report.
     pub id: &'static str,
     pub title: &'static str,
-    /// Points for a pass (an instructor can change them with `--points ID=N`).
-    pub points: u32,
-    /// Why a check worth nothing is there at all ("" for the others).
-    pub why_no_points: &'static str,
+    /// What a pass is worth (an instructor can change it with `--points ID=N`).
+    pub points: Points,
     /// Checks that must pass first; if one did not, this one is skipped.
     pub needs: &'static [&'static Check],
     pub stage: Stage,
     pub run: Run,
 }
 
+/// What a check's pass is worth. A check worth nothing says why it is there
+/// at all: a step on the way, a gate, or given code still working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Points {
+    Worth(u32),
+    Nothing(&'static str),
+}
+
+impl Points {
+    pub fn value(self) -> u32 {
+        match self {
+            Points::Worth(points) => points,
+            Points::Nothing(_) => 0,
+        }
+    }
+
+    /// Why a check worth nothing is there; `None` for the others.
+    pub fn why_nothing(self) -> Option<&'static str> {
+        match self {
+            Points::Worth(_) => None,
+            Points::Nothing(why) => Some(why),
+        }
+    }
+}
+
 /// The code of a check: looks at the server, records what it did in the
 /// findings, and says how it went.
-pub type Run = for<'a> fn(&'a mut Context, &'a mut Findings) -> BoxFuture<'a, Verdict>;
+pub type Run = for<'a> fn(&'a mut Context, &'a mut Findings) -> BoxFuture<'a, Checked>;
+
+/// How a check's code ends: `Ok` with its verdict, or `Err` with the verdict
+/// of something it needed and did not get, so that a body can say
+/// `let login = first_login(ctx)?;` and read top to bottom. Either way the
+/// verdict is the check's.
+pub type Checked = Result<Verdict, Verdict>;
 
 impl PartialEq for Check {
     fn eq(&self, other: &Check) -> bool {
@@ -119,8 +148,25 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn fail(message: impl Into<String>, expected: impl Into<String>, hint: impl Into<String>) -> Verdict {
-        Verdict::Fail { message: message.into(), expected: Some(expected.into()), hint: Some(hint.into()) }
+    /// A failure, by what was seen; then `.expected(...)` and `.hint(...)`.
+    pub fn fail(message: impl Into<String>) -> Verdict {
+        Verdict::Fail { message: message.into(), expected: None, hint: None }
+    }
+
+    /// What a pass would have shown: a failure's.
+    pub fn expected(mut self, what: impl Into<String>) -> Verdict {
+        if let Verdict::Fail { expected, .. } = &mut self {
+            *expected = Some(what.into());
+        }
+        self
+    }
+
+    /// The change to make: a failure's, or what to do about an error.
+    pub fn hint(mut self, change: impl Into<String>) -> Verdict {
+        if let Verdict::Fail { hint, .. } | Verdict::Error { hint, .. } = &mut self {
+            *hint = Some(change.into());
+        }
+        self
     }
 
     pub fn error(message: impl Into<String>) -> Verdict {
@@ -175,14 +221,15 @@ mod tests {
                 assert!(at < i, "{} needs {}, which runs later", check.id, need.id);
             }
         }
-        assert_eq!(CHECKS.iter().map(|c| c.points).sum::<u32>(), 100);
+        assert_eq!(CHECKS.iter().map(|c| c.points.value()).sum::<u32>(), 100);
         for check in CHECKS {
-            assert_eq!(
-                check.points == 0,
-                !check.why_no_points.is_empty(),
-                "{}: say why it has no points",
+            assert_ne!(
+                check.points,
+                Points::Worth(0),
+                "{}: worth nothing, it says why as Points::Nothing",
                 check.id
             );
+            assert_ne!(check.points.why_nothing(), Some(""), "{}: say why it has no points", check.id);
         }
     }
 

@@ -1,21 +1,20 @@
 //! Whether `session.js` has its TODOs filled in: what the browser saw the
 //! page send, or else what the reader (`crate::script`) finds in the script.
 
-use super::{Check, Context, Findings, Stage, Verdict};
+use super::{Check, Checked, Context, Findings, Points, Stage, Verdict};
 use crate::kit::{kit, Step};
 use crate::script::ScriptProblem;
 
 pub static SCRIPT_FILLED: Check = Check {
     id: "script-filled",
     title: "session.js has its TODOs filled in",
-    points: 5,
-    why_no_points: "",
+    points: Points::Worth(5),
     needs: &[&super::setup::SERVES_PAGES],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(async move { script_filled(ctx, found) }),
 };
 
-fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
+fn script_filled(ctx: &mut Context, found: &mut Findings) -> Checked {
     // A script this reader cannot follow is fine if the browser saw it send a real request.
     if let Some(request) = &ctx.facts.browser_request {
         if request.url != crate::script::url_placeholder() && !request.body.is_empty_object() {
@@ -26,46 +25,46 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
                     request.method,
                     request.url_shown()
                 );
-                return login_by_get(ctx, said);
+                return Ok(login_by_get(ctx, said));
             }
-            return Verdict::Pass(format!(
+            return Ok(Verdict::Pass(format!(
                 "the page sends {} {} with {} (seen in the browser)",
                 request.method,
                 request.url_shown(),
                 request.body_for("<username>")
-            ));
+            )));
         }
     }
     let Some(parsed) = &ctx.facts.script else {
-        return Verdict::error("session.js was not fetched");
+        return Ok(Verdict::error("session.js was not fetched"));
     };
     let script = &ctx.files.script;
     if parsed.problems.is_empty() {
         let request = parsed.request.as_ref().expect("no problems: a request");
-        return Verdict::Pass(format!(
+        return Ok(Verdict::Pass(format!(
             "session.js sends {} {} with {}",
             request.method,
             request.url_shown(),
             request.body_for("<username>")
-        ));
+        )));
     }
     if let (Some(ScriptProblem::LoginByGet { line }), Some(request)) =
         (parsed.problems.first(), &parsed.request)
     {
         let said =
             format!("{}:{line} logs in with {} {}", script.display, request.method, request.url_shown());
-        return login_by_get(ctx, said);
+        return Ok(login_by_get(ctx, said));
     }
     let said: Vec<String> = parsed.problems.iter().map(|p| describe(p, &script.display)).collect();
     // Only a browser can tell what a script computes at run time: not a mistake, and not gradable here.
     if parsed.problems.iter().all(ScriptProblem::needs_browser) {
-        return Verdict::Error {
+        return Ok(Verdict::Error {
             message: format!("{}\nthe grader needs a browser to read this script", said.join("\n")),
             hint: Some(
                 "install Chromium or Chrome (or point --browser at one) and grade again: the browser stage sees the real request"
                     .into(),
             ),
-        };
+        });
     }
     let todo = match parsed.problems.iter().find(|p| !p.needs_browser()) {
         Some(ScriptProblem::BodyPlaceholder { .. } | ScriptProblem::NoBody { .. }) => {
@@ -74,37 +73,28 @@ fn script_filled(ctx: &mut Context, found: &mut Findings) -> Verdict {
         _ => kit().student.url_todo(),
     };
     if let Some(ScriptProblem::Syntax { line, .. }) = parsed.problems.first() {
-        return Verdict::fail(
-            said.join("\n"),
-            "a script that parses",
-            format!("fix {}:{line} first: a browser stops reading the script there too, and the page does nothing", script.display),
-        );
+        return Ok(Verdict::fail(said.join("\n")).expected("a script that parses").hint(format!(
+            "fix {}:{line} first: a browser stops reading the script there too, and the page does nothing",
+            script.display
+        )));
     }
-    Verdict::fail(
-        said.join("\n"),
-        "fetch(\"<your route's URL>\", { method: \"POST\", …, body: JSON.stringify({ <key>: username }) })",
-        format!("see {}", script.at_todo(todo)),
-    )
+    Ok(Verdict::fail(said.join("\n")).expected("fetch(\"<your route's URL>\", { method: \"POST\", …, body: JSON.stringify({ <key>: username }) })").hint(format!("see {}", script.at_todo(todo))))
 }
 
 /// A login that works, but by GET with the name in its URL: the lab asks for
 /// a POST (LAB.md step 4a), and the other checks still run on what it sends.
 fn login_by_get(ctx: &Context, said: String) -> Verdict {
-    Verdict::fail(
-        format!(
+    Verdict::fail(format!(
             "{said}: the name travels in the URL. A login changes the server's state, so it must be a POST \
              that carries the name in its body: a GET can be replayed by a link, a prefetch or a crawler, and \
              writes the name into every log on its way"
-        ),
-        "fetch(\"<your route's URL>\", { method: \"POST\", …, body: JSON.stringify({ <key>: username }) })",
-        format!(
+        )).expected("fetch(\"<your route's URL>\", { method: \"POST\", …, body: JSON.stringify({ <key>: username }) })").hint(format!(
             "make your route a `#[post(...)]` that reads the name from a JSON body ({}, {}), \
              and send it that way ({})",
             kit().steps(Step::NameTheApi, Step::ReadTheBody),
             ctx.files.route.display,
             ctx.files.script.at_todo(kit().student.body_todo())
-        ),
-    )
+        ))
 }
 
 fn describe(problem: &ScriptProblem, file: &str) -> String {

@@ -7,7 +7,7 @@ use super::driver::{shows_chatroom_for, shows_login_form, username_in};
 use super::facts::Login;
 use super::setup::{did_not_boot, SERVES_PAGES};
 use super::tokens::{entropy_bits, predictable, Issued};
-use super::{Check, Context, Findings, Stage, Verdict};
+use super::{Check, Checked, Context, Findings, Points, Stage, Verdict};
 use crate::client::quote;
 use crate::kit::kit;
 use crate::script::{BodyKind, LoginRequest};
@@ -16,8 +16,7 @@ use crate::server::{Server, ServerSpec};
 pub static CREATES_SESSION: Check = Check {
     id: "creates-session",
     title: "The login request creates a session",
-    points: 15,
-    why_no_points: "",
+    points: Points::Worth(15),
     // Not `script-filled`: the page's request, placeholders and all, shows what the server says to it.
     needs: &[&SERVES_PAGES],
     stage: Stage::Http,
@@ -27,8 +26,7 @@ pub static CREATES_SESSION: Check = Check {
 pub static FRESH_TOKENS: Check = Check {
     id: "fresh-tokens",
     title: "Tokens are fresh and unguessable",
-    points: 10,
-    why_no_points: "",
+    points: Points::Worth(10),
     needs: &[&CREATES_SESSION],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(fresh_tokens(ctx, found)),
@@ -37,8 +35,7 @@ pub static FRESH_TOKENS: Check = Check {
 pub static COOKIE_LOGS_IN: Check = Check {
     id: "cookie-logs-in",
     title: "The session cookie logs the user in",
-    points: 10,
-    why_no_points: "",
+    points: Points::Worth(10),
     needs: &[&CREATES_SESSION],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(cookie_logs_in(ctx, found)),
@@ -47,8 +44,7 @@ pub static COOKIE_LOGS_IN: Check = Check {
 pub static TOKEN_ONLY: Check = Check {
     id: "token-only",
     title: "A new client with only the token is the same user",
-    points: 5,
-    why_no_points: "",
+    points: Points::Worth(5),
     needs: &[&COOKIE_LOGS_IN],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(token_only(ctx, found)),
@@ -57,8 +53,7 @@ pub static TOKEN_ONLY: Check = Check {
 pub static NO_TOKEN: Check = Check {
     id: "no-token",
     title: "A client without a valid token is not logged in",
-    points: 5,
-    why_no_points: "",
+    points: Points::Worth(5),
     needs: &[&super::setup::BOOTS],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(no_token(ctx, found)),
@@ -67,8 +62,7 @@ pub static NO_TOKEN: Check = Check {
 pub static TWO_USERS: Check = Check {
     id: "two-users",
     title: "Two users in two browsers stay themselves",
-    points: 10,
-    why_no_points: "",
+    points: Points::Worth(10),
     needs: &[&COOKIE_LOGS_IN],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(two_users(ctx, found)),
@@ -77,8 +71,7 @@ pub static TWO_USERS: Check = Check {
 pub static MESSAGE_AUTHOR: Check = Check {
     id: "message-author",
     title: "Messages carry the session's username",
-    points: 5,
-    why_no_points: "",
+    points: Points::Worth(5),
     needs: &[&COOKIE_LOGS_IN],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(message_author(ctx, found)),
@@ -87,8 +80,7 @@ pub static MESSAGE_AUTHOR: Check = Check {
 pub static BAD_INPUT: Check = Check {
     id: "bad-input",
     title: "Bad usernames get a 4xx and the server keeps answering",
-    points: 5,
-    why_no_points: "",
+    points: Points::Worth(5),
     needs: &[&CREATES_SESSION],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(bad_input(ctx, found)),
@@ -97,8 +89,7 @@ pub static BAD_INPUT: Check = Check {
 pub static SURVIVES_RESTART: Check = Check {
     id: "survives-restart",
     title: "Sessions survive a server restart",
-    points: 10,
-    why_no_points: "",
+    points: Points::Worth(10),
     needs: &[&COOKIE_LOGS_IN],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(survives_restart(ctx, found)),
@@ -129,11 +120,11 @@ async fn log_in_for_token(ctx: &Context, username: &str, found: &mut Findings) -
     }
 }
 
-async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
+async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Checked {
     let (request, source) = match ctx.facts.login_request() {
         Ok(sourced) => (sourced.value.clone(), sourced.source),
         // The script could not be read and no browser sent the request: not gradable here.
-        Err(missing) => return Verdict::error(missing.0),
+        Err(missing) => return Ok(Verdict::error(missing.0)),
     };
     found.log.push(format!(
         "the login request, {source}: {} with {}",
@@ -143,20 +134,16 @@ async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
     let username = ctx.fresh_username();
     let reply = match ctx.lab().log_in(&request, &username, &mut found.exchanges).await {
         Ok(reply) => reply,
-        Err(why) => return no_answer(ctx, &why, "an answer to the login request").await,
+        Err(why) => return Ok(no_answer(ctx, &why, "an answer to the login request").await),
     };
-    match token_of(ctx, &request_line(&request), &reply).await {
+    Ok(match token_of(ctx, &request_line(&request), &reply).await {
         // The page sends a name of its own, whatever is typed: the student's to fix.
-        Ok(_) if request.places() == 0 && ctx.facts.name_is_constant() => Verdict::fail(
-            format!(
+        Ok(_) if request.places() == 0 && ctx.facts.name_is_constant() => Verdict::fail(format!(
                 "{} with the body {} logged a user in, but the typed name is nowhere in that body: session.js \
                  sends the same name whatever the user types",
                 request_line(&request),
                 quote(&request.body_for(&username))
-            ),
-            "a body that carries the name typed in the form",
-            format!("send the name the user typed, not a name of your own ({})", ctx.files.script.at_todo(kit().student.body_todo())),
-        ),
+            )).expected("a body that carries the name typed in the form").hint(format!("send the name the user typed, not a name of your own ({})", ctx.files.script.at_todo(kit().student.body_todo()))),
         // It worked, but for one name only: other users cannot be simulated with it.
         Ok(_) if request.places() == 0 => Verdict::Error {
             message: format!(
@@ -181,18 +168,13 @@ async fn creates_session(ctx: &mut Context, found: &mut Findings) -> Verdict {
             Verdict::Pass(message)
         }
         Err(verdict) => verdict,
-    }
+    })
 }
 
-async fn fresh_tokens(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    let first = match first_login(ctx) {
-        Ok(login) => login,
-        Err(verdict) => return verdict,
-    };
+async fn fresh_tokens(ctx: &mut Context, found: &mut Findings) -> Checked {
+    let first = first_login(ctx)?;
     let predictable_tokens = |why: String, ctx: &Context| {
-        Verdict::fail(
-            why,
-            "a new random token for every login, like a version-4 UUID",
+        Verdict::fail(why).expected("a new random token for every login, like a version-4 UUID").hint(
             format!(
                 "anyone who can guess a token is logged in as its user: get each token from \
                  SessionManager::create ({}); never make one up or reuse one",
@@ -202,16 +184,13 @@ async fn fresh_tokens(ctx: &mut Context, found: &mut Findings) -> Verdict {
     };
     // Another user: are the two tokens derived from their users, or from each other?
     let other = ctx.fresh_username();
-    let other_token = match log_in_for_token(ctx, &other, found).await {
-        Ok(token) => token,
-        Err(verdict) => return verdict,
-    };
+    let other_token = log_in_for_token(ctx, &other, found).await?;
     let two = [
         Issued { username: &first.username, token: &first.token },
         Issued { username: &other, token: &other_token },
     ];
     if let Some(why) = predictable(None, &two) {
-        return predictable_tokens(why, ctx);
+        return Ok(predictable_tokens(why, ctx));
     }
     // The first user again: a token must be new every time.
     let mark = ctx.server.as_ref().map_or(0, |s| s.log().len());
@@ -226,66 +205,58 @@ async fn fresh_tokens(ctx: &mut Context, found: &mut Findings) -> Verdict {
                      token (UNIQUE constraint failed), so the token is the same at every login of a user",
                     first.username
                 );
-                return predictable_tokens(why, ctx);
+                return Ok(predictable_tokens(why, ctx));
             }
-            return verdict;
+            return Ok(verdict);
         }
     };
     let all = [two[0].clone(), two[1].clone(), Issued { username: &first.username, token: &again }];
-    match predictable(Some((&all[0], &all[2])), &all) {
+    Ok(match predictable(Some((&all[0], &all[2])), &all) {
         None => Verdict::Pass(format!(
             "three logins (one user twice) got three different tokens of about {} random bits, none derived from its user",
             all.iter().map(|t| entropy_bits(t.token)).min().unwrap_or(0)
         )),
         Some(why) => predictable_tokens(why, ctx),
-    }
+    })
 }
 
-async fn cookie_logs_in(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    let login = match first_login(ctx) {
-        Ok(login) => login,
-        Err(verdict) => return verdict,
-    };
+async fn cookie_logs_in(ctx: &mut Context, found: &mut Findings) -> Checked {
+    let login = first_login(ctx)?;
     let lab = ctx.lab();
     let window = lab.window_with(&login.token);
     let me = match lab.whoami(&window, &mut found.exchanges).await {
         Ok(reply) => reply,
-        Err(why) => return no_answer(ctx, &why, "an answer to GET /api/me").await,
+        Err(why) => return Ok(no_answer(ctx, &why, "an answer to GET /api/me").await),
     };
     if username_in(&me).as_deref() != Some(login.username.as_str()) {
-        return unknown_token(ctx, &login, &me, "with the cookie session.js stores").await;
+        return Ok(unknown_token(ctx, &login, &me, "with the cookie session.js stores").await);
     }
-    match lab.home(&window, &mut found.exchanges).await {
+    Ok(match lab.home(&window, &mut found.exchanges).await {
         Ok(page) if shows_chatroom_for(&page, &login.username) => {
             Verdict::Pass(format!("the cookie makes /api/me and the chat page say {}", login.username))
         }
-        Ok(page) => Verdict::fail(
-            format!(
-                "GET / with the cookie answered {} without the chatroom for {}",
-                page.status, login.username
-            ),
-            "the chat page, showing the username",
-            "the templates are given code: compare them with the kit's",
-        ),
+        Ok(page) => Verdict::fail(format!(
+            "GET / with the cookie answered {} without the chatroom for {}",
+            page.status, login.username
+        ))
+        .expected("the chat page, showing the username")
+        .hint("the templates are given code: compare them with the kit's"),
         Err(why) => no_answer(ctx, &why, "the chat page").await,
-    }
+    })
 }
 
-async fn token_only(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    let login = match first_login(ctx) {
-        Ok(login) => login,
-        Err(verdict) => return verdict,
-    };
-    match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
+async fn token_only(ctx: &mut Context, found: &mut Findings) -> Checked {
+    let login = first_login(ctx)?;
+    Ok(match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
         Ok(reply) if username_in(&reply).as_deref() == Some(login.username.as_str()) => {
             Verdict::Pass("a brand-new client carrying only the token is the same user".into())
         }
         Ok(reply) => unknown_token(ctx, &login, &reply, "from a new client with only the token").await,
         Err(why) => no_answer(ctx, &why, "an answer to GET /api/me").await,
-    }
+    })
 }
 
-async fn no_token(ctx: &mut Context, found: &mut Findings) -> Verdict {
+async fn no_token(ctx: &mut Context, found: &mut Findings) -> Checked {
     let made_up = uuid::Uuid::new_v4().to_string();
     let lab = ctx.lab();
     for (token, who) in [
@@ -296,35 +267,37 @@ async fn no_token(ctx: &mut Context, found: &mut Findings) -> Verdict {
         match lab.whoami_with(token, &mut found.exchanges).await {
             Ok(reply) if reply.status == 401 => {}
             Ok(reply) => {
-                return Verdict::fail(
-                    format!("{who}: GET /api/me answered {} {}", reply.status, quote(&reply.body)),
-                    "401: not logged in",
-                    "the guard in auth.rs is given code: compare it with the kit's",
-                )
+                return Ok(Verdict::fail(format!(
+                    "{who}: GET /api/me answered {} {}",
+                    reply.status,
+                    quote(&reply.body)
+                ))
+                .expected("401: not logged in")
+                .hint("the guard in auth.rs is given code: compare it with the kit's"))
             }
-            Err(why) => return no_answer(ctx, &why, "401").await,
+            Err(why) => return Ok(no_answer(ctx, &why, "401").await),
         }
     }
-    match lab.home(&lab.window(), &mut found.exchanges).await {
+    Ok(match lab.home(&lab.window(), &mut found.exchanges).await {
         Ok(reply) if shows_login_form(&reply) => {
             Verdict::Pass("no cookie or a made-up token is not logged in, and is shown the login form".into())
         }
-        Ok(reply) => Verdict::fail(
-            format!("GET / without a cookie answered {} without the login form", reply.status),
-            "the login form",
-            "the templates are given code: compare them with the kit's",
-        ),
+        Ok(reply) => {
+            Verdict::fail(format!("GET / without a cookie answered {} without the login form", reply.status))
+                .expected("the login form")
+                .hint("the templates are given code: compare them with the kit's")
+        }
         Err(why) => no_answer(ctx, &why, "the login page").await,
-    }
+    })
 }
 
-async fn two_users(ctx: &mut Context, found: &mut Findings) -> Verdict {
+async fn two_users(ctx: &mut Context, found: &mut Findings) -> Checked {
     let mut logins = Vec::new();
     for _ in 0..2 {
         let username = ctx.fresh_username();
         match log_in_for_token(ctx, &username, found).await {
             Ok(token) => logins.push(Login { username, token }),
-            Err(verdict) => return verdict,
+            Err(verdict) => return Ok(verdict),
         }
     }
     // Ask in an order that catches a server remembering only the last login.
@@ -351,22 +324,19 @@ async fn two_users(ctx: &mut Context, found: &mut Findings) -> Verdict {
                         )
                     });
                 }
-                return verdict;
+                return Ok(verdict);
             }
-            Err(why) => return no_answer(ctx, &why, "an answer to GET /api/me").await,
+            Err(why) => return Ok(no_answer(ctx, &why, "an answer to GET /api/me").await),
         }
     }
-    Verdict::Pass(format!(
+    Ok(Verdict::Pass(format!(
         "{} and {} stay themselves in two cookie jars",
         logins[0].username, logins[1].username
-    ))
+    )))
 }
 
-async fn message_author(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    let login = match first_login(ctx) {
-        Ok(login) => login,
-        Err(verdict) => return verdict,
-    };
+async fn message_author(ctx: &mut Context, found: &mut Findings) -> Checked {
+    let login = first_login(ctx)?;
     let room = format!("grader-{}", ctx.run_tag);
     let text = format!("hello from the grader, run {}", ctx.run_tag);
     let lab = ctx.lab();
@@ -374,48 +344,46 @@ async fn message_author(ctx: &mut Context, found: &mut Findings) -> Verdict {
     match lab.post_message(&window, &room, &text, &mut found.exchanges).await {
         Ok(reply) if reply.is_success() => {}
         Ok(reply) => {
-            return Verdict::fail(
-                format!("posting a message answered {} {}", reply.status, quote(&reply.body)),
-                "201 and the stored message",
-                "api.rs is given code: compare it with the kit's",
-            )
+            return Ok(Verdict::fail(format!(
+                "posting a message answered {} {}",
+                reply.status,
+                quote(&reply.body)
+            ))
+            .expected("201 and the stored message")
+            .hint("api.rs is given code: compare it with the kit's"))
         }
-        Err(why) => return no_answer(ctx, &why, "an answer").await,
+        Err(why) => return Ok(no_answer(ctx, &why, "an answer").await),
     }
     let history = match lab.history(&window, &room, &mut found.exchanges).await {
         Ok(reply) => reply.json(),
-        Err(why) => return no_answer(ctx, &why, "the room's history").await,
+        Err(why) => return Ok(no_answer(ctx, &why, "the room's history").await),
     };
     let stored = history.as_ref().and_then(|h| {
         h.get("messages")?.as_array()?.iter().rev().find(|m| m["body"] == text.as_str()).cloned()
     });
-    match stored {
+    Ok(match stored {
         Some(message) if message["author"] == login.username.as_str() => {
             Verdict::Pass(format!("the message is stored under {}", login.username))
         }
-        Some(message) => Verdict::fail(
-            format!("the message is stored under `{}`", message["author"]),
-            format!("the author {}", login.username),
-            format!("create the session for the username in the request ({})", ctx.files.route.display),
-        ),
-        None => Verdict::fail(
-            "the message posted is not in the room's history",
-            format!("the message in GET {}", kit().server.messages),
-            "api.rs and models.rs are given code: compare them with the kit's",
-        ),
-    }
+        Some(message) => Verdict::fail(format!("the message is stored under `{}`", message["author"]))
+            .expected(format!("the author {}", login.username))
+            .hint(format!(
+                "create the session for the username in the request ({})",
+                ctx.files.route.display
+            )),
+        None => Verdict::fail("the message posted is not in the room's history")
+            .expected(format!("the message in GET {}", kit().server.messages))
+            .hint("api.rs and models.rs are given code: compare them with the kit's"),
+    })
 }
 
-async fn survives_restart(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    let login = match first_login(ctx) {
-        Ok(login) => login,
-        Err(verdict) => return verdict,
-    };
+async fn survives_restart(ctx: &mut Context, found: &mut Findings) -> Checked {
+    let login = first_login(ctx)?;
     let spec = ctx.server_spec();
     let (Some(server), Some(spec)) = (ctx.server.as_mut(), spec) else {
-        return Verdict::NotApplicable(
+        return Ok(Verdict::NotApplicable(
             "the grader does not own the server (--url), so it cannot restart it".into(),
-        );
+        ));
     };
     let clean = server.stop().await;
     found.log.push(format!(
@@ -431,31 +399,31 @@ async fn survives_restart(ctx: &mut Context, found: &mut Findings) -> Verdict {
         }
         Err(failure) => {
             // It booted once on this database: failing now is the submission's doing.
-            return match did_not_boot(failure) {
+            return Ok(match did_not_boot(failure) {
                 Verdict::Fail { message, expected, hint } => Verdict::Fail {
                     message: format!("after a restart on the same database: {message}"),
                     expected,
                     hint,
                 },
                 other => other,
-            };
+            });
         }
     }
-    match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
+    Ok(match ctx.lab().whoami_with(Some(&login.token), &mut found.exchanges).await {
         Ok(reply) if username_in(&reply).as_deref() == Some(login.username.as_str()) => {
             tokens_after_a_restart(ctx, &spec, &login, found).await.unwrap_or_else(|verdict| verdict)
         }
-        Ok(reply) if reply.status == 401 => Verdict::fail(
-            "after a restart the token no longer works: the session was lost",
-            format!("200 {{\"username\": \"{}\"}}", login.username),
-            format!(
+        Ok(reply) if reply.status == 401 => {
+            Verdict::fail("after a restart the token no longer works: the session was lost")
+                .expected(format!("200 {{\"username\": \"{}\"}}", login.username))
+                .hint(format!(
                 "keep sessions in the database with SessionManager::create, not in the server's memory ({})",
                 ctx.files.route.display
-            ),
-        ),
+            ))
+        }
         Ok(reply) => unknown_token(ctx, &login, &reply, "after a restart").await,
         Err(why) => no_answer(ctx, &why, "an answer after the restart").await,
-    }
+    })
 }
 
 /// After the restart the old token works; are the new ones new? A token
@@ -584,20 +552,16 @@ async fn same_second_launches(
 
 /// The verdict for tokens that start over at each launch, with what showed it.
 fn starts_over(ctx: &Context, shown: String) -> Verdict {
-    Verdict::fail(
-        format!(
+    Verdict::fail(format!(
             "your tokens start over at each launch: {shown}. A generator seeded the same way at every launch (a \
              fixed seed, a counter kept in memory, the clock to the second) hands out the same tokens again after \
              a restart: a new login then collides with a stored session, or logs a new user in under an old \
              user's token"
-        ),
-        "a new random token at every login, whatever the launch",
-        format!(
+        )).expected("a new random token at every login, whatever the launch").hint(format!(
             "take each token from the operating system's randomness, as SessionManager::create does with \
              Uuid::new_v4 (lab/src/models.rs); never from a generator of your own ({})",
             ctx.files.route.display
-        ),
-    )
+        ))
 }
 
 /// What the sessions table's row counts, before and after the refused
@@ -635,11 +599,8 @@ struct BadLogin {
     body: String,
 }
 
-async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
-    let request = match login_request(ctx) {
-        Ok(request) => request,
-        Err(verdict) => return verdict,
-    };
+async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Checked {
+    let request = login_request(ctx)?;
     let valid = ctx.fresh_username();
     // Each bad name goes where the page puts the typed one: the body, or the URL.
     let typed = |what: &'static str, name: &str| BadLogin {
@@ -715,25 +676,23 @@ async fn bad_input(ctx: &mut Context, found: &mut Findings) -> Verdict {
     }
     // A count that could not be made is no evidence that nothing was stored.
     if let (true, Some(why)) = (problems.is_empty(), uncounted) {
-        return Verdict::error(format!(
+        return Ok(Verdict::error(format!(
             "every bad login got a 4xx, but the grader could not count the `{table}` table's rows to see that \
              none stored a session: {why}"
-        ));
+        )));
     }
     if problems.is_empty() {
-        return Verdict::Pass(
+        return Ok(Verdict::Pass(
             "every bad login got a 4xx and stored no session, and the server kept answering".into(),
-        );
+        ));
     }
-    Verdict::fail(
-        problems.join("; "),
-        "a 4xx JSON error for each, no session stored, and a server that keeps answering",
-        format!(
+    Ok(Verdict::fail(problems.join("; "))
+        .expected("a 4xx JSON error for each, no session stored, and a server that keeps answering")
+        .hint(format!(
             "check the username with Username::parse (domain.rs) before creating a session, and keep \
              `format = \"json\"` on the route ({})",
             ctx.files.route.display
-        ),
-    )
+        )))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! fetch the pages every later check relies on.
 
 use super::diagnosis::{error_location, first_lines, no_answer};
-use super::{Check, Context, Findings, Stage, Verdict};
+use super::{Check, Checked, Context, Findings, Points, Stage, Verdict};
 use crate::compile::{self, BuildFailure, BuildRequest};
 use crate::kit::{kit, Step};
 use crate::report::GivenChange;
@@ -14,8 +14,7 @@ use crate::settings::Target;
 pub static GIVEN_FILES_UNTOUCHED: Check = Check {
     id: "given-files-untouched",
     title: "The given files are as the kit gave them",
-    points: 0,
-    why_no_points: "a gate, with --given-files fail: a changed given file fails the grade",
+    points: Points::Nothing("a gate, with --given-files fail: a changed given file fails the grade"),
     needs: &[],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(given_files_untouched(ctx, found)),
@@ -24,8 +23,7 @@ pub static GIVEN_FILES_UNTOUCHED: Check = Check {
 pub static BUILDS: Check = Check {
     id: "builds",
     title: "The crate builds",
-    points: 0,
-    why_no_points: "a step on the way: every other check needs it",
+    points: Points::Nothing("a step on the way: every other check needs it"),
     needs: &[],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(builds(ctx, found)),
@@ -34,8 +32,7 @@ pub static BUILDS: Check = Check {
 pub static BOOTS: Check = Check {
     id: "boots",
     title: "The server starts and answers",
-    points: 0,
-    why_no_points: "a step on the way: every other check needs it",
+    points: Points::Nothing("a step on the way: every other check needs it"),
     needs: &[&BUILDS],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(boots(ctx, found)),
@@ -44,32 +41,31 @@ pub static BOOTS: Check = Check {
 pub static SERVES_PAGES: Check = Check {
     id: "serves-pages",
     title: "The login page and session.js are served",
-    points: 0,
-    why_no_points: "a step on the way: the checks of your two files need it",
+    points: Points::Nothing("a step on the way: the checks of your two files need it"),
     needs: &[&BOOTS],
     stage: Stage::Http,
     run: |ctx, found| Box::pin(serves_pages(ctx, found)),
 };
 
-async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
+async fn builds(ctx: &mut Context, found: &mut Findings) -> Checked {
     let Target::Workspace { path, package, target_dir } = &ctx.settings.target else {
-        return Verdict::NotApplicable("grading a running server (--url): nothing to build".into());
+        return Ok(Verdict::NotApplicable("grading a running server (--url): nothing to build".into()));
     };
     // Read by nobody, built by nobody: a link could show a secret in a compile error, or never end.
     if !ctx.unreadable_student_files.is_empty() {
         let named: Vec<String> = ctx.unreadable_student_files.iter().map(GivenChange::describe).collect();
-        return Verdict::fail(
-            format!(
-                "the grader reads student files only as regular files, so it did not build: {}",
-                named.join(", ")
-            ),
-            format!(
-                "each student file a regular file of at most {} KiB",
-                crate::build_files::MAX_BYTES / 1024
-            ),
+        return Ok(Verdict::fail(format!(
+            "the grader reads student files only as regular files, so it did not build: {}",
+            named.join(", ")
+        ))
+        .expected(format!(
+            "each student file a regular file of at most {} KiB",
+            crate::build_files::MAX_BYTES / 1024
+        ))
+        .hint(
             "put the file itself where the link is (git keeps a symbolic link as a link: commit the file's \
              contents instead), and grade again",
-        );
+        ));
     }
     let request = BuildRequest {
         workspace: path.clone(),
@@ -85,7 +81,7 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
     // The server's private copy, in a folder of its own: the sandbox shows the server that folder, read-only.
     let binaries = ctx.scratch.path().join("bin");
     let _ = std::fs::create_dir_all(&binaries);
-    match compile::build(&request, &binaries, &mut found.log).await {
+    Ok(match compile::build(&request, &binaries, &mut found.log).await {
         Ok(built) => {
             found.log.push(format!("built {}", built.executable.display()));
             ctx.facts.executable = Some(built.executable);
@@ -113,7 +109,7 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
             if let Some(fix) = errors.first().and_then(|e| super::diagnosis::route_fix(e)) {
                 hint = format!("{fix}; {hint}");
             }
-            Verdict::fail(message, "the crate compiles", hint)
+            Verdict::fail(message).expected("the crate compiles").hint(hint)
         }
         Err(BuildFailure::Cargo(why)) => Verdict::Error {
             message: why,
@@ -121,22 +117,14 @@ async fn builds(ctx: &mut Context, found: &mut Findings) -> Verdict {
                 "the grader needs cargo and the crates of Cargo.lock (run `cargo build` once online)".into(),
             ),
         },
-        Err(BuildFailure::Project(said)) => Verdict::fail(
-            format!("cargo cannot build `{package}`:\n{said}"),
-            "a project cargo can build",
-            "a Cargo.toml or build.rs is broken: run `cargo build` and fix what it says first (these files are given: \
-             compare them with the kit's)",
-        ),
-        Err(BuildFailure::Timeout(limit)) => Verdict::fail(
-            format!("the build did not finish within {} s, and was stopped", limit.as_secs()),
-            "a build that ends",
-            "does a build script (build.rs) or a `const` loop forever? Run `cargo build` and watch; if this is only \
-             a slow first build, raise the limit with --build-timeout",
-        ),
-    }
+        Err(BuildFailure::Project(said)) => Verdict::fail(format!("cargo cannot build `{package}`:\n{said}")).expected("a project cargo can build").hint("a Cargo.toml or build.rs is broken: run `cargo build` and fix what it says first (these files are given: \
+             compare them with the kit's)"),
+        Err(BuildFailure::Timeout(limit)) => Verdict::fail(format!("the build did not finish within {} s, and was stopped", limit.as_secs())).expected("a build that ends").hint("does a build script (build.rs) or a `const` loop forever? Run `cargo build` and watch; if this is only \
+             a slow first build, raise the limit with --build-timeout"),
+    })
 }
 
-async fn boots(ctx: &mut Context, found: &mut Findings) -> Verdict {
+async fn boots(ctx: &mut Context, found: &mut Findings) -> Checked {
     if let Some(spec) = ctx.server_spec() {
         found.log.push(format!("starting {} with a fresh database", spec.executable.display()));
         match Server::start(&spec).await {
@@ -144,19 +132,17 @@ async fn boots(ctx: &mut Context, found: &mut Findings) -> Verdict {
                 ctx.base_url = Some(server.base_url.clone());
                 ctx.server = Some(server);
             }
-            Err(failure) => return did_not_boot(failure),
+            Err(failure) => return Ok(did_not_boot(failure)),
         }
     }
     let home = ctx.url(&kit().server.home);
-    match ctx.lab().home(&ctx.lab().window(), &mut found.exchanges).await {
+    Ok(match ctx.lab().home(&ctx.lab().window(), &mut found.exchanges).await {
         Ok(reply) if reply.status < 500 => Verdict::Pass(format!("answers on {home}")),
-        Ok(reply) => Verdict::fail(
-            format!("GET {} answered {}", kit().server.home, reply.status),
-            "the home page",
-            "read the server's log for the error",
-        ),
+        Ok(reply) => Verdict::fail(format!("GET {} answered {}", kit().server.home, reply.status))
+            .expected("the home page")
+            .hint("read the server's log for the error"),
         Err(why) => no_answer(ctx, &why, "an answer to GET /").await,
-    }
+    })
 }
 
 /// Why the server is not up, as the student's finding or the grader's trouble.
@@ -170,90 +156,73 @@ pub fn did_not_boot(failure: BootFailure) -> Verdict {
             let sentinels = log_tail.iter().any(|l| l.contains("sentinel"));
             let unmanaged = log_tail.iter().find(|l| sentinels && l.contains("State<")).cloned();
             if let Some(state) = unmanaged {
-                return Verdict::fail(
-                    format!("the server refused to launch ({status}); its last lines:\n{}", log_tail.join("\n")),
-                    format!("a line \"{ready}…\" on standard output"),
-                    format!(
+                return Verdict::fail(format!("the server refused to launch ({status}); its last lines:\n{}", log_tail.join("\n"))).expected(format!("a line \"{ready}…\" on standard output")).hint(format!(
                         "{}: a handler asks for state the app never manages; the app manages `SessionManager` and \
                          `MessageManager`: ask for `sessions: &State<SessionManager>` ({})",
                         state.trim().trim_start_matches(">> "),
                         kit().step(Step::StartTheSession)
-                    ),
-                );
+                    ));
             }
-            Verdict::fail(
-                format!(
+            Verdict::fail(format!(
                     "the server stopped before it was ready ({status}); its last lines:\n{}",
                     log_tail.join("\n")
-                ),
-                format!("a line \"{ready}…\" on standard output"),
-                match panic {
+                )).expected(format!("a line \"{ready}…\" on standard output")).hint(match panic {
                     Some(line) => format!("it panicked at start-up: {}", line.trim()),
                     None => "run it with `cargo run` and read its output".into(),
-                },
-            )
+                })
         }
-        BootFailure::NotItsPort { announced, log_tail } => Verdict::fail(
-            format!(
+        BootFailure::NotItsPort { announced, log_tail } => Verdict::fail(format!(
                 "the server said it was ready at {announced}, which is not a port it listens on, on this machine's \
                  loopback; its last lines:\n{}",
                 log_tail.join("\n")
-            ),
-            format!("a line \"{ready}…\" that names the server's own address"),
-            "the ready line is printed by the given code in lab/src/lib.rs: print nothing that looks like it",
-        ),
-        BootFailure::Timeout { limit, log_tail } => Verdict::fail(
-            format!(
+            )).expected(format!("a line \"{ready}…\" that names the server's own address")).hint("the ready line is printed by the given code in lab/src/lib.rs: print nothing that looks like it"),
+        BootFailure::Timeout { limit, log_tail } => Verdict::fail(format!(
                 "the server did not say it was listening within {} s; its last lines:\n{}",
                 limit.as_secs(),
                 log_tail.join("\n")
-            ),
-            format!("a line \"{ready}PORT/\" once it listens"),
-            "does something block before Rocket launches? Run it with `cargo run` and watch",
-        ),
+            )).expected(format!("a line \"{ready}PORT/\" once it listens")).hint("does something block before Rocket launches? Run it with `cargo run` and watch"),
     }
 }
 
-async fn serves_pages(ctx: &mut Context, found: &mut Findings) -> Verdict {
+async fn serves_pages(ctx: &mut Context, found: &mut Findings) -> Checked {
     let lab = ctx.lab();
     let window = lab.window();
     match lab.home(&window, &mut found.exchanges).await {
         Ok(reply) if reply.status == 200 && super::driver::shows_login_form(&reply) => {}
         Ok(reply) => {
-            return Verdict::fail(
-                format!("GET / without a cookie answered {} without the login form", reply.status),
-                format!("200 and the page with {}", crate::kit::id_attribute(&kit().pages.login_form)),
-                "the templates/ folder is given code: compare it with the kit's",
-            )
+            return Ok(Verdict::fail(format!(
+                "GET / without a cookie answered {} without the login form",
+                reply.status
+            ))
+            .expected(format!("200 and the page with {}", crate::kit::id_attribute(&kit().pages.login_form)))
+            .hint("the templates/ folder is given code: compare it with the kit's"))
         }
-        Err(why) => return no_answer(ctx, &why, "the login page").await,
+        Err(why) => return Ok(no_answer(ctx, &why, "the login page").await),
     }
     let script_path = &kit().server.script;
-    match window.send("GET", &ctx.url(script_path), None, &mut found.exchanges).await {
+    Ok(match window.send("GET", &ctx.url(script_path), None, &mut found.exchanges).await {
         Ok(reply) if reply.status == 200 => {
             ctx.facts.script = Some(crate::script::parse(&reply.body));
             Verdict::Pass(format!("the login page and {script_path} are served"))
         }
-        Ok(reply) => Verdict::fail(
-            format!("GET {script_path} answered {}", reply.status),
-            "200 and the script",
-            format!("is {} still there?", ctx.files.script.display),
-        ),
+        Ok(reply) => Verdict::fail(format!("GET {script_path} answered {}", reply.status))
+            .expected("200 and the script")
+            .hint(format!("is {} still there?", ctx.files.script.display)),
         Err(why) => no_answer(ctx, &why, "the script").await,
-    }
+    })
 }
 
 /// Compares the workspace's given files with the kit's.
-async fn given_files_untouched(ctx: &mut Context, found: &mut Findings) -> Verdict {
+async fn given_files_untouched(ctx: &mut Context, found: &mut Findings) -> Checked {
     let Target::Workspace { .. } = &ctx.settings.target else {
-        return Verdict::NotApplicable("grading a running server (--url): no files to compare".into());
+        return Ok(Verdict::NotApplicable("grading a running server (--url): no files to compare".into()));
     };
     // Found by the runner before the build (see `grade`).
     let changes = &ctx.changed_given_files;
     let build = &ctx.changed_build_files;
     found.log.extend(changes.iter().chain(build).map(GivenChange::describe));
     if changes.is_empty() && build.is_empty() {
-        return Verdict::Pass("every given file and build file is as the kit gave it".into());
+        return Ok(Verdict::Pass("every given file and build file is as the kit gave it".into()));
     }
     let student: Vec<&str> = kit().student.all().iter().map(|f| f.file.as_str()).collect();
     let count = |n: usize, what: &str| {
@@ -272,7 +241,7 @@ async fn given_files_untouched(ctx: &mut Context, found: &mut Findings) -> Verdi
             named.join(", ")
         ));
     }
-    Verdict::Fail {
+    Ok(Verdict::Fail {
         message: said.join("; "),
         expected: Some(format!("changes only in the student files: {}", student.join(" and "))),
         hint: Some(
@@ -280,5 +249,5 @@ async fn given_files_untouched(ctx: &mut Context, found: &mut Findings) -> Verdi
              and make your changes in the student files"
                 .into(),
         ),
-    }
+    })
 }

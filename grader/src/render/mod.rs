@@ -199,7 +199,7 @@ fn details(out: &mut String, check: &CheckResult, verbose: bool, style: Style) {
         }
     }
     if let (Status::Fail | Status::Error, 0) = (check.status, check.max_points) {
-        if let Some(why) = crate::checks::find(&check.id).map(|c| c.why_no_points).filter(|w| !w.is_empty()) {
+        if let Some(why) = crate::checks::find(&check.id).and_then(|c| c.points.why_nothing()) {
             let _ = writeln!(out, "{pad}{} {why}", label("no points"));
         }
     }
