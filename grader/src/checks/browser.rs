@@ -1,22 +1,16 @@
 //! The browser stage: a real headless Chromium goes through the lab as a
 //! student would, and each step of the story is a check.
 
-use futures::future::BoxFuture;
 use serde_json::Value;
 
-use super::context::{BrowserSession, BrowserState};
+use super::browser_stage::{in_browser, session, Outcome, Stopped, Which};
 use super::facts::Login;
 use super::setup::SERVES_PAGES;
 use super::{Check, Context, Findings, Points, Stage, Verdict};
-use crate::browser::{self, js_string, Captured, Driver, Tab};
+use crate::browser::{js_string, Captured};
 use crate::kit::kit;
 use crate::report::Exchange;
 use crate::script::LoginRequest;
-use crate::settings::BrowserChoice;
-
-/// What a student reads when the stage cannot run on this machine.
-const NO_BROWSER_HINT: &str = "install Chromium or Chrome, or point --browser (or $GRADER_BROWSER) at one; \
-     --no-browser skips these checks";
 
 /// A browser check's run: the step in `$tab`, inside the stage's set-up and clean-up.
 macro_rules! step {
@@ -102,117 +96,6 @@ pub static LOGOUT: Check = Check {
     stage: Stage::Browser,
     run: step!(Which::Main, logout),
 };
-
-/// One step of the browser's story, as a check runs it.
-type Step = for<'a> fn(&'a mut Context, &'a mut Findings) -> BoxFuture<'a, Outcome>;
-
-/// Runs `step` with the browser started, then saves what the page showed:
-/// on a failure, or for every step with `--screenshots` (from `shown_in`).
-async fn in_browser(ctx: &mut Context, found: &mut Findings, shown_in: Which, step: Step) -> Verdict {
-    if let Err(verdict) = start(ctx, found).await {
-        return verdict;
-    }
-    // What an earlier run saved for this check is not about this run.
-    for stale in [format!("{}.png", found.check), format!("{}.console.txt", found.check)] {
-        let _ = std::fs::remove_file(ctx.settings.artifacts_dir.join(stale));
-    }
-    match step(ctx, found).await {
-        Ok(message) => {
-            if ctx.settings.screenshots {
-                save_what_the_page_showed(ctx, Some(shown_in), found).await;
-            }
-            Verdict::Pass(message)
-        }
-        Err(Stopped { verdict, shown_in }) => {
-            save_what_the_page_showed(ctx, shown_in, found).await;
-            verdict
-        }
-    }
-}
-
-/// Which tab a failure happened in, so its screenshot and console get saved.
-#[derive(Clone, Copy)]
-enum Which {
-    Main,
-    Second,
-}
-
-/// How a step ends: passed, with what it saw, or stopped.
-type Outcome = Result<String, Stopped>;
-
-/// A step that did not pass: its verdict, and the tab that shows why (its
-/// screenshot and console are saved), if one does.
-struct Stopped {
-    verdict: Verdict,
-    shown_in: Option<Which>,
-}
-
-impl From<Verdict> for Stopped {
-    fn from(verdict: Verdict) -> Stopped {
-        Stopped { verdict, shown_in: None }
-    }
-}
-
-impl Verdict {
-    /// This verdict, stopping a step, shown in `tab`.
-    fn in_tab(self, tab: Which) -> Stopped {
-        Stopped { verdict: self, shown_in: Some(tab) }
-    }
-}
-
-/// Starts the browser once, for all browser checks.
-async fn start(ctx: &mut Context, found: &mut Findings) -> Result<(), Verdict> {
-    if let BrowserState::NotStarted = ctx.browser {
-        ctx.browser = match &ctx.settings.browser {
-            BrowserChoice::Off => BrowserState::Off,
-            BrowserChoice::Find(explicit) => match browser::find(explicit.as_deref()) {
-                Err(why) => BrowserState::Unavailable(why),
-                Ok(executable) => {
-                    found.log.push(format!("starting {}", executable.display()));
-                    let profile = ctx.scratch.path().join("browser-profile");
-                    match Driver::launch(&executable, &profile, ctx.settings.browser_timeout).await {
-                        Ok(driver) => open_session(driver).await,
-                        Err(why) => BrowserState::Unavailable(why),
-                    }
-                }
-            },
-        };
-    }
-    match &ctx.browser {
-        BrowserState::Off => Err(Verdict::NotApplicable("the browser stage is off (--no-browser)".into())),
-        BrowserState::Unavailable(why) => Err(Verdict::Error {
-            message: format!("not gradable here: {why}"),
-            hint: Some(NO_BROWSER_HINT.into()),
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// The student's browser profile: one cookie jar and a first tab.
-async fn open_session(mut driver: Driver) -> BrowserState {
-    let opened = async {
-        let profile = driver.new_context().await?;
-        let tab = driver.new_tab(&profile).await?;
-        Ok::<_, String>((profile, tab))
-    }
-    .await;
-    match opened {
-        Ok((profile, tab)) => {
-            BrowserState::Ready(Box::new(BrowserSession { driver, profile, tab, second: None }))
-        }
-        Err(why) => {
-            driver.close().await;
-            BrowserState::Unavailable(why)
-        }
-    }
-}
-
-fn session(ctx: &mut Context) -> Result<&mut BrowserSession, Stopped> {
-    match &mut ctx.browser {
-        BrowserState::Ready(session) => Ok(session),
-        _ => Err(Verdict::error("the browser is not running").into()),
-    }
-}
 
 /// `document.querySelector(...)` of a selector of the kit manifest.
 fn query(selector: &str) -> String {
@@ -585,37 +468,5 @@ async fn logout(ctx: &mut Context, found: &mut Findings) -> Outcome {
         .hint("logout must delete the session on the server (SessionManager::delete)")
         .into()),
         Err(why) => Err(super::diagnosis::no_answer(ctx, &why, "401").await.into()),
-    }
-}
-
-/// Saves the tab's screenshot and console next to the report (on a failure,
-/// or always with `--screenshots`).
-async fn save_what_the_page_showed(ctx: &mut Context, which: Option<Which>, found: &mut Findings) {
-    let Some(which) = which else { return };
-    let id = found.check;
-    let folder = ctx.settings.artifacts_dir.clone();
-    let BrowserState::Ready(session) = &ctx.browser else {
-        return;
-    };
-    let tab: Option<&Tab> = match which {
-        Which::Main => Some(&session.tab),
-        Which::Second => session.second.as_ref(),
-    };
-    let Some(tab) = tab else { return };
-    if std::fs::create_dir_all(&folder).is_err() {
-        return;
-    }
-    let picture = folder.join(format!("{id}.png"));
-    match tab.screenshot(&picture).await {
-        Ok(()) => found.artifacts.push(picture.display().to_string()),
-        Err(why) => found.log.push(why),
-    }
-    let console = folder.join(format!("{id}.console.txt"));
-    let mut lines = tab.console();
-    if lines.is_empty() {
-        lines.push("(the page printed nothing to its console)".into());
-    }
-    if std::fs::write(&console, lines.join("\n") + "\n").is_ok() {
-        found.artifacts.push(console.display().to_string());
     }
 }

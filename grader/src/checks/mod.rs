@@ -11,6 +11,7 @@
 //! turns what went wrong into a hint.
 
 pub mod browser;
+mod browser_stage;
 pub mod context;
 pub mod diagnosis;
 pub mod driver;

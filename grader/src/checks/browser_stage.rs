@@ -1,0 +1,164 @@
+//! The browser stage's lifecycle and what it leaves behind: the browser is
+//! started once for every browser check (or found missing, or turned off),
+//! the student's profile and first tab opened, each step run inside that,
+//! and what a tab showed (its screenshot and console) saved next to the
+//! report. The steps themselves are `browser.rs`.
+
+use futures::future::BoxFuture;
+
+use super::context::{BrowserSession, BrowserState};
+use super::{Context, Findings, Verdict};
+use crate::browser::{self, Driver, Tab};
+use crate::settings::BrowserChoice;
+
+/// What a student reads when the stage cannot run on this machine.
+const NO_BROWSER_HINT: &str = "install Chromium or Chrome, or point --browser (or $GRADER_BROWSER) at one; \
+     --no-browser skips these checks";
+
+/// One step of the browser's story, as a check runs it.
+pub(super) type Step = for<'a> fn(&'a mut Context, &'a mut Findings) -> BoxFuture<'a, Outcome>;
+
+/// Runs `step` with the browser started, then saves what the page showed:
+/// on a failure, or for every step with `--screenshots` (from `shown_in`).
+pub(super) async fn in_browser(
+    ctx: &mut Context,
+    found: &mut Findings,
+    shown_in: Which,
+    step: Step,
+) -> Verdict {
+    if let Err(verdict) = start(ctx, found).await {
+        return verdict;
+    }
+    // What an earlier run saved for this check is not about this run.
+    for stale in [format!("{}.png", found.check), format!("{}.console.txt", found.check)] {
+        let _ = std::fs::remove_file(ctx.settings.artifacts_dir.join(stale));
+    }
+    match step(ctx, found).await {
+        Ok(message) => {
+            if ctx.settings.screenshots {
+                save_what_the_page_showed(ctx, Some(shown_in), found).await;
+            }
+            Verdict::Pass(message)
+        }
+        Err(Stopped { verdict, shown_in }) => {
+            save_what_the_page_showed(ctx, shown_in, found).await;
+            verdict
+        }
+    }
+}
+
+/// Which tab a failure happened in, so its screenshot and console get saved.
+#[derive(Clone, Copy)]
+pub(super) enum Which {
+    Main,
+    Second,
+}
+
+/// How a step ends: passed, with what it saw, or stopped.
+pub(super) type Outcome = Result<String, Stopped>;
+
+/// A step that did not pass: its verdict, and the tab that shows why (its
+/// screenshot and console are saved), if one does.
+pub(super) struct Stopped {
+    pub(super) verdict: Verdict,
+    pub(super) shown_in: Option<Which>,
+}
+
+impl From<Verdict> for Stopped {
+    fn from(verdict: Verdict) -> Stopped {
+        Stopped { verdict, shown_in: None }
+    }
+}
+
+impl Verdict {
+    /// This verdict, stopping a step, shown in `tab`.
+    pub(super) fn in_tab(self, tab: Which) -> Stopped {
+        Stopped { verdict: self, shown_in: Some(tab) }
+    }
+}
+
+/// Starts the browser once, for all browser checks.
+async fn start(ctx: &mut Context, found: &mut Findings) -> Result<(), Verdict> {
+    if let BrowserState::NotStarted = ctx.browser {
+        ctx.browser = match &ctx.settings.browser {
+            BrowserChoice::Off => BrowserState::Off,
+            BrowserChoice::Find(explicit) => match browser::find(explicit.as_deref()) {
+                Err(why) => BrowserState::Unavailable(why),
+                Ok(executable) => {
+                    found.log.push(format!("starting {}", executable.display()));
+                    let profile = ctx.scratch.path().join("browser-profile");
+                    match Driver::launch(&executable, &profile, ctx.settings.browser_timeout).await {
+                        Ok(driver) => open_session(driver).await,
+                        Err(why) => BrowserState::Unavailable(why),
+                    }
+                }
+            },
+        };
+    }
+    match &ctx.browser {
+        BrowserState::Off => Err(Verdict::NotApplicable("the browser stage is off (--no-browser)".into())),
+        BrowserState::Unavailable(why) => Err(Verdict::Error {
+            message: format!("not gradable here: {why}"),
+            hint: Some(NO_BROWSER_HINT.into()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The student's browser profile: one cookie jar and a first tab.
+async fn open_session(mut driver: Driver) -> BrowserState {
+    let opened = async {
+        let profile = driver.new_context().await?;
+        let tab = driver.new_tab(&profile).await?;
+        Ok::<_, String>((profile, tab))
+    }
+    .await;
+    match opened {
+        Ok((profile, tab)) => {
+            BrowserState::Ready(Box::new(BrowserSession { driver, profile, tab, second: None }))
+        }
+        Err(why) => {
+            driver.close().await;
+            BrowserState::Unavailable(why)
+        }
+    }
+}
+
+pub(super) fn session(ctx: &mut Context) -> Result<&mut BrowserSession, Stopped> {
+    match &mut ctx.browser {
+        BrowserState::Ready(session) => Ok(session),
+        _ => Err(Verdict::error("the browser is not running").into()),
+    }
+}
+
+/// Saves the tab's screenshot and console next to the report (on a failure,
+/// or always with `--screenshots`).
+async fn save_what_the_page_showed(ctx: &mut Context, which: Option<Which>, found: &mut Findings) {
+    let Some(which) = which else { return };
+    let id = found.check;
+    let folder = ctx.settings.artifacts_dir.clone();
+    let BrowserState::Ready(session) = &ctx.browser else {
+        return;
+    };
+    let tab: Option<&Tab> = match which {
+        Which::Main => Some(&session.tab),
+        Which::Second => session.second.as_ref(),
+    };
+    let Some(tab) = tab else { return };
+    if std::fs::create_dir_all(&folder).is_err() {
+        return;
+    }
+    let picture = folder.join(format!("{id}.png"));
+    match tab.screenshot(&picture).await {
+        Ok(()) => found.artifacts.push(picture.display().to_string()),
+        Err(why) => found.log.push(why),
+    }
+    let console = folder.join(format!("{id}.console.txt"));
+    let mut lines = tab.console();
+    if lines.is_empty() {
+        lines.push("(the page printed nothing to its console)".into());
+    }
+    if std::fs::write(&console, lines.join("\n") + "\n").is_ok() {
+        found.artifacts.push(console.display().to_string());
+    }
+}
