@@ -70,16 +70,9 @@ fn put32(into: &mut Vec<u8>, value: u32) {
     into.extend_from_slice(&value.to_le_bytes());
 }
 
-/// CRC-32 (IEEE 802.3, as zip uses it), bit by bit: the archive is small.
+/// CRC-32 (IEEE 802.3, as zip uses it).
 fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for byte in bytes {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
+    crc32fast::hash(bytes)
 }
 
 #[cfg(test)]
