@@ -90,7 +90,8 @@ pub fn fixtures_dir() -> PathBuf {
 /// lab workspace (`target/grader-fixtures/overlay`), on top of the lab or the
 /// solved lab (`start`), and returns the copy's folder. Every fixture uses the
 /// same folder, so cargo rebuilds only what a fixture changed, incrementally;
-/// files an earlier fixture added are removed, changed ones put back.
+/// files an earlier overlay laid and this one does not are removed, changed
+/// ones put back.
 /// `links` are made last (path, target): a submission's symbolic links.
 pub fn overlay(fixture: &Path, start: &str, links: &BTreeMap<String, String>) -> PathBuf {
     let root = overlay_root();
@@ -130,9 +131,10 @@ pub fn overlay(fixture: &Path, start: &str, links: &BTreeMap<String, String>) ->
             std::fs::set_permissions(root.join(&file), std::fs::Permissions::from_mode(0o755)).unwrap();
         }
     }
-    let added: Vec<&str> =
-        files.keys().chain(links.keys()).map(String::as_str).filter(|f| !kit().join(f).exists()).collect();
-    std::fs::write(added_list, added.join("\n")).unwrap();
+    // Every file laid, so that the next overlay removes what it does not lay
+    // (a fixture's file, or one the kit itself no longer has).
+    let laid: Vec<&str> = files.keys().chain(links.keys()).map(String::as_str).collect();
+    std::fs::write(added_list, laid.join("\n")).unwrap();
     root
 }
 
