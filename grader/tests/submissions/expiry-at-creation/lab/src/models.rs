@@ -24,6 +24,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rocket::info;
+use rocket::tokio::sync::broadcast;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::SqlitePool;
@@ -37,6 +38,8 @@ use crate::domain::{MessageBody, RoomName, Username};
 pub struct SessionManager {
     pool: SqlitePool,
     lifetime: Duration,
+    /// Tells whoever holds something of a session (a live stream) that it ended.
+    ended: broadcast::Sender<String>,
 }
 
 /// A session found by its token.
@@ -60,7 +63,11 @@ pub struct SessionRecord {
 impl SessionManager {
     /// Sessions made by this manager stay valid for `lifetime` after creation.
     pub fn new(pool: SqlitePool, lifetime: Duration) -> SessionManager {
-        SessionManager { pool, lifetime }
+        SessionManager {
+            pool,
+            lifetime,
+            ended: broadcast::channel(64).0,
+        }
     }
 
     /// How long a new session stays valid.
@@ -110,13 +117,22 @@ impl SessionManager {
         }))
     }
 
-    /// Ends the session behind `token` (logout). Returns whether there was one.
+    /// Ends the session behind `token` (logout), and tells those listening to
+    /// [`ended`](SessionManager::ended). Returns whether there was one.
     pub async fn delete(&self, token: &str) -> Result<bool, sqlx::Error> {
         let result = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
             .bind(hash_token(token))
             .execute(&self.pool)
             .await?;
+        let _ = self.ended.send(token.to_owned()); // nobody listening is fine
         Ok(result.rows_affected() > 0)
+    }
+
+    /// The tokens of the sessions this server ends from now on, as they end
+    /// (a live stream listens, to end with its session). Sessions that expire,
+    /// or that another process deletes, are not told: ask [`find`](SessionManager::find).
+    pub fn ended(&self) -> broadcast::Receiver<String> {
+        self.ended.subscribe()
     }
 
     /// Deletes every expired session and returns how many there were.
