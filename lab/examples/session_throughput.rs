@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .max_connections(8)
         .connect_with(defaults)
         .await?;
-    sqlx::migrate!("./migrations").run(&defaults_pool).await?;
+    lab::db::migrate(&defaults_pool).await?;
 
     for (name, pool) in [
         ("kit: WAL, synchronous=NORMAL", kit_pool),

@@ -427,6 +427,58 @@ async fn migrations_create_and_keep_the_database() {
     assert_eq!(sync, 1, "NORMAL");
 }
 
+/// `db::MIGRATIONS` is written by hand: it must say what `lab/migrations/` holds,
+/// each file's version and description from its name, as `sqlx migrate` names them.
+#[test]
+fn the_compiled_in_migrations_are_the_files_of_the_migrations_folder() {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut in_folder: Vec<(i64, String, String)> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let (version, description) = stem.split_once('_').unwrap();
+            (
+                version.parse().unwrap(),
+                description.replace('_', " "),
+                std::fs::read_to_string(&path).unwrap(),
+            )
+        })
+        .collect();
+    in_folder.sort();
+    let listed: Vec<(i64, String, String)> = crate::db::MIGRATIONS
+        .iter()
+        .map(|&(version, description, sql)| (version, description.to_owned(), sql.to_owned()))
+        .collect();
+    assert_eq!(listed, in_folder);
+}
+
+/// Databases made by earlier builds, whose migrations `sqlx::migrate!` listed,
+/// keep opening: sqlx refuses a database whose applied migration's checksum
+/// differs from the binary's. The checksum below is what such a build stored.
+/// (A shipped migration is never edited: a change is a new file.)
+#[rocket::async_test]
+async fn databases_migrated_by_earlier_builds_still_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = rocket_db_pools::Config {
+        url: dir.path().join("chat.sqlite3").display().to_string(),
+        max_connections: 1,
+        connect_timeout: 5,
+        ..Default::default()
+    };
+    let pool = crate::db::connect(&config).await.unwrap();
+    let (checksum,): (String,) =
+        sqlx::query_as("SELECT hex(checksum) FROM _sqlx_migrations WHERE version = 20260101000000")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        checksum,
+        "CF86BE5141D72B749D0CDC6A899F21525587571C98646B681CAA7C27A4ACE10C\
+         06D2A65721C7BA397CB47B6FF4F2679E"
+    );
+}
+
 #[rocket::async_test]
 async fn bad_requests_get_a_json_error_and_change_nothing() {
     let app = TestApp::new().await;

@@ -9,8 +9,8 @@
 //! - `GET /api/me` with the `session` cookie: one indexed `SELECT` by the
 //!   token's hash, answer `200 {"username": ...}`.
 //!
-//! Each is served by two servers, one at a time, each in a process of its own
-//! on a fresh database:
+//! Each is served by two servers, each in a process of its own on a fresh
+//! database, both started before the measuring begins:
 //!
 //! - **kit**: `solution::build` (the lab with its login route done), with the
 //!   kit's own configuration and log level, and the login rate limit off;
@@ -21,11 +21,13 @@
 //!   around the same work.
 //!
 //! The load comes from this process: keep-alive connections (the bare client
-//! of `solution/tests/support/http.rs`), each sending its next request as soon as the
-//! last one is answered. Each route is warmed up, then measured for a fixed
-//! time; the rounds alternate which server goes first, and the table shows
-//! each figure's median over the rounds. Any answer that is not 2xx makes the
-//! benchmark fail.
+//! of `solution/tests/support/http.rs`), each sending its next request as soon
+//! as the last one is answered. A round loads one route on one server, then
+//! on the other, back to back, each warmed up and then measured for a fixed
+//! time; the rounds alternate which server goes first. The table shows each
+//! figure's median over the rounds, and the ratio of the two servers round by
+//! round: its median, and its lowest and highest round (the spread a shared
+//! machine gives). Any answer that is not 2xx makes the benchmark fail.
 //!
 //! ```sh
 //! cargo run --release -p solution --example server_speed
@@ -33,7 +35,7 @@
 //! ```
 //!
 //! Options: `--seconds` (measured, per route, default 5), `--warmup` (default
-//! 1), `--connections` (default 32), `--rounds` (default 3), `--sessions`
+//! 1), `--connections` (default 32), `--rounds` (default 5), `--sessions`
 //! (tokens `GET /api/me` cycles through, default 1000). The report goes to
 //! stdout as a Markdown table; progress goes to stderr.
 
@@ -81,7 +83,7 @@ impl Options {
             seconds: 5.0,
             warmup: 1.0,
             connections: 32,
-            rounds: 3,
+            rounds: 5,
             sessions: 1000,
         };
         let mut args = args.iter();
@@ -399,25 +401,33 @@ struct Series {
 }
 
 fn benchmark(options: &Options) {
-    let mut series: Vec<Series> = [Server::Kit, Server::Minimal]
-        .into_iter()
-        .flat_map(|server| {
-            Route::ALL.map(|route| Series {
-                server,
+    // Both servers are up for the whole run, so that each round measures them
+    // back to back, seconds apart, on the same machine load.
+    let servers = [Server::Kit, Server::Minimal].map(|server| {
+        let process = ServerProcess::start(server);
+        let tokens = block_on(make_sessions(process.address, options.sessions));
+        (server, process, Arc::new(tokens))
+    });
+    let mut series: Vec<Series> = Vec::new();
+    for route in Route::ALL {
+        for (server, _, _) in &servers {
+            series.push(Series {
+                server: *server,
                 route,
                 rounds: Vec::new(),
-            })
-        })
-        .collect();
-    for round in 0..options.rounds {
-        // Alternate who goes first, so that neither always gets the cooler machine.
-        let order = if round % 2 == 0 {
-            [Server::Kit, Server::Minimal]
-        } else {
-            [Server::Minimal, Server::Kit]
-        };
-        for server in order {
-            for (route, stats) in Route::ALL.into_iter().zip(measure(server, options)) {
+            });
+        }
+        for round in 0..options.rounds {
+            // Alternate who goes first, so that neither always gets the cooler machine.
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for index in order {
+                let (server, process, tokens) = &servers[index];
+                let stats = block_on(run_load(
+                    process.address,
+                    route,
+                    Arc::clone(tokens),
+                    options,
+                ));
                 eprintln!(
                     "round {}/{}  {:<7}  {:<22}  {:>8.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
                     round + 1,
@@ -431,7 +441,7 @@ fn benchmark(options: &Options) {
                 );
                 let slot = series
                     .iter_mut()
-                    .find(|s| s.server == server && s.route == route)
+                    .find(|s| s.server == *server && s.route == route)
                     .expect("every server and route has a series");
                 slot.rounds.push(stats);
             }
@@ -441,23 +451,13 @@ fn benchmark(options: &Options) {
     fail_on_errors(&series);
 }
 
-/// Both routes on a fresh process of `server`: session creation, then
-/// `GET /api/me` over sessions made for it.
-fn measure(server: Server, options: &Options) -> [Stats; 2] {
-    let process = ServerProcess::start(server);
-    let address = process.address;
-    // One thread for the whole load: it leaves the most CPU to the server.
-    let runtime = rocket::tokio::runtime::Builder::new_current_thread()
+/// Runs the load on one thread: it leaves the most CPU to the servers.
+fn block_on<F: std::future::Future>(load: F) -> F::Output {
+    rocket::tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("a runtime for the load");
-    runtime.block_on(async {
-        let none = Arc::new(Vec::new());
-        let create = run_load(address, Route::CreateSession, none, options).await;
-        let tokens = Arc::new(make_sessions(address, options.sessions).await);
-        let me = run_load(address, Route::Me, tokens, options).await;
-        [create, me]
-    })
+        .expect("a runtime for the load")
+        .block_on(load)
 }
 
 /// `count` sessions made through the server, checked to work.
@@ -627,19 +627,22 @@ impl Series {
 }
 
 /// The Markdown report: the settings in a sentence, then one row per route.
+/// The ratio is taken round by round (the two servers measured back to back)
+/// and shown as its median, with the lowest and highest round beside it.
 fn report(series: &[Series], options: &Options) -> String {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = format!(
-        "{} keep-alive connections, {} s warm-up then {} s measured per route and server, \
-         median of {} round(s); both servers at Rocket log level `{}` (the kit's default), \
-         login limit off; server and load generator share {cpus} CPUs.\n\n",
+        "{} keep-alive connections, {} s warm-up then {} s measured per route, server and round, \
+         median of {} round(s) (in each, both servers back to back, in turn first); \
+         both servers at Rocket log level `{}` (the kit's default), login limit off; \
+         servers and load generator share {cpus} CPUs.\n\n",
         options.connections,
         options.warmup,
         options.seconds,
         options.rounds,
         log_level(),
     );
-    out.push_str("| Route | Kit req/s | Minimal req/s | Kit / minimal | Kit p50 / p99 (ms) | Minimal p50 / p99 (ms) |\n");
+    out.push_str("| Route | Kit req/s | Minimal req/s | Kit / minimal (lowest–highest round) | Kit p50 / p99 (ms) | Minimal p50 / p99 (ms) |\n");
     out.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
     for route in Route::ALL {
         let of = |server: Server| {
@@ -647,15 +650,24 @@ fn report(series: &[Series], options: &Options) -> String {
                 .iter()
                 .find(|s| s.server == server && s.route == route)
                 .expect("every server and route has a series")
-                .medians()
         };
         let (kit, minimal) = (of(Server::Kit), of(Server::Minimal));
+        let mut ratios: Vec<f64> = kit
+            .rounds
+            .iter()
+            .zip(&minimal.rounds)
+            .map(|(k, m)| k.requests_per_second / m.requests_per_second)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let (kit, minimal) = (kit.medians(), minimal.medians());
         out.push_str(&format!(
-            "| {} | {:.0} | {:.0} | {:.2} | {:.2} / {:.2} | {:.2} / {:.2} |\n",
+            "| {} | {:.0} | {:.0} | {:.2} ({:.2}–{:.2}) | {:.2} / {:.2} | {:.2} / {:.2} |\n",
             route.label(),
             kit.requests_per_second,
             minimal.requests_per_second,
-            kit.requests_per_second / minimal.requests_per_second,
+            median(ratios.clone()),
+            ratios[0],
+            ratios[ratios.len() - 1],
             kit.p50_ms,
             kit.p99_ms,
             minimal.p50_ms,
