@@ -281,6 +281,25 @@ fn toolchain_homes() -> Vec<(&'static str, PathBuf)> {
         .collect()
 }
 
+/// The folder of the cargo a build runs: `CARGO`'s (as under `cargo run`), else that of the
+/// first `cargo` on `PATH`; `None` when there is none, or it is in a system folder.
+fn cargo_folder() -> Option<PathBuf> {
+    cargo_folder_of(std::env::var_os("CARGO"), std::env::var_os("PATH"))
+}
+
+/// [`cargo_folder`] with `CARGO` and `PATH` given.
+fn cargo_folder_of(cargo: Option<OsString>, path: Option<OsString>) -> Option<PathBuf> {
+    let program = match cargo {
+        Some(cargo) => PathBuf::from(cargo),
+        None => std::env::split_paths(&path?)
+            .map(|folder| folder.join("cargo"))
+            .find(|candidate| candidate.is_file())?,
+    };
+    let folder = std::path::absolute(program.parent()?).ok()?;
+    let system = SYSTEM_FOLDERS.iter().any(|system| folder.starts_with(system));
+    (!system && folder.is_dir()).then_some(folder)
+}
+
 /// bubblewrap's arguments for `jail`.
 fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
     let mut args: Vec<OsString> = Vec::new();
@@ -331,6 +350,11 @@ fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
                 // Other projects' git checkouts: not this build's to read (the kit has no git dependency).
                 emptied.extend([folder.join("git")].into_iter().filter(|f| f.is_dir()));
             }
+            readable.push(folder);
+        }
+        // Where the cargo the grader runs lives, when no home above holds it: a `CARGO_HOME` set
+        // elsewhere (a CI cache, say) leaves rustup's `cargo` in `~/.cargo/bin`. Its folder only.
+        if let Some(folder) = cargo_folder().filter(|f| !readable.iter().any(|r| f.starts_with(r))) {
             readable.push(folder);
         }
     }
@@ -535,6 +559,24 @@ mod tests {
     }
 
     #[test]
+    fn the_folder_of_the_cargo_a_build_runs_is_found_outside_the_system_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        std::fs::write(bin.join("cargo"), "").unwrap();
+        let path =
+            std::env::join_paths([dir.path().join("none"), dir.path().to_owned(), bin.clone()]).unwrap();
+        assert_eq!(cargo_folder_of(None, Some(path.clone())), Some(bin.clone()));
+        // `CARGO`, as under `cargo run`, wins over `PATH`.
+        let toolchain = dir.path().join("toolchain/bin");
+        std::fs::create_dir_all(&toolchain).unwrap();
+        assert_eq!(cargo_folder_of(Some(toolchain.join("cargo").into()), Some(path)), Some(toolchain));
+        // Nothing to add: a system folder is shown already, and no cargo is no folder.
+        assert_eq!(cargo_folder_of(Some("/usr/bin/cargo".into()), None), None);
+        assert_eq!(cargo_folder_of(None, Some(dir.path().join("none").into())), None);
+    }
+
+    #[test]
     fn the_sandbox_shows_an_allowlist_not_the_machine() {
         let jail = Jail { home: "/tmp/g/home".into(), cwd: "/k".into(), toolchain: true, ..Jail::default() };
         let args: Vec<String> =
@@ -550,6 +592,11 @@ mod tests {
         }
         for never in ["/var", "/srv", "/opt", "/home", "/etc/shadow", "/etc"] {
             assert!(!args.windows(2).any(|w| w[0].ends_with("bind") && w[1] == never), "{never}: {args:?}");
+        }
+        // The cargo the build runs is shown, wherever it is.
+        if let Some(cargo) = cargo_folder() {
+            let shown = |w: &[String]| w[0] == "--ro-bind" && cargo.starts_with(&w[1]);
+            assert!(args.windows(2).any(shown), "{}: {args:?}", cargo.display());
         }
         // Cargo's home is shown, but not other projects' git checkouts.
         if let Some((_, cargo)) = toolchain_homes().into_iter().find(|(n, _)| *n == "CARGO_HOME") {
