@@ -463,7 +463,7 @@ async fn batch(args: BatchArgs) -> ExitCode {
     say_raw(&summary);
     say!("gradebook: {}  reports: {}", batch.csv.display(), batch.out.display());
     if let Some(signal) = stopped {
-        return trouble(&format!("{signal}: stopped; the reports of the clones graded so far are written"));
+        return self::stopped(signal, "the reports of the clones graded so far are written");
     }
     let all_graded =
         rows.iter().all(|r| r.report.as_ref().is_ok_and(|r| r.outcome != crate::report::Outcome::Incomplete));
@@ -499,7 +499,12 @@ async fn watch(args: WatchArgs) -> ExitCode {
             crate::watch::Ended::Trouble(why) => trouble(&why),
         },
         // A grade in flight is dropped, which stops its build and server.
-        _ = stop_signal() => ExitCode::SUCCESS,
+        _ = stop_signal() => {
+            for orphan in crate::process::end_orphans_after_a_stop(STOP_GRACE) {
+                eprintln!("grader: ended process {} ({})", orphan.pid, render::inert(&orphan.command));
+            }
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -620,7 +625,7 @@ async fn check(args: CheckArgs) -> ExitCode {
     let report = tokio::select! {
         report = crate::grade(settings, &args.options.only, &points) => report,
         // Dropping the grade stops the server and the build it started.
-        signal = stop_signal() => return trouble(&format!("{signal}: stopped; the server the grader started is stopped too")),
+        signal = stop_signal() => return stopped(signal, "the server the grader started is stopped too"),
     };
     if let Some(display) = &display {
         display.finish();
@@ -762,6 +767,20 @@ fn say_raw(text: &str) {
 }
 
 /// The grader's own trouble: said on stderr, exit status 2.
+/// How long the processes of a grade stopped halfway get to end before the grader sweeps their orphans.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Exits after `signal` stopped a grade (whose dropped future stopped its build, server and
+/// browser): first the processes the grader adopted are ended, a daemon that left the groups it
+/// started included, which would otherwise outlive the grader.
+fn stopped(signal: &str, what: &str) -> ExitCode {
+    let mut said = format!("{signal}: stopped; {what}");
+    for orphan in crate::process::end_orphans_after_a_stop(STOP_GRACE) {
+        said.push_str(&format!("; ended process {} ({})", orphan.pid, render::inert(&orphan.command)));
+    }
+    trouble(&said)
+}
+
 fn trouble(message: &str) -> ExitCode {
     eprintln!("grader: {message}");
     ExitCode::from(2)

@@ -126,7 +126,7 @@ async fn local_packages(request: &BuildRequest) -> Vec<String> {
         ["metadata", "--no-deps", "--offline", "--format-version", "1"].map(AsRef::as_ref);
     let metadata = async {
         let _handed = request.containment.hand_over(&jail, true).ok()?;
-        let mut command = request.containment.command(&cargo_program(), &args, &jail);
+        let mut command = request.containment.command(&crate::sandbox::cargo_program(), &args, &jail);
         command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
         let child = process::spawn(&mut command).ok()?;
         let _guard = process::Group::of(&child).map(process::Group::guard);
@@ -320,7 +320,7 @@ pub(crate) fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
 /// the network. A clone that needs crates the kit does not pin has them
 /// missing from the offline build.
 async fn fetch(request: &BuildRequest, log: &mut Vec<String>) {
-    let cargo = cargo_program();
+    let cargo = crate::sandbox::cargo_program();
     let kit = crate::kit_root();
     let manifest = kit.join("Cargo.toml");
     if !manifest.is_file() {
@@ -356,38 +356,42 @@ async fn fetch(request: &BuildRequest, log: &mut Vec<String>) {
     }
 }
 
-/// The cargo that runs the grader (`CARGO`, as under `cargo run`), else the one on `PATH`.
-pub(crate) fn cargo_program() -> std::ffi::OsString {
-    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
 async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<Built, BuildFailure> {
-    let cargo = cargo_program();
+    let cargo = crate::sandbox::cargo_program();
     let sandboxed = request.containment.is_sandboxed();
     let contained = request.containment.is_contained();
     if contained {
         fetch(request, log).await;
     }
+    // Where the build writes: the target folder given, else the clone's own `target/`, which
+    // must then be a folder (a link there would have the build write where it points).
+    let target_dir = request.target_dir.clone().unwrap_or_else(|| request.workspace.join("target"));
+    if request.target_dir.is_none() {
+        if target_dir.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+            let said =
+                format!("{} is not a folder (a symbolic link?): cargo builds there", target_dir.display());
+            return Err(BuildFailure::Project(said));
+        }
+        let _ = std::fs::create_dir_all(&target_dir);
+    }
+    // `--locked`: the lock as committed is what is built, everywhere, and cargo writes nothing
+    // into the clone. Offline where the student's code is contained: the sandbox has no
+    // network, and the student's user could not write cargo's caches.
     let mut args: Vec<&std::ffi::OsStr> =
-        ["build", "--bins", "--message-format=json", "--package"].into_iter().map(AsRef::as_ref).collect();
+        ["build", "--bins", "--locked", "--message-format=json", "--package"].map(AsRef::as_ref).to_vec();
     args.push(request.package.as_ref());
     if contained {
-        // The sandbox has no network; the student's user could not write cargo's caches.
         args.push("--offline".as_ref());
     }
-    // In the sandbox the build reads the clone and writes only its lock (cargo fits a lock to its
-    // workspace) and the target folder: nothing it runs changes the sources, the manifests or `.git`
-    // for whatever reads them afterwards, the grader included.
-    let lock = request.workspace.join("Cargo.lock");
-    let (mut writable, readable) = if sandboxed && lock.symlink_metadata().is_ok_and(|m| m.is_file()) {
-        (vec![lock], vec![request.workspace.clone()])
-    } else {
-        (vec![request.workspace.clone()], Vec::new())
+    args.extend(["--target-dir".as_ref(), target_dir.as_os_str()]);
+    // In the sandbox the build reads the clone and writes only the target folder: nothing it runs
+    // changes the sources, the manifests, the lock or `.git` for whatever reads them afterwards,
+    // the grader included. The student's user (no bubblewrap) is handed the clone, the grader's
+    // work copy, to read it whatever its files' modes; it is given back after the build.
+    let (writable, readable) = match request.containment.student_user() {
+        Some(_) => (vec![request.workspace.clone(), target_dir.clone()], Vec::new()),
+        None => (vec![target_dir.clone()], vec![request.workspace.clone()]),
     };
-    if let Some(dir) = &request.target_dir {
-        args.extend(["--target-dir".as_ref(), dir.as_os_str()]);
-        writable.push(dir.clone());
-    }
     let jail = Jail {
         writable,
         readable,
@@ -418,7 +422,6 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
     // A build dropped halfway (Ctrl-C, --deadline) takes its compilers and build scripts with it.
     let _guard = group.map(process::Group::guard);
     // Cargo's output is read as it comes, and only what a report needs is kept.
-    let target_dir = request.target_dir.clone().unwrap_or_else(|| request.workspace.join("target"));
     let mut reader =
         MessageReader::new(&request.package, &target_dir.join("debug"), request.progress.clone());
     let mut stderr_lines: Vec<String> = Vec::new();
@@ -469,11 +472,21 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
     // From cargo's first error on: what the student would see running cargo themselves.
     let first_error = lines.iter().position(|l| l.starts_with("error")).unwrap_or(0);
     let said = lines[first_error..].iter().take(14).copied().collect::<Vec<_>>().join("\n");
+    if stderr.contains(STALE_LOCK) {
+        let why = "Cargo.lock does not match the manifests, and the grader builds the lock as committed \
+                   (`cargo build --locked`): run `cargo build`, then commit Cargo.lock";
+        return Err(BuildFailure::Project(format!("{why}\n{said}")));
+    }
     if PROJECT_MISTAKES.iter().any(|m| stderr.contains(m)) {
         return Err(BuildFailure::Project(said));
     }
     Err(BuildFailure::Cargo(format!("cargo build failed without a compiler error:\n{said}")))
 }
+
+/// What cargo says when `--locked` finds the lock out of date with the manifests ("cannot
+/// update the lock file ... because --locked was passed", older: "needs to be updated but
+/// --locked was passed").
+const STALE_LOCK: &str = "--locked was passed";
 
 /// What cargo says when the project itself is broken, not the machine.
 const PROJECT_MISTAKES: &[&str] = &[

@@ -227,8 +227,33 @@ fn chown_all(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
 }
 
 #[cfg(all(test, unix))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// Where the tests run as root, runs the test `name` of this binary again
+    /// as `nobody` (the path of a grader that is not root) and asserts it
+    /// passed; as any other user, or in that second run, does nothing.
+    pub(crate) fn run_again_as_nobody(name: &str) {
+        if !running_as_root() || std::env::var_os("GRADER_TEST_AS_NOBODY").is_some() {
+            return;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        // A copy nobody can run, wherever the kit sits (root's home is closed to it).
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(copy.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let test = copy.path().join("grader-test");
+        std::fs::copy(std::env::current_exe().unwrap(), &test).unwrap();
+        let again = std::process::Command::new("setpriv")
+            .args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--"])
+            .arg(&test)
+            .args(["--exact", name])
+            .env("GRADER_TEST_AS_NOBODY", "1")
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .output()
+            .expect("setpriv");
+        let said = String::from_utf8_lossy(&again.stdout);
+        assert!(again.status.success() && said.contains("1 passed"), "as nobody:\n{said}");
+    }
 
     /// `nobody` is on every Debian and Ubuntu machine: no test user to make.
     fn nobody() -> Option<StudentUser> {

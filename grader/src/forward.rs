@@ -301,24 +301,9 @@ mod tests {
     #[test]
     fn a_forked_dialer_reaches_a_server_in_a_network_of_its_own() {
         // Run as root, the test runs again as `nobody`: the path of a grader that is not root.
-        if crate::confine::running_as_root() && std::env::var_os("GRADER_TEST_AS_NOBODY").is_none() {
-            use std::os::unix::fs::PermissionsExt;
-            // A copy nobody can run, wherever the kit sits (root's home is closed to it).
-            let copy = tempfile::tempdir().unwrap();
-            std::fs::set_permissions(copy.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-            let test = copy.path().join("grader-test");
-            std::fs::copy(std::env::current_exe().unwrap(), &test).unwrap();
-            let again = std::process::Command::new("setpriv")
-                .args(["--reuid", "65534", "--regid", "65534", "--clear-groups", "--"])
-                .arg(&test)
-                .args(["--exact", "forward::tests::a_forked_dialer_reaches_a_server_in_a_network_of_its_own"])
-                .env("GRADER_TEST_AS_NOBODY", "1")
-                .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-                .output()
-                .expect("setpriv");
-            let said = String::from_utf8_lossy(&again.stdout);
-            assert!(again.status.success() && said.contains("1 passed"), "as nobody:\n{said}");
-        }
+        crate::confine::tests::run_again_as_nobody(
+            "forward::tests::a_forked_dialer_reaches_a_server_in_a_network_of_its_own",
+        );
         let Some(bwrap) =
             ["/usr/bin/bwrap", "/bin/bwrap"].into_iter().find(|p| std::path::Path::new(p).exists())
         else {

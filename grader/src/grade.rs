@@ -2,6 +2,7 @@
 //! did not pass, and turns what each found into the report.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::checks::context::BrowserState;
@@ -17,6 +18,7 @@ pub async fn grade(
     only: &[String],
     points: &HashMap<String, u32>,
 ) -> Result<Report, String> {
+    let in_flight = InFlight::enter();
     let gate = settings.given_files == GivenFilesMode::Fail;
     let plan = checks::plan(only, gate)?;
     if let Some(id) = points.keys().find(|id| checks::find(id).is_none()) {
@@ -139,7 +141,7 @@ pub async fn grade(
         crate::settings::SandboxMode::Auto => ctx.containment.without_note().into_iter().collect(),
         _ => Vec::new(),
     };
-    notes.extend(ctx.end_orphans());
+    notes.extend(ctx.end_orphans(in_flight.others()));
     if let Some(from) = &ctx.settings.laid_from {
         let files: Vec<&str> = kit().student.all().iter().map(|f| f.file.as_str()).collect();
         notes.push(format!(
@@ -174,6 +176,30 @@ pub async fn grade(
         report.changed_build_files = changed_build_files;
     }
     Ok(report)
+}
+
+/// The grades this process runs at once (`grader batch --jobs N`).
+static GRADES_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// One grade, counted in [`GRADES_IN_FLIGHT`] for as long as it lives.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> InFlight {
+        GRADES_IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        InFlight
+    }
+
+    /// How many other grades run now.
+    fn others(&self) -> usize {
+        GRADES_IN_FLIGHT.load(Ordering::SeqCst).saturating_sub(1)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        GRADES_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// SHA-256 of each student file, as graded (none for a server at a URL).

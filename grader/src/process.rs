@@ -127,6 +127,46 @@ pub fn end_orphans() -> Vec<Orphan> {
     ended
 }
 
+/// [`end_orphans`] once a grade was dropped halfway (Ctrl-C, SIGTERM): its
+/// groups were killed a moment ago, and what their processes started in
+/// sessions of their own (a daemon) becomes this process's orphan only once
+/// its parent has ended, every thread of it. So it first waits, `limit` at
+/// most, until every child this process started has ended.
+pub fn end_orphans_after_a_stop(limit: Duration) -> Vec<Orphan> {
+    let deadline = std::time::Instant::now() + limit;
+    let mut waiting: Vec<u32> = started().running.iter().copied().collect();
+    while !waiting.is_empty() && std::time::Instant::now() < deadline {
+        waiting.retain(|pid| !has_ended(*pid));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    end_orphans()
+}
+
+/// Whether this process's child `pid` has ended, all its threads (or is no
+/// child of this process). A multi-threaded child shows as a zombie in /proc
+/// as soon as its first thread exits, while the others, which may be the
+/// parents of its children, still run; wait(2) reports it only once all have.
+/// The child is left for its owner to reap.
+fn has_ended(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: waitid(2) with WNOWAIT fills the zeroed siginfo and reaps nothing.
+        unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+            if libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) != 0 {
+                return true; // not (or no longer) a child of this process
+            }
+            info.si_pid() != 0
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true
+    }
+}
+
 /// Waits (a second at most) for a killed child of this process to end, and reaps it.
 fn reap(pid: u32) {
     #[cfg(unix)]

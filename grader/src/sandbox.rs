@@ -132,12 +132,24 @@ impl Containment {
     /// One line for the report: how the student's code ran.
     pub fn describe(&self) -> String {
         match (&self.bwrap, &self.without_why) {
-            (Some(_), _) if crate::forward::can_enter_namespaces() => {
-                "bubblewrap (read-only files, loopback-only network, own PID namespace)".into()
+            (Some(_), _) => {
+                let network = if crate::forward::can_enter_namespaces() {
+                    "loopback-only network"
+                } else {
+                    "no network for the build; the server shares the machine's network: a network of \
+                     its own is Linux's"
+                };
+                let processes = match prlimit() {
+                    Some(_) if process_limit_holds() => {
+                        format!("process limit {}, no core dumps", confine::MAX_PROCESSES)
+                    }
+                    Some(_) => "no core dumps; no process limit: the kernel exempts root's processes, in the \
+                                sandbox too (grade as a user that is not root to have one)"
+                        .into(),
+                    None => "no process limit (no prlimit)".into(),
+                };
+                format!("bubblewrap (read-only files, {network}, own PID namespace, {processes})")
             }
-            (Some(_), _) => "bubblewrap (read-only files, own PID namespace, no network for the build; \
-                             the server shares the machine's network: a network of its own is Linux's)"
-                .into(),
             (None, Some(why)) => match &self.user {
                 Some(user) => format!(
                     "an unprivileged user ({}, uid {}), process limit {}, no core dumps; no bubblewrap ({why}): \
@@ -169,7 +181,14 @@ impl Containment {
         let mut command = match &self.bwrap {
             Some(bwrap) => {
                 let mut command = Command::new(bwrap);
-                command.args(bubblewrap_args(jail)).arg("--").arg(program);
+                command.args(bubblewrap_args(jail)).arg("--");
+                // Set inside the sandbox's user namespace, the limit counts the sandbox's own tasks;
+                // set on bubblewrap, it would count every process of the grader's user.
+                if let Some(prlimit) = prlimit() {
+                    command.arg(prlimit).arg(format!("--nproc={}", confine::MAX_PROCESSES));
+                    command.args(["--core=0", "--"]);
+                }
+                command.arg(program);
                 command
             }
             None => Command::new(program),
@@ -281,19 +300,30 @@ fn toolchain_homes() -> Vec<(&'static str, PathBuf)> {
         .collect()
 }
 
-/// The folder of the cargo a build runs: `CARGO`'s (as under `cargo run`), else that of the
-/// first `cargo` on `PATH`; `None` when there is none, or it is in a system folder.
-fn cargo_folder() -> Option<PathBuf> {
-    cargo_folder_of(std::env::var_os("CARGO"), std::env::var_os("PATH"))
+/// The cargo every build runs: the grader's own (`CARGO`, as under `cargo run`), else the one
+/// on `PATH`.
+pub(crate) fn cargo_program() -> OsString {
+    cargo_program_of(std::env::var_os("CARGO"))
+}
+
+fn cargo_program_of(cargo: Option<OsString>) -> OsString {
+    cargo.unwrap_or_else(|| "cargo".into())
+}
+
+/// The folder of [`cargo_program`], found once: `None` when there is none, or it is in a
+/// system folder.
+fn cargo_folder() -> Option<&'static Path> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND.get_or_init(|| cargo_folder_of(std::env::var_os("CARGO"), std::env::var_os("PATH"))).as_deref()
 }
 
 /// [`cargo_folder`] with `CARGO` and `PATH` given.
 fn cargo_folder_of(cargo: Option<OsString>, path: Option<OsString>) -> Option<PathBuf> {
-    let program = match cargo {
-        Some(cargo) => PathBuf::from(cargo),
-        None => std::env::split_paths(&path?)
-            .map(|folder| folder.join("cargo"))
-            .find(|candidate| candidate.is_file())?,
+    let program = PathBuf::from(cargo_program_of(cargo));
+    // A bare name is looked for on `PATH`, as the build's spawn will.
+    let program = match program.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => program,
+        _ => std::env::split_paths(&path?).map(|folder| folder.join(&program)).find(|c| c.is_file())?,
     };
     let folder = std::path::absolute(program.parent()?).ok()?;
     let system = SYSTEM_FOLDERS.iter().any(|system| folder.starts_with(system));
@@ -355,7 +385,7 @@ fn bubblewrap_args(jail: &Jail) -> Vec<OsString> {
         // Where the cargo the grader runs lives, when no home above holds it: a `CARGO_HOME` set
         // elsewhere (a CI cache, say) leaves rustup's `cargo` in `~/.cargo/bin`. Its folder only.
         if let Some(folder) = cargo_folder().filter(|f| !readable.iter().any(|r| f.starts_with(r))) {
-            readable.push(folder);
+            readable.push(folder.to_owned());
         }
     }
     // Parents before children, so that a writable folder inside a read-only one stays writable.
@@ -456,8 +486,6 @@ fn strip_tokens(table: &mut toml::Table) -> bool {
     found
 }
 
-/// The bubblewrap of this machine, if it can make the namespaces a sandbox
-/// needs (tried once per process): `Err` says why not.
 /// Whether this machine's bubblewrap can bound a tmpfs (`--size`, from 0.7;
 /// Ubuntu 22.04 ships 0.6): tried once per process.
 fn bounds_tmpfs() -> bool {
@@ -483,6 +511,26 @@ fn probe(bwrap: &Path) -> std::process::Command {
     command
 }
 
+/// util-linux's `prlimit`, which sets the sandbox's process limit and no core
+/// dumps from inside it; looked for in the system's folders only, once.
+fn prlimit() -> Option<&'static Path> {
+    static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            ["/usr/bin/prlimit", "/bin/prlimit"].map(PathBuf::from).into_iter().find(|p| p.is_file())
+        })
+        .as_deref()
+}
+
+/// Whether the sandbox's process limit holds: the kernel never applies
+/// `RLIMIT_NPROC` to root's processes, and the sandbox's user namespace maps
+/// its user to the grader's, root included.
+fn process_limit_holds() -> bool {
+    prlimit().is_some() && !confine::running_as_root()
+}
+
+/// The bubblewrap of this machine, if it can make the namespaces a sandbox
+/// needs (tried once per process): `Err` says why not.
 fn bubblewrap() -> Result<&'static PathBuf, &'static str> {
     static FOUND: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let found = FOUND.get_or_init(|| {
@@ -671,5 +719,50 @@ mod tests {
         );
         assert!(at(&["--tmpfs", "/tmp"]) < at(&["--bind", "/tmp/g/home", "/tmp/g/home"]));
         assert!(args.contains(&"--unshare-all".to_owned()) && !args.contains(&"--share-net".to_owned()));
+    }
+
+    /// The limit holds inside the sandbox, whatever the user: it is the
+    /// sandbox's own (a fork bomb's threads fail there), not the grader's.
+    #[tokio::test]
+    async fn a_sandboxed_process_has_the_process_limit_and_no_core_dumps() {
+        crate::confine::tests::run_again_as_nobody(
+            "sandbox::tests::a_sandboxed_process_has_the_process_limit_and_no_core_dumps",
+        );
+        let Ok(containment) = Containment::resolve(SandboxMode::On) else {
+            return eprintln!("no bubblewrap: not tested here");
+        };
+        let home = tempfile::tempdir().unwrap();
+        let jail = Jail { home: home.path().to_owned(), cwd: "/".into(), ..Jail::default() };
+        let args = ["/proc/self/limits"].map(OsStr::new);
+        let output = containment.command(OsStr::new("/bin/cat"), &args, &jail).output().await.unwrap();
+        let limits = String::from_utf8_lossy(&output.stdout);
+        let limit = |name: &str| {
+            let row = limits.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{limits}"));
+            row[name.len()..].split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+        };
+        if prlimit().is_none() {
+            // CI's Debian has util-linux's.
+            assert!(std::env::var_os("GRADER_REQUIRE_SANDBOX").is_none(), "no prlimit");
+            return eprintln!("no prlimit: no process limit here");
+        }
+        let most = confine::MAX_PROCESSES.to_string();
+        assert_eq!(limit("Max processes"), format!("{most} {most}"), "{limits}");
+        assert_eq!(limit("Max core file size"), "0 0", "{limits}");
+        // And it holds: of 600 threads (a task each), no more than the limit start.
+        let threads = "import threading, time\nn = 0\nfor _ in range(600):\n    try:\n        \
+                       threading.Thread(target=time.sleep, args=(2,), daemon=True).start(); n += 1\n    \
+                       except RuntimeError:\n        break\nprint(n)";
+        let args = ["-c", threads].map(OsStr::new);
+        let output =
+            containment.command(OsStr::new("/usr/bin/python3"), &args, &jail).output().await.unwrap();
+        let started: usize = String::from_utf8_lossy(&output.stdout).trim().parse().expect("a count");
+        if process_limit_holds() {
+            assert!(started < 512, "{started} threads started under the limit");
+            assert!(containment.describe().contains(&format!("process limit {most}")));
+        } else {
+            // Root: the kernel exempts it, and the report says so.
+            assert_eq!(started, 600);
+            assert!(containment.describe().contains("no process limit"), "{}", containment.describe());
+        }
     }
 }

@@ -208,31 +208,39 @@ async fn a_running_server_is_graded_at_its_url() {
 }
 
 /// Ctrl-C, SIGTERM or SIGHUP while a check waits on a hanging handler: the
-/// grader stops the server it started before it exits. (Linux: it reads /proc.)
+/// grader stops the server it started before it exits, and the daemon the
+/// handler started in a session of its own: in the sandbox its PID namespace
+/// ends it, without one the grader's sweep of the orphans it adopted.
+/// (Linux: it reads /proc.)
 #[cfg(target_os = "linux")]
 #[test]
 #[ignore = "full tier: cargo test --workspace -- --include-ignored"]
 fn being_stopped_leaves_no_server_behind() {
-    for (signal, said) in [
-        (libc::SIGINT, "interrupted"),
-        (libc::SIGTERM, "terminated (SIGTERM)"),
-        (libc::SIGHUP, "hung up (SIGHUP)"),
+    for (signal, said, sandbox) in [
+        (libc::SIGINT, "interrupted", "off"),
+        (libc::SIGTERM, "terminated (SIGTERM)", "auto"),
+        (libc::SIGHUP, "hung up (SIGHUP)", "off"),
     ] {
-        stop_the_grader_mid_grade(signal, said);
+        stop_the_grader_mid_grade(signal, said, sandbox);
     }
 }
 
+/// The command line of the daemon the hanging handler starts: a number no other process sleeps.
+const DAEMON: &str = "sleep 2718";
+
 #[cfg(target_os = "linux")]
-fn stop_the_grader_mid_grade(signal: libc::c_int, said: &str) {
+fn stop_the_grader_mid_grade(signal: libc::c_int, said: &str, sandbox: &str) {
     let edits = vec![Edit {
         file: "lab/src/controllers.rs",
         from: "let token = sessions.create(&username).await?;",
-        to: "std::future::pending::<()>().await;\n    let token = sessions.create(&username).await?;",
+        to: "let _ = std::process::Command::new(\"setsid\").args([\"sleep\", \"2718\"]).spawn();\n    \
+             std::future::pending::<()>().await;\n    let token = sessions.create(&username).await?;",
     }];
     let root = lay_out(&Submission { name: "interrupted", solved: true, edits });
     let root = root.display().to_string();
     let mut child = Command::new(env!("CARGO_BIN_EXE_grader"))
         .args(["--path", &root, "--target-dir", &target_dir(), "--no-browser", "--request-timeout", "120"])
+        .args(["--sandbox", sandbox])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -250,8 +258,12 @@ fn stop_the_grader_mid_grade(signal: libc::c_int, said: &str) {
         assert!(started.elapsed() < Duration::from_secs(900), "the server never started");
         std::thread::sleep(Duration::from_millis(200));
     };
-    std::thread::sleep(Duration::from_millis(500)); // let the hanging request go out
-                                                    // SAFETY: kill(2) on the grader this test started.
+    // The hanging request is out when its handler's daemon runs.
+    while daemons().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(900), "the handler never started its daemon");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: kill(2) on the grader this test started.
     unsafe { libc::kill(grader_pid as i32, signal) };
     let status = child.wait().unwrap();
     let mut stderr = String::new();
@@ -263,6 +275,38 @@ fn stop_the_grader_mid_grade(signal: libc::c_int, said: &str) {
         assert!(started.elapsed() < Duration::from_secs(10), "the server {server} is still running");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Ended by the grader (SIGKILL takes a moment to land): nothing is left for init to adopt.
+    let started = Instant::now();
+    while !daemons().is_empty() && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let left = daemons();
+    for pid in &left {
+        // SAFETY: kill(2) on the daemon of the submission this test laid out.
+        unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
+    }
+    assert!(
+        left.is_empty(),
+        "{signal}, sandbox {sandbox}: the submission's daemon outlived the grader:\n{stderr}"
+    );
+    if sandbox == "off" {
+        // Without the sandbox's PID namespace, it was the grader's sweep: its last line says so.
+        assert!(stderr.contains(&format!("({DAEMON})")), "{stderr}");
+    }
+}
+
+/// The running processes whose command line is [`DAEMON`].
+#[cfg(target_os = "linux")]
+fn daemons() -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&command).replace('\0', " ").trim() == DAEMON && is_running(*pid)
+        })
+        .collect()
 }
 
 #[cfg(target_os = "linux")]

@@ -303,6 +303,18 @@ fn every_fixture_is_in_one_tier_and_the_quick_tier_has_every_family() {
     eprintln!("{} fixtures: {} quick, {} in the full tier", all.len(), quick.len(), all.len() - quick.len());
 }
 
+/// Every hostile fixture is graded through the grader's binary, as a grade
+/// runs, so that its peak memory and what it leaves behind are measured.
+#[test]
+fn every_hostile_fixture_is_graded_by_the_binary() {
+    for (name, folder) in fixtures() {
+        let expected = expected_of(&folder);
+        if expected.about.starts_with("Hostile") {
+            assert!(expected.run.cli, "{name}: a hostile fixture runs with `cli = true`");
+        }
+    }
+}
+
 /// The table's tiers share one copy of the lab (and the machine's canary
 /// files): with `--include-ignored` both run, one after the other.
 static ONE_TABLE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -380,6 +392,9 @@ async fn grade_the_fixtures(tier: Tier) {
                 };
                 settings.artifacts_dir = lent.artifacts.clone();
             }
+            // Every file of the clone as laid, to compare with after the grade.
+            let graded_clone = lent.as_ref().map_or(root.clone(), |l| l.workspace.clone());
+            let clone_before = common::snapshot(&graded_clone);
             let report = if expected.run.cli {
                 let (report, json, peak) = grade_with_the_binary(&settings, lent.as_ref()).await;
                 if let Some(left) =
@@ -410,16 +425,10 @@ async fn grade_the_fixtures(tier: Tier) {
                 assert!(limits.memory_mb.is_none(), "{name}: memory is measured in `cli` runs only");
                 grade(settings).await
             };
-            // What a build could plant in the clone it is built from.
-            let in_the_clone = root.join("planted-by-the-build");
-            // Never through a link: a fixture's script may be one, to an endless device.
-            let script =
-                grader::build_files::read_regular(&root.join(&grader::kit::kit().student.script.file))
-                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-                    .unwrap_or_default();
-            if in_the_clone.exists() || script.contains("planted by the build") {
-                wrong.push("the build wrote into the clone it was built from".into());
-                let _ = std::fs::remove_file(&in_the_clone);
+            // Nothing a grade runs creates, changes or removes a file of the clone it grades.
+            let changed = common::changes(&clone_before, &common::snapshot(&graded_clone));
+            if !changed.is_empty() {
+                wrong.push(format!("the grade changed the clone it graded: {}", changed.join(", ")));
             }
             if planted.symlink_metadata().is_ok() {
                 wrong.push(format!("the grade let the submission write {}", planted.display()));

@@ -220,12 +220,30 @@ impl Context {
     /// session of its own), and says what the student's code left. The
     /// browser's own helpers (Chromium's crash handler detaches itself) are
     /// ended too, but they are the grader's, not the submission's.
-    pub fn end_orphans(&self) -> Vec<String> {
+    /// `others_in_flight`: the grades running beside this one in the same
+    /// grader (`grader batch --jobs N`), whose orphans this sweep may find.
+    pub fn end_orphans(&self, others_in_flight: usize) -> Vec<String> {
         crate::process::end_orphans()
             .into_iter()
             .filter(|o| !is_browser_helper(&o.command))
-            .map(|o| format!("ended process {} that the submission left running: `{}`", o.pid, o.command))
+            .map(|o| orphan_note(&o, others_in_flight))
             .collect()
+    }
+}
+
+/// What a report says of a process its grade's sweep ended. Without a PID
+/// namespace (no sandbox) an orphan carries no mark of the grade that left
+/// it: beside other grades in flight, the note says so rather than name the
+/// wrong submission.
+fn orphan_note(orphan: &crate::process::Orphan, others_in_flight: usize) -> String {
+    let (pid, command) = (orphan.pid, &orphan.command);
+    match others_in_flight {
+        0 => format!("ended process {pid} that the submission left running: `{command}`"),
+        others => format!(
+            "ended process {pid} that this submission, or one of the {others} graded beside it, left running: \
+             `{command}` (without a sandbox the grader cannot tell which; grade with the sandbox, or \
+             --jobs 1, to know)"
+        ),
     }
 }
 
@@ -239,6 +257,16 @@ fn is_browser_helper(command: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_leftover_is_named_the_submissions_only_when_no_other_grade_runs_beside_it() {
+        let orphan = crate::process::Orphan { pid: 42, command: "sleep 86401".into() };
+        let alone = super::orphan_note(&orphan, 0);
+        assert_eq!(alone, "ended process 42 that the submission left running: `sleep 86401`");
+        let beside = super::orphan_note(&orphan, 3);
+        assert!(beside.contains("this submission, or one of the 3 graded beside it"), "{beside}");
+        assert!(beside.contains("cannot tell which"), "{beside}");
+    }
+
     #[test]
     fn the_browsers_crash_handler_is_not_the_submissions() {
         let crashpad =

@@ -214,7 +214,7 @@ fn trimmed_lock(bundle: &Bundle, prefix: &str, kit_lock: &str) -> Result<String,
     }
     workspace.add("Cargo.lock", kit_lock, false);
     workspace.write_dir(scratch.path())?;
-    let output = std::process::Command::new(crate::compile::cargo_program())
+    let output = std::process::Command::new(crate::sandbox::cargo_program())
         .args(["update", "--workspace", "--offline"])
         .current_dir(scratch.path())
         .stdout(std::process::Stdio::null())

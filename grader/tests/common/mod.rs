@@ -62,6 +62,8 @@ fn layout(submission: &Submission) -> BTreeMap<String, String> {
     let members_end = members_start + workspace[members_start..].find(']').unwrap() + 1;
     let lab_only = format!("{}members = [\"lab\"]{}", &workspace[..members_start], &workspace[members_end..]);
     files.insert("Cargo.toml".into(), lab_only);
+    // The kit's lock trimmed to the lab, as every export has it: the grader builds `--locked`.
+    files.insert("Cargo.lock".into(), lab_lock().to_owned());
     for student in manifest().student.all() {
         let from = if submission.solved { &student.answer } else { &student.file };
         files.insert(student.file.clone(), read(&kit.join(from)));
@@ -72,6 +74,58 @@ fn layout(submission: &Submission) -> BTreeMap<String, String> {
         *text = text.replacen(edit.from, edit.to, 1);
     }
     files
+}
+
+/// What is under `root`, path by path, never through a link: a file's mode
+/// and contents (hashed), a link's target, a folder's mode.
+pub fn snapshot(root: &Path) -> BTreeMap<String, String> {
+    use std::hash::{Hash, Hasher};
+    use std::os::unix::fs::PermissionsExt;
+    let mut found = BTreeMap::new();
+    let mut folders = vec![root.to_owned()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = path.symlink_metadata() else { continue };
+            let mode = meta.permissions().mode();
+            let seen = if meta.file_type().is_symlink() {
+                format!("link to {}", std::fs::read_link(&path).unwrap_or_default().display())
+            } else if meta.is_dir() {
+                folders.push(path.clone());
+                format!("folder {mode:o}")
+            } else {
+                let mut hasher = std::collections::hash_map::DefaultHasher::new();
+                std::fs::read(&path).unwrap_or_default().hash(&mut hasher);
+                format!("file {mode:o} {} bytes {:x}", meta.len(), hasher.finish())
+            };
+            found.insert(path.strip_prefix(root).unwrap().display().to_string(), seen);
+        }
+    }
+    found
+}
+
+/// The paths `after` created, changed or removed, against `before`.
+pub fn changes(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter_map(|path| match (before.get(path), after.get(path)) {
+            (Some(was), Some(is)) if was == is => None,
+            (Some(_), Some(_)) => Some(format!("{path} (changed)")),
+            (None, _) => Some(format!("{path} (created)")),
+            (_, None) => Some(format!("{path} (removed)")),
+        })
+        .collect()
+}
+
+/// The `Cargo.lock` of the lab as a workspace of its own (cargo trims the kit's), made once.
+fn lab_lock() -> &'static str {
+    static LOCK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LOCK.get_or_init(|| {
+        let workspace =
+            grader::export::lab_workspace(&kit(), grader::kit::kit()).expect("the lab as a workspace");
+        String::from_utf8_lossy(workspace.get("Cargo.lock").expect("with its lock")).into_owned()
+    })
 }
 
 fn write_if_changed(path: &Path, text: &str) {
