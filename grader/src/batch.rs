@@ -266,9 +266,22 @@ async fn grade_one(
             Some(slot)
         }
     };
-    let report = crate::grade(settings, &batch.only, &batch.points).await;
+    let report = if grades_apart(batch) {
+        crate::apart::grade(&settings, &batch.only, &batch.points).await
+    } else {
+        crate::grade(settings, &batch.only, &batch.points).await
+    };
     drop(slot);
     report
+}
+
+/// Whether each grade runs in a grader process of its own (see `apart`): with
+/// more than one job and no sandbox, whose PID namespaces would keep each
+/// grade's processes apart. Such a grade shows no progress of its checks.
+fn grades_apart(batch: &Batch) -> bool {
+    let sandboxed =
+        crate::sandbox::Containment::resolve(batch.settings.sandbox).is_ok_and(|c| c.is_sandboxed());
+    batch.jobs > 1 && !sandboxed
 }
 
 /// A copy of the kit's lab, held by one grade; given back when dropped.

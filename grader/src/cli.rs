@@ -190,6 +190,10 @@ pub struct CheckArgs {
     /// The same as `grader list`
     #[arg(long, hide = true)]
     list: bool,
+    /// The clone whose student files --path holds, laid over the kit's lab
+    /// (`grader batch` grading each clone in a process of its own)
+    #[arg(long, value_name = "DIR", hide = true, requires = "path")]
+    laid_from: Option<PathBuf>,
     #[command(flatten)]
     options: GradeOptions,
 }
@@ -590,34 +594,10 @@ fn export(what: Export) -> ExitCode {
 
 /// `grader check`: grade one submission and print the report.
 async fn check(args: CheckArgs) -> ExitCode {
-    let target = match &args.url {
-        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Target::Url(url.clone()),
-        Some(url) => return trouble(&format!("--url takes an http:// URL, not `{url}`")),
-        // Resolved here, so that every path means the same to the grader, cargo and the sandbox.
-        None => Target::Workspace {
-            path: absolute(args.path.clone().unwrap_or_else(crate::default_workspace)),
-            package: args.package.clone().unwrap_or_else(|| kit().lab.package.clone()),
-            target_dir: args.options.target_dir.clone().map(absolute),
-        },
+    let mut settings = match settings_of_check(&args) {
+        Ok(settings) => settings,
+        Err(why) => return trouble(&why),
     };
-    if let Target::Workspace { path, .. } = &target {
-        if !path.join("Cargo.toml").is_file() {
-            return trouble(&format!(
-                "{} has no Cargo.toml: --path takes the folder of a Cargo workspace",
-                path.display()
-            ));
-        }
-    }
-    // Checked before the grade, so a bad --output costs nothing.
-    if let Some(file) =
-        args.output.as_ref().filter(|f| f.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()))
-    {
-        return trouble(&format!(
-            "--output {} is a symbolic link: the grader does not write through one",
-            file.display()
-        ));
-    }
-    let mut settings = settings_of(&args.options, target, args.output.as_deref());
     let display = progress_display(&args.options);
     settings.progress = display.as_ref().map(|d| d.observer());
     let points = args.options.points();
@@ -717,6 +697,51 @@ fn settings_of(args: &GradeOptions, target: Target, output: Option<&Path>) -> Se
         settings.artifacts_dir = dir;
     }
     settings
+}
+
+/// What `grader check` grades, and how; `Err` says why its arguments cannot be graded.
+fn settings_of_check(args: &CheckArgs) -> Result<Settings, String> {
+    let target = match &args.url {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Target::Url(url.clone()),
+        Some(url) => return Err(format!("--url takes an http:// URL, not `{url}`")),
+        // Resolved here, so that every path means the same to the grader, cargo and the sandbox.
+        None => Target::Workspace {
+            path: absolute(args.path.clone().unwrap_or_else(crate::default_workspace)),
+            package: args.package.clone().unwrap_or_else(|| kit().lab.package.clone()),
+            target_dir: args.options.target_dir.clone().map(absolute),
+        },
+    };
+    if let Target::Workspace { path, .. } = &target {
+        if !path.join("Cargo.toml").is_file() {
+            return Err(format!(
+                "{} has no Cargo.toml: --path takes the folder of a Cargo workspace",
+                path.display()
+            ));
+        }
+    }
+    // Checked before the grade, so a bad --output costs nothing.
+    if let Some(file) =
+        args.output.as_ref().filter(|f| f.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink()))
+    {
+        return Err(format!(
+            "--output {} is a symbolic link: the grader does not write through one",
+            file.display()
+        ));
+    }
+    let mut settings = settings_of(&args.options, target, args.output.as_deref());
+    settings.laid_from = args.laid_from.clone().map(absolute);
+    Ok(settings)
+}
+
+/// `grader check`'s settings, checks, points and report file, for the tests
+/// of what runs it (`apart`).
+#[cfg(test)]
+pub(crate) fn check_settings(
+    cli: Cli,
+) -> Result<(Settings, Vec<String>, HashMap<String, u32>, Option<PathBuf>), String> {
+    let Some(Command::Check(args)) = cli.command else { return Err("not `grader check`".into()) };
+    let settings = settings_of_check(&args)?;
+    Ok((settings, args.options.only.clone(), args.options.points(), args.output.clone()))
 }
 
 /// `path` made absolute (against the current folder), without following links.

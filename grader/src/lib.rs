@@ -8,6 +8,7 @@
 //! this lab comes from the kit manifest, `kit.toml` (see `kit`); `cli` is
 //! the command line over all of it.
 
+pub mod apart;
 pub mod batch;
 pub mod browser;
 pub mod build_files;

@@ -424,3 +424,79 @@ fn an_interrupted_batch_keeps_what_it_finished() {
         copy.display()
     );
 }
+
+/// Two clones graded side by side without the sandbox, each leaving a
+/// daemon (a process in a session of its own whose parent exits at once):
+/// each report names its own daemon, never the other's, and neither is left
+/// running. Each login waits until both daemons run, so the two grades
+/// overlap for certain.
+#[cfg(target_os = "linux")]
+#[test]
+#[ignore = "full tier: cargo test --workspace -- --include-ignored"]
+fn a_batch_names_each_daemon_in_its_own_grade() {
+    let dir = tempfile::tempdir().unwrap();
+    let [route, _] = kit().student.all();
+    let solved = std::fs::read_to_string(common::kit().join(&route.answer)).unwrap();
+    let daemons = ["sleep 3141", "sleep 3142"];
+    for (name, daemon) in ["ada", "grace"].into_iter().zip(daemons) {
+        let text = solved
+            .replacen(
+                "    routes![create_session]",
+                &format!(
+                    "    let _ = std::process::Command::new(\"sh\")\n        \
+                     .args([\"-c\", \"setsid {daemon} </dev/null >/dev/null 2>&1 &\"])\n        .status();\n    \
+                     routes![create_session]"
+                ),
+                1,
+            )
+            .replacen(
+                "    let username = Username::parse(&login.username)?;",
+                &format!(
+                    "    for _ in 0..600 {{\n        if {daemons:?}.iter().all(|d| running(d)) {{\n            break;\n        }}\n        \
+                     rocket::tokio::time::sleep(std::time::Duration::from_millis(200)).await;\n    }}\n    \
+                     let username = Username::parse(&login.username)?;"
+                ),
+                1,
+            )
+            + "\n/// Whether a process runs `command`.\nfn running(command: &str) -> bool {\n    \
+               std::fs::read_dir(\"/proc\").into_iter().flatten().flatten().any(|e| {\n        \
+               std::fs::read(e.path().join(\"cmdline\"))\n            \
+               .is_ok_and(|c| String::from_utf8_lossy(&c).replace('\\0', \" \").trim() == command)\n    })\n}\n";
+        assert!(text.contains(daemon) && text.contains("fn running"), "the edits apply");
+        let file = dir.path().join(format!("{name}.rs"));
+        std::fs::write(&file, text).unwrap();
+        clone(&dir.path().join("class"), name, &[(route.file.as_str(), file)]);
+    }
+    let out = dir.path().join("grades");
+    let target = common::shared_target();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_grader"))
+        .args(["batch", "--from", dir.path().join("class").to_str().unwrap()])
+        .args(["--out", out.to_str().unwrap(), "--target-dir", target.to_str().unwrap()])
+        .args(["--no-browser", "--jobs", "2", "--sandbox", "off", "--only", "creates-session"])
+        .args(["--request-timeout", "150"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = wait_at_most(&mut child, Duration::from_secs(1800));
+    let left: Vec<&str> =
+        daemons.into_iter().filter(|d| !common::processes_with_command_line(d).is_empty()).collect();
+    for daemon in &left {
+        for pid in common::processes_with_command_line(daemon) {
+            // SAFETY: kill(2) on a daemon of a clone this test made.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(status.is_some_and(|s| s.code() == Some(0)), "the batch: {status:?}\n{stderr}");
+    assert!(left.is_empty(), "left running after the batch: {left:?}");
+    for (name, own, other) in [("ada", daemons[0], daemons[1]), ("grace", daemons[1], daemons[0])] {
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(format!("{name}.json"))).unwrap())
+                .unwrap();
+        let notes = report["run"]["notes"].to_string();
+        assert!(notes.contains(&format!("that the submission left running: `{own}`")), "{name}: {notes}");
+        assert!(!notes.contains(other), "{name} is named for the other clone's daemon: {notes}");
+    }
+}

@@ -298,15 +298,7 @@ fn stop_the_grader_mid_grade(signal: libc::c_int, said: &str, sandbox: &str) {
 /// The running processes whose command line is [`DAEMON`].
 #[cfg(target_os = "linux")]
 fn daemons() -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
-    entries
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            let command = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            String::from_utf8_lossy(&command).replace('\0', " ").trim() == DAEMON && is_running(*pid)
-        })
-        .collect()
+    common::processes_with_command_line(DAEMON)
 }
 
 #[cfg(target_os = "linux")]

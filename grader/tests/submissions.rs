@@ -330,6 +330,9 @@ async fn grade_the_fixtures(tier: Tier) {
         Canary::leave("/var/tmp/lab-grader-test-canary.txt", "lab-grader-canary: not for the submission");
     // Where a fixture's code tries to write outside every folder a grade gives it: it must never appear.
     let planted = Path::new("/var/tmp/lab-grader-test-planted");
+    // The kit's own files (its sources, the fixtures): no grade may change them.
+    let kit = common::kit();
+    let mut kit_before = common::snapshot_but(&kit, &["target", ".git"]);
     let mut failures = Vec::new();
     let mut all = fixtures();
     all.retain(|(_, folder)| expected_of(folder).quick == (tier == Tier::Quick));
@@ -429,6 +432,12 @@ async fn grade_the_fixtures(tier: Tier) {
             let changed = common::changes(&clone_before, &common::snapshot(&graded_clone));
             if !changed.is_empty() {
                 wrong.push(format!("the grade changed the clone it graded: {}", changed.join(", ")));
+            }
+            let kit_after = common::snapshot_but(&kit, &["target", ".git"]);
+            let changed = common::changes(&kit_before, &kit_after);
+            if !changed.is_empty() {
+                wrong.push(format!("the grade changed the kit's own files: {}", changed.join(", ")));
+                kit_before = kit_after;
             }
             if planted.symlink_metadata().is_ok() {
                 wrong.push(format!("the grade let the submission write {}", planted.display()));

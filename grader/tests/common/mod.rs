@@ -79,6 +79,11 @@ fn layout(submission: &Submission) -> BTreeMap<String, String> {
 /// What is under `root`, path by path, never through a link: a file's mode
 /// and contents (hashed), a link's target, a folder's mode.
 pub fn snapshot(root: &Path) -> BTreeMap<String, String> {
+    snapshot_but(root, &[])
+}
+
+/// [`snapshot`], less the folders of `root` named in `skipped`.
+pub fn snapshot_but(root: &Path, skipped: &[&str]) -> BTreeMap<String, String> {
     use std::hash::{Hash, Hasher};
     use std::os::unix::fs::PermissionsExt;
     let mut found = BTreeMap::new();
@@ -87,6 +92,9 @@ pub fn snapshot(root: &Path) -> BTreeMap<String, String> {
         let Ok(entries) = std::fs::read_dir(&folder) else { continue };
         for entry in entries.flatten() {
             let path = entry.path();
+            if folder == root && skipped.iter().any(|name| entry.file_name() == **name) {
+                continue;
+            }
             let Ok(meta) = path.symlink_metadata() else { continue };
             let mode = meta.permissions().mode();
             let seen = if meta.file_type().is_symlink() {
@@ -287,6 +295,25 @@ pub fn ids(report: &Report, status: Status) -> Vec<&str> {
 pub fn said(report: &Report, check: &Check) -> String {
     let check = report.check(check.id).unwrap_or_else(|| panic!("no check {}", check.id));
     format!("{}\n{}", check.message, check.hint.as_deref().unwrap_or(""))
+}
+
+/// The PIDs of running processes (not zombies) whose command line is `line`,
+/// words joined by spaces (Linux; empty elsewhere).
+pub fn processes_with_command_line(line: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let command = std::fs::read(e.path().join("cmdline")).ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let zombie = stat.rsplit_once(')')?.1.trim_start().starts_with(['Z', 'X']);
+            let command = String::from_utf8_lossy(&command).replace('\0', " ");
+            (command.trim() == line && !zombie).then_some(pid)
+        })
+        .collect()
 }
 
 /// The PIDs of running processes whose executable is `binary` (Linux; empty elsewhere).

@@ -1,0 +1,156 @@
+//! A grade in a grader process of its own (`grader check`), for `grader
+//! batch --jobs N` where no PID namespace keeps the grades' processes apart
+//! (no sandbox). A daemon that leaves its process group is re-parented to
+//! the nearest ancestor that adopts orphans: in one process every grade's
+//! daemons would meet there, and one grade's sweep would end and name
+//! another's. In a process of its own, each grade adopts, ends and names
+//! only what its own submission left.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::report::Report;
+use crate::settings::{BrowserChoice, GivenFilesMode, SandboxMode, Settings, Target};
+
+/// Grades as `settings` say, through `grader check` run as a child process;
+/// the report is the child's JSON report, read back.
+pub async fn grade(
+    settings: &Settings,
+    only: &[String],
+    points: &HashMap<String, u32>,
+) -> Result<Report, String> {
+    let scratch = tempfile::tempdir().map_err(|e| format!("cannot make a scratch folder: {e}"))?;
+    let output = scratch.path().join("report.json");
+    let grader = std::env::current_exe().map_err(|e| format!("cannot find the grader's own program: {e}"))?;
+    let mut command = tokio::process::Command::new(grader);
+    command.args(check_args(settings, only, points, &output)?);
+    command.stdout(Stdio::null()).stderr(Stdio::piped());
+    let child = crate::process::spawn(&mut command).map_err(|e| format!("cannot run `grader check`: {e}"))?;
+    // Dropped halfway (Ctrl-C), the child grader goes with its group; what it started dies with it.
+    let _guard = crate::process::Group::of(&child).map(crate::process::Group::guard);
+    let finished =
+        child.wait_with_output().await.map_err(|e| format!("`grader check` failed to run: {e}"))?;
+    match std::fs::read_to_string(&output) {
+        Ok(json) => serde_json::from_str(&json)
+            .map_err(|e| format!("`grader check` wrote a report that does not read back: {e}")),
+        Err(_) => {
+            let said = String::from_utf8_lossy(&finished.stderr);
+            let last = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no reason given");
+            Err(format!(
+                "`grader check` gave no report ({}): {}",
+                finished.status,
+                crate::render::inert(last)
+            ))
+        }
+    }
+}
+
+/// The command line of `grader check` that grades as `settings` say, its
+/// JSON report written to `output`.
+fn check_args(
+    settings: &Settings,
+    only: &[String],
+    points: &HashMap<String, u32>,
+    output: &Path,
+) -> Result<Vec<OsString>, String> {
+    let Target::Workspace { path, package, target_dir } = &settings.target else {
+        return Err("a grade apart grades a workspace".into());
+    };
+    let mut args: Vec<OsString> = Vec::new();
+    let mut arg = |name: &str, value: OsString| args.extend([name.into(), value]);
+    arg("--path", path.into());
+    arg("--package", package.into());
+    if let Some(dir) = target_dir {
+        arg("--target-dir", dir.into());
+    }
+    if let Some(from) = &settings.laid_from {
+        arg("--laid-from", from.into());
+    }
+    arg("--format", "json".into());
+    arg("--output", output.into());
+    arg("--artifacts", settings.artifacts_dir.clone().into());
+    let seconds = |d: std::time::Duration| d.as_secs().max(1).to_string().into();
+    arg("--build-timeout", seconds(settings.build_timeout));
+    arg("--boot-timeout", seconds(settings.boot_timeout));
+    arg("--request-timeout", seconds(settings.request_timeout));
+    arg("--browser-timeout", seconds(settings.browser_timeout));
+    if let Some(deadline) = settings.deadline {
+        arg("--deadline", seconds(deadline));
+    }
+    let sandbox = match settings.sandbox {
+        SandboxMode::Auto => "auto",
+        SandboxMode::On => "on",
+        SandboxMode::Off => "off",
+    };
+    arg("--sandbox", sandbox.into());
+    let given_files = match settings.given_files {
+        GivenFilesMode::Warn => "warn",
+        GivenFilesMode::Fail => "fail",
+        GivenFilesMode::Off => "off",
+    };
+    arg("--given-files", given_files.into());
+    if !only.is_empty() {
+        arg("--only", only.join(",").into());
+    }
+    let mut points: Vec<_> = points.iter().collect();
+    points.sort();
+    for (id, value) in points {
+        arg("--points", format!("{id}={value}").into());
+    }
+    match &settings.browser {
+        BrowserChoice::Off => args.push("--no-browser".into()),
+        BrowserChoice::Find(Some(browser)) => args.extend(["--browser".into(), browser.into()]),
+        BrowserChoice::Find(None) => {}
+    }
+    if settings.screenshots {
+        args.push("--screenshots".into());
+    }
+    args.extend(["--quiet".into()]);
+    let mut line: Vec<OsString> = vec!["check".into()];
+    line.extend(args);
+    Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// What the child grades with is what the batch asked for: the command
+    /// line parses back into the same settings.
+    #[test]
+    fn the_child_grades_with_the_batchs_settings() {
+        let workspace = tempfile::tempdir().unwrap();
+        std::fs::write(workspace.path().join("Cargo.toml"), "[workspace]\n").unwrap();
+        let mut settings = Settings::new(Target::Workspace {
+            path: workspace.path().to_owned(),
+            package: "lab".into(),
+            target_dir: Some("/w/target".into()),
+        });
+        settings.laid_from = Some("/class/ada".into());
+        settings.artifacts_dir = "/out/artifacts/ada".into();
+        settings.build_timeout = std::time::Duration::from_secs(77);
+        settings.deadline = Some(std::time::Duration::from_secs(300));
+        settings.sandbox = SandboxMode::Off;
+        settings.given_files = GivenFilesMode::Fail;
+        settings.browser = BrowserChoice::Off;
+        let points = HashMap::from([("bad-input".to_owned(), 0)]);
+        let args = check_args(&settings, &["boots".into()], &points, Path::new("/tmp/r.json")).unwrap();
+        let cli = crate::cli::Cli::try_parse_from(std::iter::once(OsString::from("grader")).chain(args))
+            .expect("a command line grader check takes");
+        let (parsed, only, parsed_points, output) = crate::cli::check_settings(cli).expect("a check");
+        assert_eq!(output.as_deref(), Some(Path::new("/tmp/r.json")));
+        assert_eq!(only, ["boots"]);
+        assert_eq!(parsed_points, points);
+        assert_eq!(format!("{:?}", parsed.target), format!("{:?}", settings.target));
+        assert_eq!(parsed.laid_from, settings.laid_from);
+        assert_eq!(parsed.artifacts_dir, settings.artifacts_dir);
+        assert_eq!(parsed.build_timeout, settings.build_timeout);
+        assert_eq!(parsed.deadline, settings.deadline);
+        assert_eq!(parsed.sandbox, settings.sandbox);
+        assert_eq!(parsed.given_files, settings.given_files);
+        assert!(matches!(parsed.browser, BrowserChoice::Off));
+    }
+}
