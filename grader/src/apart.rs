@@ -140,10 +140,11 @@ mod tests {
         let args = check_args(&settings, &["boots".into()], &points, Path::new("/tmp/r.json")).unwrap();
         let cli = crate::cli::Cli::try_parse_from(std::iter::once(OsString::from("grader")).chain(args))
             .expect("a command line grader check takes");
-        let (parsed, only, parsed_points, output) = crate::cli::check_settings(cli).expect("a check");
-        assert_eq!(output.as_deref(), Some(Path::new("/tmp/r.json")));
-        assert_eq!(only, ["boots"]);
-        assert_eq!(parsed_points, points);
+        let check = crate::cli::check_settings(cli).expect("a check");
+        let parsed = &check.settings;
+        assert_eq!(check.output.as_deref(), Some(Path::new("/tmp/r.json")));
+        assert_eq!(check.only, ["boots"]);
+        assert_eq!(check.points, points);
         assert_eq!(format!("{:?}", parsed.target), format!("{:?}", settings.target));
         assert_eq!(parsed.laid_from, settings.laid_from);
         assert_eq!(parsed.artifacts_dir, settings.artifacts_dir);

@@ -733,15 +733,26 @@ fn settings_of_check(args: &CheckArgs) -> Result<Settings, String> {
     Ok(settings)
 }
 
+/// What a `grader check` command line grades, and how.
+#[cfg(test)]
+pub(crate) struct ParsedCheck {
+    pub settings: Settings,
+    pub only: Vec<String>,
+    pub points: HashMap<String, u32>,
+    pub output: Option<PathBuf>,
+}
+
 /// `grader check`'s settings, checks, points and report file, for the tests
 /// of what runs it (`apart`).
 #[cfg(test)]
-pub(crate) fn check_settings(
-    cli: Cli,
-) -> Result<(Settings, Vec<String>, HashMap<String, u32>, Option<PathBuf>), String> {
+pub(crate) fn check_settings(cli: Cli) -> Result<ParsedCheck, String> {
     let Some(Command::Check(args)) = cli.command else { return Err("not `grader check`".into()) };
-    let settings = settings_of_check(&args)?;
-    Ok((settings, args.options.only.clone(), args.options.points(), args.output.clone()))
+    Ok(ParsedCheck {
+        settings: settings_of_check(&args)?,
+        only: args.options.only.clone(),
+        points: args.options.points(),
+        output: args.output.clone(),
+    })
 }
 
 /// `path` made absolute (against the current folder), without following links.
