@@ -23,6 +23,9 @@ pub struct HttpClient {
     client: reqwest::Client,
     jar: Arc<Jar>,
     timeout: Duration,
+    /// How the report names this client (`jar 3`), so that its story can
+    /// draw each cookie jar as a lane of its own.
+    name: Option<String>,
 }
 
 /// An answer the server gave.
@@ -118,7 +121,12 @@ impl HttpClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a plain HTTP client builds");
-        HttpClient { client, jar, timeout }
+        HttpClient { client, jar, timeout, name: None }
+    }
+
+    /// This client, named `name` in every exchange it records.
+    pub fn named(self, name: String) -> HttpClient {
+        HttpClient { name: Some(name), ..self }
     }
 
     /// Stores a cookie the way `session.js` does: `NAME=VALUE; Path=/`.
@@ -137,6 +145,7 @@ impl HttpClient {
         exchanges: &mut Vec<Exchange>,
     ) -> Result<Reply, NoAnswer> {
         let mut exchange = Exchange {
+            client: self.name.clone(),
             method: method.to_owned(),
             url: url.to_owned(),
             cookies: self.cookies_for(url),

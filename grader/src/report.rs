@@ -20,6 +20,12 @@ pub enum Status {
 /// One HTTP request the grader made and what came back, for the student to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exchange {
+    /// Which client sent it, as the report's story names it: `jar N` (the
+    /// grader's Nth fresh cookie jar of this grade), `browser` (the real
+    /// browser's window), `browser tab 2` (its second tab), `incognito` (a
+    /// window with a profile of its own). `None` in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     pub method: String,
     pub url: String,
     /// Cookies sent, as `name=value`.
