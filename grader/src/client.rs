@@ -308,6 +308,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_named_client_names_each_exchange_it_records() {
+        let url = serve_once(Some(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n".to_vec()));
+        let window = HttpClient::new(Duration::from_secs(2)).named("jar 7".into());
+        window.store_cookie(&url, "session", "abc");
+        let mut exchanges = Vec::new();
+        window.send("GET", &url, None, &mut exchanges).await.unwrap();
+        assert_eq!(exchanges[0].client.as_deref(), Some("jar 7"));
+        assert_eq!(exchanges[0].cookies, ["session=abc"]);
+        let mut unnamed = Vec::new();
+        let _ = HttpClient::new(Duration::from_millis(200)).send("GET", &url, None, &mut unnamed).await;
+        assert_eq!(unnamed[0].client, None);
+    }
+
+    #[tokio::test]
     async fn redirects_are_reported_not_followed() {
         let url =
             serve_once(Some(b"HTTP/1.1 302 Found\r\nlocation: /chat\r\ncontent-length: 0\r\n\r\n".to_vec()));

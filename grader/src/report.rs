@@ -205,3 +205,21 @@ impl GivenChange {
         format!("{} ({}: {})", self.path, self.change, self.summary)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Schema 1 only ever gains fields: a report without `client` still
+    /// reads, and an exchange that names no client writes none.
+    #[test]
+    fn the_client_of_an_exchange_is_optional_both_ways() {
+        let older = r#"{"method": "GET", "url": "http://127.0.0.1:1/", "cookies": [], "request_body": null,
+            "status": 200, "content_type": null, "response_body": null, "error": null}"#;
+        let mut exchange: Exchange = serde_json::from_str(older).unwrap();
+        assert_eq!(exchange.client, None);
+        assert!(!serde_json::to_string(&exchange).unwrap().contains("client"));
+        exchange.client = Some("jar 1".into());
+        assert!(serde_json::to_string(&exchange).unwrap().contains(r#""client":"jar 1""#));
+    }
+}

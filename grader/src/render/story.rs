@@ -252,7 +252,7 @@ impl Lanes {
 
 /// Sizes of the drawing, in SVG units (CSS pixels at full size).
 const MARGIN: u32 = 12;
-const COLUMN: u32 = 92;
+const COLUMN: u32 = 112;
 /// Between the last client and the server: room for an arrow's words.
 const ARROW_ROOM: u32 = 380;
 const TO_DATABASE: u32 = 170;
@@ -380,21 +380,22 @@ impl<'d, 'r> Diagram<'d, 'r> {
             } else {
                 lane.name.clone()
             };
-            lane_box(out, Self::column_x(lane.column), 14, &cut(&name, 14));
+            client_box(out, Self::column_x(lane.column), 14, &name);
         }
         let jar_columns: Vec<usize> =
             self.lanes.lanes.iter().filter(|lane| lane.is_jar).map(|lane| lane.column).collect();
-        if let (Some(first), Some(last)) = (jar_columns.iter().min(), jar_columns.iter().max()) {
-            let middle = (Self::column_x(*first) + Self::column_x(*last)) / 2;
+        // Over the jars' columns, running right into the room the arrows' words have.
+        if let Some(first) = jar_columns.iter().min() {
+            let left = Self::column_x(*first) - COLUMN / 2 + 4;
             let _ = writeln!(
                 out,
-                "<text x=\"{middle}\" y=\"24\" text-anchor=\"middle\" font-weight=\"600\">fresh cookie jars \
-                 of the grader</text><text x=\"{middle}\" y=\"40\" text-anchor=\"middle\" fill=\"{QUIET}\">each \
-                 a new window: no cookie but the one it is given</text>"
+                "<text x=\"{left}\" y=\"24\" font-weight=\"600\">fresh cookie jars of the grader</text>\
+                 <text x=\"{left}\" y=\"40\" fill=\"{QUIET}\">each a new window: no cookie but the one it is \
+                 given</text>"
             );
         }
-        lane_box(out, self.server_x(), 14, "server");
-        lane_box(out, self.database_x(), 14, "database (SQLite)");
+        lane_box(out, self.server_x(), 14, "server", COLUMN - 8);
+        lane_box(out, self.database_x(), 14, "database (SQLite)", COLUMN - 8);
     }
 
     /// The vertical lines: the browser's and the database's whole; each
@@ -491,7 +492,7 @@ impl<'d, 'r> Diagram<'d, 'r> {
         let client_x = Self::column_x(lane.column);
         let mut top = self.tops[index];
         if Self::opens_jar(self.lanes, step, index) {
-            lane_box(out, client_x, top, &cut(&lane.name, 14));
+            client_box(out, client_x, top, &lane.name);
             top += JAR_BOX;
         }
         let server_x = self.server_x();
@@ -542,10 +543,14 @@ const MARKERS: &str = "<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"9\
      <marker id=\"head-failed\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" \
      orient=\"auto\"><path d=\"M0 0 L10 5 L0 10 z\" fill=\"#cf222e\"/></marker></defs>\n";
 
-/// A lane's name in a box, centred on `x`, its top at `top`; a client's
-/// name is cut to fit its column.
-fn lane_box(out: &mut String, x: u32, top: u32, name: &str) {
-    let width = (name.chars().count() as u32 * 7 + 14).max(COLUMN - 10);
+/// A client's name in a box that fits its column, centred on `x`.
+fn client_box(out: &mut String, x: u32, top: u32, name: &str) {
+    lane_box(out, x, top, &cut(name, 14), COLUMN - 8);
+}
+
+/// A lane's name in a box `width` wide (at least), centred on `x`, its top at `top`.
+fn lane_box(out: &mut String, x: u32, top: u32, name: &str, width: u32) {
+    let width = width.max(name.chars().count() as u32 * 7 + 14);
     let _ = writeln!(
         out,
         "<rect x=\"{}\" y=\"{top}\" width=\"{width}\" height=\"20\" rx=\"4\" fill=\"#f6f8fa\" stroke=\"#57606a\"/>\
