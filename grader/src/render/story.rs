@@ -38,8 +38,8 @@ pub fn story(report: &Report) -> String {
     let rows = rows_of(report);
     if !rows.iter().any(|row| matches!(row, Row::Step(_))) {
         return "<section class=\"story\" id=\"story\"><h2>The session story</h2>\n<p class=\"note\">No \
-                request was sent in this grade (it stopped before the server answered), so there is no \
-                story to draw.</p></section>\n"
+                request was sent in this grade (no check got as far as the server), so there is no story \
+                to draw.</p></section>\n"
             .to_owned();
     }
     let lanes = Lanes::of(&rows);
@@ -49,7 +49,7 @@ pub fn story(report: &Report) -> String {
         "<p class=\"note\">Every request this grade sent, top to bottom. Each lane on the left is one \
          client: a fresh cookie jar of the grader (a new browser window, as far as the server can tell) or \
          the real browser. An arrow says which cookie it carried and what the server answered; a red arrow \
-         belongs to a failed check and links to it.</p>\n",
+         belongs to a failed check and links to it; a zigzag on the server's lane is its restart.</p>\n",
     );
     out.push_str(&Diagram::new(&rows, &lanes).svg(report));
     out.push_str(&steps_as_list(&rows, &lanes));
