@@ -11,7 +11,9 @@ use base64::Engine;
 use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
 use chromiumoxide::cdp::browser_protocol::fetch::{self, EventRequestPaused, RequestPattern, RequestStage};
 use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
-use chromiumoxide::cdp::browser_protocol::network::{GetRequestPostDataParams, ResourceType};
+use chromiumoxide::cdp::browser_protocol::network::{
+    GetCookiesParams, GetRequestPostDataParams, ResourceType,
+};
 use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, EventFrameNavigated};
 use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
 use chromiumoxide::cdp::js_protocol::runtime::{EventConsoleApiCalled, EventExceptionThrown, RemoteObject};
@@ -417,6 +419,27 @@ impl Tab {
     pub async fn cookie(&self, name: &str) -> Option<String> {
         let cookies = tokio::time::timeout(self.timeout, self.page.get_cookies()).await.ok()?.ok()?;
         cookies.into_iter().find(|c| c.name == name).map(|c| c.value).filter(|v| !v.is_empty())
+    }
+
+    /// The cookies this tab's profile would send to `url`, as `name=value`:
+    /// what a page load of `url` carries.
+    pub async fn cookies_for(&self, url: &str) -> Vec<String> {
+        let asked = self.page.execute(GetCookiesParams::builder().url(url).build());
+        match tokio::time::timeout(self.timeout, asked).await {
+            Ok(Ok(answer)) => {
+                answer.result.cookies.iter().map(|c| format!("{}={}", c.name, c.value)).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The HTTP status and content type of the document the tab shows, as
+    /// the page's navigation timing records them (`None` if it does not say).
+    pub async fn document_answer(&self) -> (Option<u16>, Option<String>) {
+        let status = self.eval("performance.getEntriesByType('navigation')[0]?.responseStatus ?? null").await;
+        let kind = self.eval("document.contentType").await;
+        let status = status.as_u64().and_then(|s| u16::try_from(s).ok()).filter(|s| *s > 0);
+        (status, kind.as_str().map(str::to_owned))
     }
 
     /// Saves a screenshot of the page as a PNG.

@@ -23,6 +23,9 @@ pub struct HttpClient {
     client: reqwest::Client,
     jar: Arc<Jar>,
     timeout: Duration,
+    /// How the report names this client (`jar 3`), so that its story can
+    /// draw each cookie jar as a lane of its own.
+    name: Option<String>,
 }
 
 /// An answer the server gave.
@@ -118,7 +121,12 @@ impl HttpClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a plain HTTP client builds");
-        HttpClient { client, jar, timeout }
+        HttpClient { client, jar, timeout, name: None }
+    }
+
+    /// This client, named `name` in every exchange it records.
+    pub fn named(self, name: String) -> HttpClient {
+        HttpClient { name: Some(name), ..self }
     }
 
     /// Stores a cookie the way `session.js` does: `NAME=VALUE; Path=/`.
@@ -137,6 +145,7 @@ impl HttpClient {
         exchanges: &mut Vec<Exchange>,
     ) -> Result<Reply, NoAnswer> {
         let mut exchange = Exchange {
+            client: self.name.clone(),
             method: method.to_owned(),
             url: url.to_owned(),
             cookies: self.cookies_for(url),
@@ -296,6 +305,20 @@ mod tests {
         let url = serve_once(Some(huge));
         let too_large = get(&url, Duration::from_secs(5)).await.unwrap_err();
         assert!(matches!(too_large, NoAnswer::TooLarge { .. }), "{too_large:?}");
+    }
+
+    #[tokio::test]
+    async fn a_named_client_names_each_exchange_it_records() {
+        let url = serve_once(Some(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n".to_vec()));
+        let window = HttpClient::new(Duration::from_secs(2)).named("jar 7".into());
+        window.store_cookie(&url, "session", "abc");
+        let mut exchanges = Vec::new();
+        window.send("GET", &url, None, &mut exchanges).await.unwrap();
+        assert_eq!(exchanges[0].client.as_deref(), Some("jar 7"));
+        assert_eq!(exchanges[0].cookies, ["session=abc"]);
+        let mut unnamed = Vec::new();
+        let _ = HttpClient::new(Duration::from_millis(200)).send("GET", &url, None, &mut unnamed).await;
+        assert_eq!(unnamed[0].client, None);
     }
 
     #[tokio::test]

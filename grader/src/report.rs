@@ -20,6 +20,12 @@ pub enum Status {
 /// One HTTP request the grader made and what came back, for the student to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exchange {
+    /// Which client sent it, as the report's story names it: `jar N` (the
+    /// grader's Nth fresh cookie jar of this grade), `browser` (the real
+    /// browser's window), `browser tab 2` (its second tab), `incognito` (a
+    /// window with a profile of its own). `None` in older reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     pub method: String,
     pub url: String,
     /// Cookies sent, as `name=value`.
@@ -197,5 +203,23 @@ impl GivenChange {
     /// `lab/src/models.rs (changed: +3 −1 lines)`.
     pub fn describe(&self) -> String {
         format!("{} ({}: {})", self.path, self.change, self.summary)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Schema 1 only ever gains fields: a report without `client` still
+    /// reads, and an exchange that names no client writes none.
+    #[test]
+    fn the_client_of_an_exchange_is_optional_both_ways() {
+        let older = r#"{"method": "GET", "url": "http://127.0.0.1:1/", "cookies": [], "request_body": null,
+            "status": 200, "content_type": null, "response_body": null, "error": null}"#;
+        let mut exchange: Exchange = serde_json::from_str(older).unwrap();
+        assert_eq!(exchange.client, None);
+        assert!(!serde_json::to_string(&exchange).unwrap().contains("client"));
+        exchange.client = Some("jar 1".into());
+        assert!(serde_json::to_string(&exchange).unwrap().contains(r#""client":"jar 1""#));
     }
 }

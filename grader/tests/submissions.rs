@@ -46,6 +46,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::{grade, ids, said, settings};
+use futures::FutureExt;
 use grader::checks::{self, Stage, CHECKS};
 use grader::report::Outcome as ReportOutcome;
 use grader::settings::{BrowserChoice, SandboxMode};
@@ -817,13 +818,19 @@ fn own_artifacts(mut settings: Settings, name: &str) -> Settings {
     settings
 }
 
-/// The HTML report opens in a real browser, shows the score and every
-/// check; its screenshot is saved with the tests' artifacts
+/// The HTML report opens in a real browser, shows the score, every check and
+/// the story of the grade (an arrow for each request), with no console
+/// error and no request outside the page (its content security policy
+/// allows none); its screenshot is saved with the tests' artifacts
 /// (`target/grader-fixtures/artifacts/html/`).
 async fn assert_the_html_report_renders(name: &str, report: &Report) {
-    let Ok(browser) = grader::browser::find(None) else {
+    use chromiumoxide::cdp::browser_protocol::log::{EnableParams as EnableLog, EventEntryAdded};
+    use chromiumoxide::cdp::browser_protocol::network::EventRequestWillBeSent;
+    use futures::StreamExt;
+    if !common::browser_on() {
         return eprintln!("note: no browser, so the HTML report of `{name}` is not opened");
-    };
+    }
+    let browser = grader::browser::find(None).expect("a browser, as browser_on said");
     let dir = common::shared_target().join("grader-fixtures").join("artifacts").join("html");
     std::fs::create_dir_all(&dir).unwrap();
     let page = dir.join(format!("{name}.html"));
@@ -833,17 +840,47 @@ async fn assert_the_html_report_renders(name: &str, report: &Report) {
         grader::browser::Driver::launch(&browser, profile.path(), Duration::from_secs(20)).await.unwrap();
     let context = driver.new_context().await.unwrap();
     let tab = driver.new_tab(&context).await.unwrap();
-    tab.goto(&format!("file://{}", page.display())).await.unwrap();
+    // Listening before the page loads: every request it makes, every line the browser logs about it.
+    let mut requests = tab.page.event_listener::<EventRequestWillBeSent>().await.unwrap();
+    let mut logged = tab.page.event_listener::<EventEntryAdded>().await.unwrap();
+    tab.page.execute(EnableLog::default()).await.unwrap();
+    let address = format!("file://{}", page.display());
+    tab.goto(&address).await.unwrap();
     let score = tab.text_of(".score").await.unwrap_or_default();
     let shown = tab.eval("document.querySelectorAll('li.check').length").await;
     let images = tab.eval("[...document.images].filter(i => i.complete && i.naturalWidth > 0).length").await;
+    let arrows = tab.eval("document.querySelectorAll('svg.story .step').length").await;
+    let drawn = tab
+        .eval("Math.round(document.querySelector('svg.story')?.getBoundingClientRect().height ?? 0)")
+        .await;
     tab.screenshot(&dir.join(format!("{name}.png"))).await.unwrap();
+    let console = tab.console();
     drop(tab);
     driver.close().await;
+    let mut outside = Vec::new();
+    while let Some(Some(request)) = requests.next().now_or_never() {
+        let url = &request.request.url;
+        if url != &address && !url.starts_with("data:") {
+            outside.push(url.clone());
+        }
+    }
+    let mut complaints: Vec<String> = console;
+    while let Some(Some(entry)) = logged.next().now_or_never() {
+        let level = format!("{:?}", entry.entry.level).to_lowercase();
+        if level == "error" || level == "warning" {
+            complaints.push(format!("{level}: {}", entry.entry.text));
+        }
+    }
     assert!(score.contains(&format!("Score: {}/{}", report.score, report.max_score)), "{score}");
     assert_eq!(shown.as_u64(), Some(report.checks.len() as u64));
     let inlined = report.checks.iter().flat_map(|c| &c.artifacts).filter(|a| a.ends_with(".png")).count();
     assert_eq!(images.as_u64(), Some(inlined as u64), "every screenshot shows");
+    let sent = report.checks.iter().map(|c| c.exchanges.len()).sum::<usize>();
+    assert!(sent > 0, "a real grade sends requests");
+    assert_eq!(arrows.as_u64(), Some(sent as u64), "an arrow for each request");
+    assert!(drawn.as_u64().unwrap_or(0) > 100, "the story is drawn: {drawn}");
+    assert!(outside.is_empty(), "the page asked for more than itself: {outside:?}");
+    assert!(complaints.is_empty(), "the browser complained about the page: {complaints:?}");
 }
 
 /// Without a browser, the browser checks cannot be graded: an error that
@@ -912,4 +949,60 @@ async fn the_lab_of_this_workspace() {
     assert_eq!(report.score, 5);
     common::assert_report_snapshots("untouched-lab", &report);
     assert_the_html_report_renders("untouched-lab", &report).await;
+    if std::env::var_os("GRADER_DOCS_SCREENSHOT").is_some() {
+        save_the_docs_screenshot(&report);
+    }
+}
+
+/// Writes `docs/report-story.png`, the untouched lab's HTML report as
+/// headless Chromium draws it (`--screenshot`), for the README; only when
+/// `GRADER_DOCS_SCREENSHOT` is set (the README says the command). The
+/// submission's path and the run's notes are left out: nothing of this
+/// machine goes into a committed picture.
+fn save_the_docs_screenshot(report: &Report) {
+    let browser = grader::browser::find(None).expect("GRADER_DOCS_SCREENSHOT needs a browser");
+    let mut shown = report.clone();
+    shown.submission = "lab (package lab)".into();
+    shown.run.notes.clear();
+    let dir = common::shared_target().join("grader-fixtures").join("artifacts").join("html");
+    std::fs::create_dir_all(&dir).unwrap();
+    let page = dir.join("report-story.html");
+    std::fs::write(&page, grader::render::html(&shown)).unwrap();
+    let picture = common::kit().join("docs").join("report-story.png");
+    std::fs::create_dir_all(picture.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&picture);
+    let profile = tempfile::tempdir().unwrap();
+    let mut chromium = std::process::Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1280,1400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", picture.display()))
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the browser starts");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = chromium.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = chromium.kill();
+            panic!("{} took over 60 s to take a screenshot", browser.display());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{} --screenshot failed: {status}", browser.display());
+    let png = std::fs::read(&picture).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "{} is not a PNG", picture.display());
 }

@@ -7,7 +7,7 @@ use super::browser_stage::{in_browser, session, Outcome, Stopped, Which};
 use super::facts::Login;
 use super::setup::SERVES_PAGES;
 use super::{Check, Context, Findings, Points, Stage, Verdict};
-use crate::browser::{js_string, Captured};
+use crate::browser::{js_string, Captured, Tab};
 use crate::kit::kit;
 use crate::report::Exchange;
 use crate::script::LoginRequest;
@@ -278,8 +278,55 @@ fn path_of(url: &str, base: &str) -> String {
     url.strip_prefix(base).map_or_else(|| url.to_owned(), str::to_owned)
 }
 
+/// What the report calls the real browser's window (the student's profile),
+/// its second tab, and the incognito window (a profile of its own).
+pub const BROWSER_WINDOW: &str = "browser";
+pub const SECOND_TAB_CLIENT: &str = "browser tab 2";
+pub const INCOGNITO_WINDOW: &str = "incognito";
+
+/// Opens `url` in `tab` and records the page load as one of `client`'s
+/// exchanges (the cookie the tab sent, the status it got), so that the
+/// report shows which cookie each window carried.
+async fn visit(tab: &Tab, url: &str, client: &str, found: &mut Findings) -> Result<(), String> {
+    let cookies = tab.cookies_for(url).await;
+    let loaded = tab.goto(url).await;
+    found.exchanges.push(page_load(tab, url, client, cookies, &loaded).await);
+    loaded
+}
+
+/// A page load as an exchange: what the tab shows once `loaded` ended.
+async fn page_load(
+    tab: &Tab,
+    url: &str,
+    client: &str,
+    cookies: Vec<String>,
+    loaded: &Result<(), String>,
+) -> Exchange {
+    let (status, content_type) = match loaded {
+        Ok(()) => tab.document_answer().await,
+        Err(_) => (None, None),
+    };
+    let error = match loaded {
+        Err(why) => Some(why.clone()),
+        Ok(()) if status.is_none() => Some("the browser did not say what the server answered".into()),
+        Ok(()) => None,
+    };
+    Exchange {
+        client: Some(client.to_owned()),
+        method: "GET".into(),
+        url: url.to_owned(),
+        cookies,
+        request_body: None,
+        status,
+        content_type,
+        response_body: None,
+        error,
+    }
+}
+
 fn exchange_of(captured: &Captured) -> Exchange {
     Exchange {
+        client: Some(BROWSER_WINDOW.to_owned()),
         method: captured.method.clone(),
         url: captured.url.clone(),
         cookies: Vec::new(),
@@ -295,15 +342,18 @@ fn logged_in_user(ctx: &Context) -> Result<Login, Stopped> {
     ctx.facts.browser_login().cloned().map_err(|missing| Verdict::error(missing.0).into())
 }
 
-async fn reload(ctx: &mut Context, _: &mut Findings) -> Outcome {
+async fn reload(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let login = logged_in_user(ctx)?;
     let url = ctx.url(&kit().server.home);
     let tab = &session(ctx)?.tab;
     // The server may have restarted on another port: cookies go by host, not port.
-    tab.goto(&url).await.map_err(|why| {
+    visit(tab, &url, BROWSER_WINDOW, found).await.map_err(|why| {
         Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Main)
     })?;
-    tab.reload().await.map_err(|why| {
+    let cookies = tab.cookies_for(&url).await;
+    let reloaded = tab.reload().await;
+    found.exchanges.push(page_load(tab, &url, BROWSER_WINDOW, cookies, &reloaded).await);
+    reloaded.map_err(|why| {
         Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Main)
     })?;
     if tab.wait_until(&shows_chatroom_for(&login.username)).await {
@@ -315,14 +365,14 @@ async fn reload(ctx: &mut Context, _: &mut Findings) -> Outcome {
         .in_tab(Which::Main))
 }
 
-async fn second_tab(ctx: &mut Context, _: &mut Findings) -> Outcome {
+async fn second_tab(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let login = logged_in_user(ctx)?;
     let url = ctx.url(&kit().server.home);
     let session = session(ctx)?;
     let tab = session.driver.new_tab(&session.profile).await.map_err(Verdict::error)?;
     session.second = Some(tab);
     let tab = session.second.as_ref().expect("just opened");
-    tab.goto(&url).await.map_err(|why| {
+    visit(tab, &url, SECOND_TAB_CLIENT, found).await.map_err(|why| {
         Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Second)
     })?;
     if tab.wait_until(&shows_chatroom_for(&login.username)).await {
@@ -334,12 +384,12 @@ async fn second_tab(ctx: &mut Context, _: &mut Findings) -> Outcome {
         .in_tab(Which::Second))
 }
 
-async fn incognito(ctx: &mut Context, _: &mut Findings) -> Outcome {
+async fn incognito(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let url = ctx.url(&kit().server.home);
     let session = session(ctx)?;
     let context = session.driver.new_context().await.map_err(Verdict::error)?;
     let tab = session.driver.new_tab(&context).await.map_err(Verdict::error)?;
-    tab.goto(&url)
+    visit(&tab, &url, INCOGNITO_WINDOW, found)
         .await
         .map_err(|why| Verdict::fail(why).expected("the login page").hint("is the server running?"))?;
     if tab.wait_until(&shows_login_form()).await {

@@ -122,6 +122,8 @@ pub struct Context {
     /// A random word that makes this run's usernames and messages its own.
     pub run_tag: String,
     names_used: usize,
+    /// How many fresh cookie jars the grade opened so far (see `Lab::window`).
+    pub(super) jars_opened: std::sync::atomic::AtomicU32,
 }
 
 impl Context {
@@ -161,6 +163,7 @@ impl Context {
             browser: BrowserState::NotStarted,
             facts: Facts::default(),
             names_used: 0,
+            jars_opened: Default::default(),
         })
     }
 

@@ -9,6 +9,9 @@ use crate::script::LoginRequest;
 
 use super::Context;
 
+/// What the report calls one of the grader's fresh cookie jars (`jar 3`).
+pub const JAR: &str = "jar";
+
 /// The server under grade, as a user's browser windows see it.
 pub struct Lab<'a> {
     ctx: &'a Context,
@@ -22,9 +25,11 @@ impl Context {
 }
 
 impl Lab<'_> {
-    /// A new window with no cookie.
+    /// A new window with no cookie, named by its place among this grade's
+    /// cookie jars (`jar 1`, `jar 2`...), as the report's story draws it.
     pub fn window(&self) -> HttpClient {
-        HttpClient::new(self.ctx.settings.request_timeout)
+        let number = self.ctx.jars_opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        HttpClient::new(self.ctx.settings.request_timeout).named(format!("{JAR} {number}"))
     }
 
     /// A new window whose session cookie holds `token`, as `session.js` stores it.

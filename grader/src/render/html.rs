@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use base64::Engine;
 
+use super::story::{self, check_anchor, screenshot_anchor, screenshot_of};
 use super::summary;
 use super::{markup, Style};
 use crate::kit::kit;
@@ -73,6 +74,7 @@ pub fn html(report: &Report) -> String {
     for note in &report.run.notes {
         let _ = writeln!(out, "<p class=\"note\">note: {}</p>", markup(note));
     }
+    out.push_str(&story::story(report));
     out.push_str("<ol class=\"checks\">\n");
     for check in &report.checks {
         check_item(&mut out, check);
@@ -95,7 +97,7 @@ fn check_item(out: &mut String, check: &CheckResult) {
         out,
         "<li class=\"check {class}\" id=\"{}\"><details{open}><summary><span class=\"badge\">{badge}</span> \
          <code>{}</code> {} <span class=\"points\">{points}</span></summary>",
-        markup(&check.id),
+        markup(&check_anchor(&check.id)),
         markup(&check.id),
         markup(&check.title)
     );
@@ -139,6 +141,12 @@ fn check_item(out: &mut String, check: &CheckResult) {
         let _ = writeln!(out, "<p class=\"expected\"><strong>Expected:</strong> {}</p>", markup(expected));
     }
     for artifact in &check.artifacts {
+        // The story links to the first screenshot, shown inline or named.
+        let anchor = if screenshot_of(check) == Some(artifact.as_str()) {
+            format!(" id=\"{}\"", markup(&screenshot_anchor(&check.id)))
+        } else {
+            String::new()
+        };
         let path = std::path::Path::new(artifact);
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_INLINE_IMAGE);
@@ -147,7 +155,7 @@ fn check_item(out: &mut String, check: &CheckResult) {
                 let data = base64::engine::general_purpose::STANDARD.encode(bytes);
                 let _ = writeln!(
                     out,
-                    "<figure><img alt=\"{}\" src=\"data:image/png;base64,{data}\"><figcaption>{}</figcaption></figure>",
+                    "<figure{anchor}><img alt=\"{}\" src=\"data:image/png;base64,{data}\"><figcaption>{}</figcaption></figure>",
                     markup(&format!("the page, as the grader saw it ({name})")),
                     markup(&name)
                 );
@@ -165,7 +173,7 @@ fn check_item(out: &mut String, check: &CheckResult) {
                 continue;
             }
         }
-        let _ = writeln!(out, "<p class=\"artifact\">saved: <code>{}</code></p>", markup(artifact));
+        let _ = writeln!(out, "<p class=\"artifact\"{anchor}>saved: <code>{}</code></p>", markup(artifact));
     }
     out.push_str("</details></li>\n");
 }
@@ -198,6 +206,9 @@ table.exchanges th, table.exchanges td { border: 1px solid #d0d7de; padding: 0.3
 pre { white-space: pre-wrap; word-break: break-word; margin: 0; font-size: 0.85rem; }
 pre.console { background: #f6f8fa; padding: 0.5rem; max-height: 20rem; overflow: auto; }
 img { max-width: 100%; border: 1px solid #d0d7de; }
+.story svg { max-width: 100%; height: auto; display: block; margin: 0.5rem 0; }
+.story svg a:focus text, .story svg a:hover text { text-decoration: underline; }
+.story-steps li.failed { color: #cf222e; }
 ";
 
 #[cfg(test)]
@@ -215,5 +226,39 @@ mod tests {
         let page = html(&report);
         assert!(!page.contains("<img src=x"), "{page}");
         assert!(page.contains("default-src 'none'"));
+    }
+
+    #[test]
+    fn the_page_tells_the_story_and_every_link_of_it_lands() {
+        use crate::report::Exchange;
+        let mut check = CheckResult::new("creates-session", "t", 15);
+        check.status = Status::Fail;
+        check.exchanges.push(Exchange {
+            client: Some("jar 1".into()),
+            method: "POST".into(),
+            url: "http://127.0.0.1:4000/api/TODO".into(),
+            cookies: Vec::new(),
+            request_body: None,
+            status: Some(501),
+            content_type: None,
+            response_body: None,
+            error: None,
+        });
+        // Not on disk: the page names it instead of showing it, and the story's link still lands.
+        check.artifacts.push("no/such/creates-session.png".into());
+        let page = html(&Report::new("here".into(), vec![check]));
+        assert!(page.contains("<section class=\"story\" id=\"story\">"), "{page}");
+        assert!(page.find("class=\"story\"") < page.find("<ol class=\"checks\">"), "the story comes first");
+        let links: Vec<&str> =
+            page.split("href=\"#").skip(1).map(|rest| &rest[..rest.find('"').unwrap()]).collect();
+        assert!(
+            links.contains(&"check-creates-session") && links.contains(&"shot-creates-session"),
+            "{links:?}"
+        );
+        for link in links {
+            assert_eq!(page.matches(&format!("id=\"{link}\"")).count(), 1, "#{link} lands nowhere, or twice");
+        }
+        assert!(page.contains("default-src 'none'; img-src data:; style-src 'unsafe-inline'"));
+        assert!(!page.to_lowercase().contains("<script"), "no script in the page");
     }
 }

@@ -9,6 +9,7 @@ mod github;
 mod gradescope;
 mod html;
 mod junit;
+pub mod story;
 
 pub use classroom50::classroom50;
 pub use github::{github, write_step_files as write_github_step_files};
