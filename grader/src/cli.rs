@@ -733,12 +733,14 @@ fn settings_of_check(args: &CheckArgs) -> Result<Settings, String> {
     Ok(settings)
 }
 
+/// `grader check`'s settings, checks, points and report file.
+#[cfg(test)]
+pub(crate) type CheckSettings = (Settings, Vec<String>, HashMap<String, u32>, Option<PathBuf>);
+
 /// `grader check`'s settings, checks, points and report file, for the tests
 /// of what runs it (`apart`).
 #[cfg(test)]
-pub(crate) fn check_settings(
-    cli: Cli,
-) -> Result<(Settings, Vec<String>, HashMap<String, u32>, Option<PathBuf>), String> {
+pub(crate) fn check_settings(cli: Cli) -> Result<CheckSettings, String> {
     let Some(Command::Check(args)) = cli.command else { return Err("not `grader check`".into()) };
     let settings = settings_of_check(&args)?;
     Ok((settings, args.options.only.clone(), args.options.points(), args.output.clone()))
