@@ -492,6 +492,9 @@ fn watch_grades_again_after_a_save_and_quits_on_q() {
     std::fs::copy(common::kit().join(&script.answer), workspace.join(&script.file)).unwrap();
     let second = read_until(&lines, "Watching ").join("\n");
     assert!(second.starts_with("=== grade 2 ===\nAll checks pass: 5/5."), "{second}");
+    assert!(second.contains("\nSince the last grade: 0 → 5 (of 5)\n"), "{second}");
+    assert!(!first.contains("Since the last grade"), "{first}");
+    assert!(second.contains("\nScore: 5/5 #################### · "), "NO_COLOR: the ASCII bar: {second}");
     let zombies = zombies_of(child.id());
     assert!(zombies.is_empty(), "left unreaped beside the watch: {zombies:?}");
 
