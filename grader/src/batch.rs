@@ -29,6 +29,9 @@ use crate::repos::{Checkout, Submission};
 use crate::settings::{Settings, Target};
 use crate::terminal::Display;
 
+mod glance;
+pub use glance::{report_href, CheckRate, Glance};
+
 /// A batch to grade.
 pub struct Batch {
     pub submissions: Vec<Submission>,
@@ -371,7 +374,8 @@ fn lay_student_files(kit: &Kit, clone: &Path, slot: &Path, workspace: &Bundle) -
     Ok(())
 }
 
-/// Writes the clone's JSON and human reports into the batch's folder.
+/// Writes the clone's JSON, human and HTML reports into the batch's folder
+/// (the class's page links to the HTML one).
 fn write_reports(batch: &Batch, row: &Row) -> Result<(), String> {
     let Ok(report) = &row.report else { return Ok(()) };
     let write = |extension: &str, text: String| {
@@ -379,7 +383,8 @@ fn write_reports(batch: &Batch, row: &Row) -> Result<(), String> {
         std::fs::write(&file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))
     };
     write("json", render::json(report))?;
-    write("txt", render::human(report, true, Style::PLAIN))
+    write("txt", render::human(report, true, Style::PLAIN))?;
+    write("html", render::html(report))
 }
 
 /// `alice: 65/100 failed (12.3 s)`, the line a finished clone gets.
@@ -499,100 +504,9 @@ fn csv_line(fields: &[String]) -> String {
     quoted.join(",") + "\n"
 }
 
-/// The summary a batch ends with: how many were graded, the spread of
-/// scores, the checks most often failed, and the clones not graded and why.
+/// The summary a batch ends with (see [`Glance::summary`]).
 pub fn summary(rows: &[Row], elapsed: Duration) -> String {
-    let graded: Vec<&Report> = rows.iter().filter_map(|r| r.report.as_ref().ok()).collect();
-    let mut out = format!(
-        "Graded {} of {} clone{} in {:.0} s",
-        graded.len(),
-        rows.len(),
-        if rows.len() == 1 { "" } else { "s" },
-        elapsed.as_secs_f64()
-    );
-    let resumed = rows.iter().filter(|r| r.resumed).count();
-    if resumed > 0 {
-        out.push_str(&format!(" ({resumed} from earlier reports)"));
-    }
-    out.push_str(".\n");
-    if !graded.is_empty() {
-        out.push_str("\nScores (percent of the points):\n");
-        let mut buckets = [0usize; 11];
-        for report in &graded {
-            let percent = (report.score * 100).checked_div(report.max_score).unwrap_or(0) as usize;
-            buckets[(percent / 10).min(10)] += 1;
-        }
-        for (bucket, count) in buckets.iter().enumerate().filter(|(_, c)| **c > 0) {
-            let range = if bucket == 10 {
-                "100".to_owned()
-            } else {
-                format!("{:>2}–{}", bucket * 10, bucket * 10 + 9)
-            };
-            out.push_str(&format!("  {range:>6}  {} {count}\n", "█".repeat(*count)));
-        }
-        out.push_str(&format!("\n{}\n", time_shares(&graded)));
-        let mut failed: HashMap<&str, usize> = HashMap::new();
-        for report in &graded {
-            for check in report.checks.iter().filter(|c| matches!(c.status, Status::Fail | Status::Error)) {
-                *failed.entry(check.id.as_str()).or_default() += 1;
-            }
-        }
-        let mut failed: Vec<(&str, usize)> = failed.into_iter().collect();
-        failed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        if !failed.is_empty() {
-            out.push_str("\nMost failed checks:\n");
-            for (id, count) in failed.iter().take(5) {
-                out.push_str(&format!("  {id:<22} {count} clone{}\n", if *count == 1 { "" } else { "s" }));
-            }
-        }
-    }
-    let mut late: Vec<String> = rows
-        .iter()
-        .filter_map(|row| {
-            let later = row.checkout.as_ref().map(Checkout::later_push).filter(|l| !l.is_empty())?;
-            Some(format!("  {}: {later}", row.name))
-        })
-        .collect();
-    if !late.is_empty() {
-        late.sort();
-        out.push_str("\nPushed after the deadline (graded at the deadline's commit):\n");
-        out.push_str(&late.join("\n"));
-        out.push('\n');
-    }
-    let troubled: Vec<String> = rows
-        .iter()
-        .filter_map(|row| match &row.report {
-            Err(why) => Some(format!("  {}: {}", row.name, render::inert(why))),
-            Ok(report) if report.outcome == Outcome::Incomplete => {
-                let first = report.checks.iter().find(|c| c.status == Status::Error);
-                let why = first.map(|c| format!("{}: {}", c.id, c.message)).unwrap_or_default();
-                Some(format!("  {}: incomplete ({})", row.name, render::inert(&why)))
-            }
-            Ok(_) => None,
-        })
-        .collect();
-    if !troubled.is_empty() {
-        out.push_str("\nCould not be (fully) graded:\n");
-        out.push_str(&troubled.join("\n"));
-        out.push('\n');
-    }
-    out
-}
-
-/// Where the grades' time went: building (`builds`), booting (`boots`)
-/// and the checks after; so the next bottleneck shows.
-fn time_shares(graded: &[&Report]) -> String {
-    let (mut building, mut booting, mut checking) = (0u64, 0u64, 0u64);
-    for check in graded.iter().flat_map(|r| &r.checks) {
-        match check.id.as_str() {
-            "builds" => building += check.duration_ms,
-            "boots" => booting += check.duration_ms,
-            _ => checking += check.duration_ms,
-        }
-    }
-    let total = (building + booting + checking).max(1) as f64;
-    let share = |ms: u64| format!("{:.0}% ({:.1} s)", ms as f64 * 100.0 / total, ms as f64 / 1000.0);
-    format!("Time: building {}, booting {}, checking {}", share(building), share(booting), share(checking))
+    Glance::of(rows, elapsed).summary()
 }
 
 #[cfg(test)]
@@ -650,7 +564,7 @@ mod tests {
         assert_eq!(line, "\"a,b\",\"say \"\"hi\"\"\",'=SUM(A1),-3,plain\n");
     }
 
-    fn row(name: &str, report: Result<Report, String>) -> Row {
+    pub(super) fn row(name: &str, report: Result<Report, String>) -> Row {
         Row {
             name: name.into(),
             path: PathBuf::from(name),
@@ -662,7 +576,7 @@ mod tests {
         }
     }
 
-    fn report(points: &[(&str, Status, u32, u32)]) -> Report {
+    pub(super) fn report(points: &[(&str, Status, u32, u32)]) -> Report {
         let checks = points
             .iter()
             .map(|(id, status, points, max)| {

@@ -458,14 +458,22 @@ async fn batch(args: BatchArgs) -> ExitCode {
         display.finish();
     }
     let rows = rows.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let summary = crate::batch::summary(&rows, started.elapsed());
+    // The summary and the class's page tell the same figures.
+    let glance = crate::batch::Glance::of(&rows, started.elapsed());
+    let summary = glance.summary();
     let written = write_report(&batch.csv, &crate::batch::csv(&rows))
-        .and_then(|()| write_report(&batch.out.join("summary.txt"), &summary));
+        .and_then(|()| write_report(&batch.out.join("summary.txt"), &summary))
+        .and_then(|()| write_report(&batch.out.join("index.html"), &glance.page()));
     if let Err(e) = written {
         return trouble(&format!("cannot write the gradebook in {}: {e}", batch.out.display()));
     }
     say_raw(&summary);
-    say!("gradebook: {}  reports: {}", batch.csv.display(), batch.out.display());
+    say!(
+        "gradebook: {}  reports: {}  the class at a glance: {}",
+        batch.csv.display(),
+        batch.out.display(),
+        batch.out.join("index.html").display()
+    );
     if let Some(signal) = stopped {
         return self::stopped(signal, "the reports of the clones graded so far are written");
     }

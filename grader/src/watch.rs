@@ -48,6 +48,8 @@ pub async fn run(watch: Watch) -> Ended {
     let mut quit = quit_on_q();
     let terminal = std::io::stdout().is_terminal();
     let mut round = 0;
+    // The score and the most points of the last grade, to show how the score moved.
+    let mut last: Option<(u32, u32)> = None;
     loop {
         round += 1;
         let seen = contents(&files);
@@ -74,6 +76,10 @@ pub async fn run(watch: Watch) -> Ended {
             screen.push_str(&format!("=== grade {round} ===\n"));
         }
         screen.push_str(&next_step(&report));
+        if let Some(moved) = score_change(last, &report) {
+            screen.push_str(&moved);
+        }
+        last = Some((report.score, report.max_score));
         screen.push('\n');
         screen.push_str(&render::human(&report, watch.verbose, style));
         let names: Vec<&str> = kit().student.all().iter().map(|f| f.file.as_str()).collect();
@@ -100,6 +106,21 @@ pub fn next_step(report: &Report) -> String {
             format!("Next: {} ({})\n  {}\n", check.id, render::inert(&check.title), advice.join("\n  "))
         }
     }
+}
+
+/// How the score moved since the last grade of the watch (`previous`: its
+/// score and most points): `Since the last grade: 65 → 80 (of 100)`, or
+/// `Since the last grade: 80 (unchanged)`; nothing for the first grade.
+pub fn score_change(previous: Option<(u32, u32)>, report: &Report) -> Option<String> {
+    let (before, before_max) = previous?;
+    let (now, max) = (report.score, report.max_score);
+    Some(if before_max != max {
+        format!("Since the last grade: {before}/{before_max} → {now}/{max}\n")
+    } else if before == now {
+        format!("Since the last grade: {now} (unchanged)\n")
+    } else {
+        format!("Since the last grade: {before} → {now} (of {max})\n")
+    })
 }
 
 /// The files' contents now (`None` for one that is not there).
@@ -178,6 +199,33 @@ mod tests {
             .expect("the change is seen");
         writer.await.unwrap();
         assert_eq!(contents(&files), [Some(b"two".to_vec())]);
+    }
+
+    #[test]
+    fn the_score_change_says_how_the_score_moved() {
+        let graded = |score: u32, max: u32| {
+            let mut report = Report::new("x".into(), vec![crate::report::CheckResult::new("c", "t", max)]);
+            report.score = score;
+            report
+        };
+        assert_eq!(score_change(None, &graded(65, 100)), None, "the first grade has nothing to compare");
+        assert_eq!(
+            score_change(Some((65, 100)), &graded(80, 100)).as_deref(),
+            Some("Since the last grade: 65 → 80 (of 100)\n")
+        );
+        assert_eq!(
+            score_change(Some((80, 100)), &graded(65, 100)).as_deref(),
+            Some("Since the last grade: 80 → 65 (of 100)\n")
+        );
+        assert_eq!(
+            score_change(Some((80, 100)), &graded(80, 100)).as_deref(),
+            Some("Since the last grade: 80 (unchanged)\n")
+        );
+        assert_eq!(
+            score_change(Some((5, 10)), &graded(5, 20)).as_deref(),
+            Some("Since the last grade: 5/10 → 5/20\n"),
+            "other checks graded: both totals"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A class's tools, end to end through the grader's binary: `grader batch`
 //! on three clones with known grades (a gradebook, a report each, a
-//! summary, `--resume`), and `grader watch` grading again after a save.
+//! summary, the class's page, `--resume`), and `grader watch` grading again
+//! after a save.
 //! The clones are students' repositories as the template export makes them.
 
 mod common;
@@ -103,6 +104,7 @@ fn a_batch_grades_three_clones_into_a_gradebook_and_resumes() {
         assert_eq!(report.score, score);
         assert!(out.join(format!("{name}.txt")).is_file());
     }
+    assert_the_class_page_works(&out, &["solved", "untouched", "wrong-key"]);
     let summary = text(&first.stdout);
     assert!(summary.starts_with("Graded 3 of 3 clones in "), "{summary}");
     assert!(summary.contains("Most failed checks:\n  creates-session        2 clones"), "{summary}");
@@ -118,6 +120,161 @@ fn a_batch_grades_three_clones_into_a_gradebook_and_resumes() {
     let untouched = said.lines().find(|l| l.contains("] untouched: ")).unwrap();
     assert!(!untouched.contains("earlier"), "a clone outside git is graded again: {untouched}");
     assert!(text(&second.stdout).contains("(1 from earlier reports)"), "{}", text(&second.stdout));
+}
+
+/// The batch's `index.html`: every link it has is a file in `out`, one page
+/// per student; in headless Chromium it shows without a console error or a
+/// request beyond itself, its headings sort the table without a script, and
+/// its screenshot is saved with the tests' artifacts
+/// (`target/grader-fixtures/artifacts/class/index.png`), and also where
+/// `GRADER_DOCS_SCREENSHOT` says (relative to the kit), for the README.
+fn assert_the_class_page_works(out: &Path, students: &[&str]) {
+    let page = out.join("index.html");
+    let html = std::fs::read_to_string(&page).expect("the batch writes index.html");
+    let mut links: Vec<&str> = html
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|link| !link.starts_with('#'))
+        .collect();
+    links.sort();
+    links.dedup();
+    let expected: Vec<String> = students.iter().map(|name| format!("./{name}.html")).collect();
+    assert_eq!(links, expected, "a link per student, to their page");
+    for link in &links {
+        let file = out.join(link.trim_start_matches("./"));
+        assert!(file.is_file(), "{link} is not a file of {}", out.display());
+    }
+    if !matches!(common::browser_choice(), grader::settings::BrowserChoice::Find(_)) {
+        return eprintln!("note: no browser, so the class's page is not opened");
+    }
+    let browser = grader::browser::find(None).unwrap();
+    let artifacts = common::shared_target().join("grader-fixtures").join("artifacts").join("class");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let screenshot = artifacts.join("index.png");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let seen = runtime.block_on(open_in_chromium(&browser, &page, &screenshot));
+    assert_eq!(seen.errors, Vec::<String>::new(), "console errors");
+    let own = format!("file://{}", page.display());
+    let elsewhere: Vec<&String> = seen.requests.iter().filter(|url| **url != own).collect();
+    assert!(elsewhere.is_empty(), "requests beyond the page: {elsewhere:?}");
+    assert_eq!(seen.shown_first, ["by-name"], "the name order shows first");
+    assert_eq!(seen.shown_after_click, ["by-score"], "a heading's link shows its order, without a script");
+    assert_eq!(seen.rows, students.len() as u64, "{seen:?}");
+    assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000, "a screenshot of the page");
+    if let Some(docs) = std::env::var_os("GRADER_DOCS_SCREENSHOT") {
+        std::fs::copy(&screenshot, common::kit().join(docs)).unwrap();
+    }
+}
+
+/// What a page did in the browser.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Console errors, uncaught exceptions, and the browser's own error
+    /// messages (a blocked request, a refused style).
+    errors: Vec<String>,
+    /// Every URL the page requested, itself included.
+    requests: Vec<String>,
+    /// The ids of the students' tables shown, at first and after a click on "Score".
+    shown_first: Vec<String>,
+    shown_after_click: Vec<String>,
+    /// The rows of the table shown at first.
+    rows: u64,
+}
+
+/// Opens `page` in a headless Chromium with a fresh profile, the flags that
+/// keep it off the network but for the page, and saves its screenshot.
+async fn open_in_chromium(executable: &Path, page: &Path, screenshot: &Path) -> Seen {
+    use chromiumoxide::cdp::browser_protocol::log::{self, EventEntryAdded, LogEntryLevel};
+    use chromiumoxide::cdp::browser_protocol::network::{self, EventRequestWillBeSent};
+    use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+    use chromiumoxide::cdp::js_protocol::runtime::{
+        ConsoleApiCalledType, EventConsoleApiCalled, EventExceptionThrown,
+    };
+    use chromiumoxide::page::ScreenshotParams;
+    use futures::{FutureExt, StreamExt};
+
+    let profile = tempfile::tempdir().unwrap();
+    let config = chromiumoxide::BrowserConfig::builder()
+        .chrome_executable(executable)
+        .disable_default_args()
+        .with_head() // `headless` below says it
+        .args([
+            "headless",
+            "no-sandbox",
+            "disable-gpu",
+            "no-first-run",
+            "disable-background-networking",
+            "disable-component-update",
+            "disable-sync",
+        ])
+        .user_data_dir(profile.path())
+        .window_size(1100, 900)
+        .viewport(None)
+        .launch_timeout(Duration::from_secs(60))
+        .request_timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let (mut browser, mut handler) = chromiumoxide::Browser::launch(config).await.unwrap();
+    let handling = tokio::spawn(async move {
+        while let Some(event) = handler.next().await {
+            if let Err(chromiumoxide::error::CdpError::Ws(_)) = event {
+                break;
+            }
+        }
+    });
+    let pid = browser.get_mut_child().and_then(|child| child.as_mut_inner().id());
+    let tab = browser.new_page("about:blank").await.unwrap();
+    tab.execute(log::EnableParams::default()).await.unwrap();
+    tab.execute(network::EnableParams::default()).await.unwrap();
+    let mut entries = tab.event_listener::<EventEntryAdded>().await.unwrap();
+    let mut calls = tab.event_listener::<EventConsoleApiCalled>().await.unwrap();
+    let mut thrown = tab.event_listener::<EventExceptionThrown>().await.unwrap();
+    let mut requests = tab.event_listener::<EventRequestWillBeSent>().await.unwrap();
+    tab.goto(format!("file://{}", page.display())).await.unwrap();
+    let shown = "[...document.querySelectorAll('.order')].filter(e => getComputedStyle(e).display !== 'none').map(e => e.id)";
+    let ids = |value: serde_json::Value| -> Vec<String> { serde_json::from_value(value).unwrap_or_default() };
+    let mut seen = Seen {
+        shown_first: ids(tab.evaluate(shown).await.unwrap().into_value().unwrap()),
+        ..Seen::default()
+    };
+    let rows = "document.querySelectorAll('#by-name tr.passed, #by-name tr.failed, #by-name tr.incomplete, #by-name tr.not-graded').length";
+    seen.rows = tab.evaluate(rows).await.unwrap().into_value().unwrap();
+    tab.save_screenshot(
+        ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).full_page(true).build(),
+        screenshot,
+    )
+    .await
+    .unwrap();
+    tab.evaluate("document.querySelector('#by-name a[href=\"#by-score\"]').click()").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    seen.shown_after_click = ids(tab.evaluate(shown).await.unwrap().into_value().unwrap());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    while let Some(Some(entry)) = entries.next().now_or_never() {
+        if matches!(entry.entry.level, LogEntryLevel::Error | LogEntryLevel::Warning) {
+            seen.errors.push(format!("{:?}: {}", entry.entry.source, entry.entry.text));
+        }
+    }
+    while let Some(Some(call)) = calls.next().now_or_never() {
+        if matches!(call.r#type, ConsoleApiCalledType::Error | ConsoleApiCalledType::Warning) {
+            seen.errors.push(format!("console: {:?}", call.args));
+        }
+    }
+    while let Some(Some(exception)) = thrown.next().now_or_never() {
+        seen.errors.push(format!("uncaught: {}", exception.exception_details.text));
+    }
+    while let Some(Some(request)) = requests.next().now_or_never() {
+        seen.requests.push(request.request.url.clone());
+    }
+    drop(tab);
+    let family = pid.map(grader::process::family_of).unwrap_or_default();
+    let _ = tokio::time::timeout(Duration::from_secs(5), browser.close()).await;
+    if tokio::time::timeout(Duration::from_secs(5), browser.wait()).await.is_err() {
+        let _ = browser.kill().await;
+    }
+    handling.abort();
+    grader::process::end_family(&family, Duration::from_secs(3));
+    seen
 }
 
 /// Commits everything in `repo` as of `date` (author and committer dates alike).
@@ -335,6 +492,9 @@ fn watch_grades_again_after_a_save_and_quits_on_q() {
     std::fs::copy(common::kit().join(&script.answer), workspace.join(&script.file)).unwrap();
     let second = read_until(&lines, "Watching ").join("\n");
     assert!(second.starts_with("=== grade 2 ===\nAll checks pass: 5/5."), "{second}");
+    assert!(second.contains("\nSince the last grade: 0 → 5 (of 5)\n"), "{second}");
+    assert!(!first.contains("Since the last grade"), "{first}");
+    assert!(second.contains("\nScore: 5/5 #################### · "), "NO_COLOR: the ASCII bar: {second}");
     let zombies = zombies_of(child.id());
     assert!(zombies.is_empty(), "left unreaped beside the watch: {zombies:?}");
 

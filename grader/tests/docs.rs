@@ -184,6 +184,28 @@ fn run_the_docs_commands(tier: Tier) -> usize {
                 ("cargo", ["run", "-p", package @ ("lab" | "solution")]) => {
                     assert_server_starts(cargo().args(["run", "-q", "-p", package]), &command, doc);
                 }
+                // A test of the full tier the docs name (to make a screenshot again): it is there.
+                ("cargo", ["test", "-p", "grader", "--test", file, "--", "--ignored", name]) => {
+                    let output = finished(
+                        cargo().args([
+                            "test",
+                            "-q",
+                            "-p",
+                            "grader",
+                            "--test",
+                            file,
+                            "--",
+                            "--list",
+                            "--ignored",
+                        ]),
+                        &command,
+                    );
+                    let listed = String::from_utf8_lossy(&output.stdout);
+                    assert!(
+                        listed.lines().any(|l| l == format!("{name}: test")),
+                        "{doc}: `{command}`: no ignored test {name} in {file}:\n{listed}"
+                    );
+                }
                 _ => panic!("{doc}: `{command}` is a command this test does not know how to check"),
             }
             checked += 1;

@@ -31,11 +31,22 @@ impl Style {
     pub const PLAIN: Style = Style { color: false };
     pub const COLOR: Style = Style { color: true };
 
-    /// Colour when the stream is a terminal and `NO_COLOR` is not set, or
-    /// when `CLICOLOR_FORCE` asks for it anyway.
+    /// Colour (and UTF-8 bars) when the stream is a terminal, `NO_COLOR` is
+    /// not set and `TERM` is not `dumb`; or when `CLICOLOR_FORCE` asks for it anyway.
     pub fn for_stream(is_terminal: bool) -> Style {
-        let forced = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
-        let refused = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let var = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
+        Style::from_env(is_terminal, var("CLICOLOR_FORCE"), var("NO_COLOR"), var("TERM"))
+    }
+
+    /// [`Style::for_stream`], given the variables' values.
+    fn from_env(
+        is_terminal: bool,
+        clicolor_force: Option<String>,
+        no_color: Option<String>,
+        term: Option<String>,
+    ) -> Style {
+        let forced = clicolor_force.is_some_and(|v| v != "0");
+        let refused = no_color.is_some_and(|v| !v.is_empty()) || term.as_deref() == Some("dumb");
         Style { color: forced || (is_terminal && !refused) }
     }
 
@@ -100,7 +111,7 @@ pub fn human(report: &Report, verbose: bool, style: Style) -> String {
             details(&mut out, check, verbose, style);
         }
     }
-    let _ = writeln!(out, "\n{}", summary(report, style));
+    let _ = writeln!(out, "\n{}", score_line(report, style, Some(points_bar(report, style))));
     if !report.changed_given_files.is_empty() {
         let count = report.changed_given_files.len();
         let heading = format!(
@@ -273,8 +284,43 @@ pub fn markup(text: &str) -> String {
     escaped
 }
 
+/// How many cells the bar of points has.
+const BAR_CELLS: u32 = 20;
+
+/// The points as a bar of [`BAR_CELLS`] cells, filled in proportion to the
+/// score: `█████░░░░░` in the outcome's colour, or `#####-----` in plain
+/// style (a file, a pipe, `NO_COLOR`, `TERM=dumb`). A cell is filled for
+/// any point at all, and the bar is full only with every point.
+pub fn points_bar(report: &Report, style: Style) -> String {
+    let filled = match (report.score, report.max_score) {
+        (_, 0) | (0, _) => 0,
+        (score, max) if score >= max => BAR_CELLS,
+        (score, max) => (u64::from(score) * u64::from(BAR_CELLS) / u64::from(max))
+            .clamp(1, u64::from(BAR_CELLS) - 1) as u32,
+    } as usize;
+    let empty = BAR_CELLS as usize - filled;
+    if !style.color {
+        return format!("{}{}", "#".repeat(filled), "-".repeat(empty));
+    }
+    let full = "█".repeat(filled);
+    let full = match report.exit_code() {
+        _ if filled == 0 => full,
+        0 => style.paint(&full, "32"),
+        1 => style.paint(&full, "31"),
+        _ => style.paint(&full, "33"),
+    };
+    let rest = if empty == 0 { String::new() } else { style.dimmed(&"░".repeat(empty)) };
+    format!("{full}{rest}")
+}
+
 /// "Score: 45/100 · 6 passed, 1 failed, 6 skipped", coloured by the outcome.
 pub fn summary(report: &Report, style: Style) -> String {
+    score_line(report, style, None)
+}
+
+/// The summary, with `bar` (if any) after the score: the human report's
+/// closing line, "Score: 45/100 █████████░░░░░░░░░░░ · 6 passed, ...".
+fn score_line(report: &Report, style: Style, bar: Option<String>) -> String {
     let mut counts = vec![format!("{} passed", report.count(Status::Pass))];
     for (status, word) in
         [(Status::Fail, "failed"), (Status::Error, "could not be graded"), (Status::Skip, "skipped")]
@@ -284,11 +330,19 @@ pub fn summary(report: &Report, style: Style) -> String {
             counts.push(format!("{n} {word}"));
         }
     }
-    let line = format!("Score: {}/{} · {}", report.score, report.max_score, counts.join(", "));
-    match report.exit_code() {
-        0 => style.green_bold(&line),
-        1 => style.red_bold(&line),
-        _ => style.yellow_bold(&format!("{line} (not a final grade: some checks could not run here)")),
+    let score = format!("Score: {}/{}", report.score, report.max_score);
+    let mut rest = format!("· {}", counts.join(", "));
+    let paint = match report.exit_code() {
+        0 => Style::green_bold,
+        1 => Style::red_bold,
+        _ => {
+            rest.push_str(" (not a final grade: some checks could not run here)");
+            Style::yellow_bold
+        }
+    };
+    match bar {
+        None => paint(style, &format!("{score} {rest}")),
+        Some(bar) => format!("{} {bar} {}", paint(style, &score), paint(style, &rest)),
     }
 }
 
@@ -317,6 +371,45 @@ mod tests {
         let text = human(&report, true, Style::PLAIN);
         assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
         assert!(text.lines().all(|l| !l.trim_start().starts_with("::")), "{text}");
+    }
+
+    fn scored(score: u32, max: u32) -> Report {
+        let mut check = crate::report::CheckResult::new("x", "t", max);
+        check.status = if score == max { Status::Pass } else { Status::Fail };
+        let mut report = Report::new("here".into(), vec![check]);
+        report.score = score;
+        report
+    }
+
+    #[test]
+    fn the_bar_of_points_fills_in_proportion() {
+        assert_eq!(points_bar(&scored(45, 100), Style::PLAIN), "#########-----------");
+        assert_eq!(points_bar(&scored(0, 100), Style::PLAIN), "--------------------");
+        assert_eq!(points_bar(&scored(1, 100), Style::PLAIN), "#-------------------", "a point shows");
+        assert_eq!(points_bar(&scored(99, 100), Style::PLAIN), "###################-", "full only when all");
+        assert_eq!(points_bar(&scored(100, 100), Style::PLAIN), "#".repeat(20));
+        assert_eq!(points_bar(&Report::new("here".into(), Vec::new()), Style::PLAIN), "-".repeat(20));
+        let coloured = points_bar(&scored(45, 100), Style::COLOR);
+        assert_eq!(coloured, format!("\x1b[31m{}\x1b[0m\x1b[2m{}\x1b[0m", "█".repeat(9), "░".repeat(11)));
+        let text = human(&scored(45, 100), false, Style::PLAIN);
+        assert!(text.contains("\nScore: 45/100 #########----------- · 0 passed, 1 failed\n"), "{text}");
+        assert_eq!(summary(&scored(45, 100), Style::PLAIN), "Score: 45/100 · 0 passed, 1 failed", "no bar");
+        assert!(human(&scored(45, 100), false, Style::COLOR).contains("█████████"));
+    }
+
+    #[test]
+    fn no_color_and_a_dumb_terminal_are_plain() {
+        let term = |t: &str| Some(t.to_owned());
+        assert_eq!(Style::from_env(true, None, None, term("xterm-256color")), Style::COLOR);
+        assert_eq!(Style::from_env(true, None, None, term("dumb")), Style::PLAIN);
+        assert_eq!(Style::from_env(true, None, Some("1".into()), term("xterm")), Style::PLAIN);
+        assert_eq!(
+            Style::from_env(true, None, Some(String::new()), term("xterm")),
+            Style::COLOR,
+            "NO_COLOR empty"
+        );
+        assert_eq!(Style::from_env(false, None, None, term("xterm")), Style::PLAIN, "not a terminal");
+        assert_eq!(Style::from_env(false, Some("1".into()), None, term("dumb")), Style::COLOR, "forced");
     }
 
     #[test]
