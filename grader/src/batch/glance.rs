@@ -205,26 +205,13 @@ impl<'a> Glance<'a> {
     /// The page: `index.html` beside the reports, each student's row linking
     /// to their `NAME.html`.
     pub fn page(&self) -> String {
-        let mut out = String::new();
+        let title = format!("{}: the class at a glance", crate::kit::kit().lab.title);
+        let mut out = crate::render::page_head(&title, STYLE);
         let _ = write!(
             out,
-            r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8"/>
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"/>
-<meta name="viewport" content="width=device-width, initial-scale=1"/>
-<title>{title}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<header>
-<h1>{title}</h1>
-<p class="headline">{headline}</p>
-</header>
-"#,
-            title = markup(&format!("{}: the class at a glance", crate::kit::kit().lab.title)),
-            headline = markup(&self.headline()),
+            "<header>\n<h1>{}</h1>\n<p class=\"headline\">{}</p>\n</header>\n",
+            markup(&title),
+            markup(&self.headline()),
         );
         self.histogram(&mut out);
         self.pass_rates(&mut out);

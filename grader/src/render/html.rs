@@ -19,26 +19,15 @@ const MAX_INLINE_IMAGE: u64 = 8 * 1024 * 1024;
 
 pub fn html(report: &Report) -> String {
     let title = format!("{}: {}/{}", kit().lab.title, report.score, report.max_score);
-    let mut out = String::new();
+    let mut out = super::page_head(&title, STYLE);
     let _ = write!(
         out,
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{}</title>
-<style>{STYLE}</style>
-</head>
-<body>
-<header>
+        r#"<header>
 <h1>{}</h1>
 <p class="score {}">{}</p>
 <p class="meta">{}</p>
 </header>
 "#,
-        markup(&title),
         markup(&kit().lab.title),
         outcome_class(report),
         markup(&summary(report, Style::PLAIN)),

@@ -346,6 +346,27 @@ fn score_line(report: &Report, style: Style, bar: Option<String>) -> String {
     }
 }
 
+/// The start of every page the grader writes, up to `<body>`: self-contained,
+/// its content security policy allowing no script and nothing from outside
+/// (images only as `data:`), `title` escaped here. Its empty elements are
+/// closed (`<meta .../>`), so a page reads as XML too (the tests parse them).
+pub fn page_head(title: &str, style: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8"/>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"/>
+<meta name="viewport" content="width=device-width, initial-scale=1"/>
+<title>{}</title>
+<style>{style}</style>
+</head>
+<body>
+"#,
+        markup(title)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
