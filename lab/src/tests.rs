@@ -33,6 +33,36 @@ async fn a_visitor_gets_the_login_form() {
 }
 
 #[rocket::async_test]
+async fn every_answer_carries_the_security_headers_and_only_a_page_may_load_anything() {
+    use crate::headers::{NOT_A_PAGE_POLICY, PAGE_POLICY};
+    let app = TestApp::new().await;
+    let token = app.login("ada").await;
+    let page = app.client.get("/").dispatch().await;
+    let json = app
+        .as_user(app.client.get("/api/me"), &token)
+        .dispatch()
+        .await;
+    let refused = app.client.get("/api/me").dispatch().await;
+    let script = app.client.get("/static/js/chat.js").dispatch().await;
+    let missing = app.client.get("/no/such/page").dispatch().await;
+    assert_eq!(refused.status(), Status::Unauthorized);
+    for (what, response, policy) in [
+        ("the login page", &page, PAGE_POLICY),
+        ("GET /api/me", &json, NOT_A_PAGE_POLICY),
+        ("a refused GET /api/me", &refused, NOT_A_PAGE_POLICY),
+        ("a script", &script, NOT_A_PAGE_POLICY),
+        ("the catcher's JSON 404", &missing, NOT_A_PAGE_POLICY),
+    ] {
+        let header = |name| response.headers().get_one(name);
+        assert_eq!(header("Content-Security-Policy"), Some(policy), "{what}");
+        assert_eq!(header("X-Content-Type-Options"), Some("nosniff"), "{what}");
+        assert_eq!(header("Referrer-Policy"), Some("same-origin"), "{what}");
+    }
+    assert_eq!(script.headers().get_one("Cache-Control"), Some("no-cache"));
+    assert_eq!(json.headers().get_one("Cache-Control"), None);
+}
+
+#[rocket::async_test]
 async fn a_user_gets_the_chatroom_with_their_name_escaped() {
     let app = TestApp::new().await;
     let token = app.login("<b>ada</b>").await;

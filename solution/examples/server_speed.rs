@@ -13,7 +13,8 @@
 //! database, both started before the measuring begins:
 //!
 //! - **kit**: `solution::build` (the lab with its login route done), with the
-//!   kit's own configuration and log level, and the login rate limit off;
+//!   kit's own configuration and log level, its login rate limit counting
+//!   every login but set too high to refuse one;
 //! - **minimal**: a Rocket server written below with only those two routes:
 //!   no templates, no fairings of its own, no catchers, no logging of its own.
 //!   It shares the kit's Rocket configuration, log level and SQLite settings
@@ -36,7 +37,11 @@
 //!
 //! Options: `--seconds` (measured, per route, default 5), `--warmup` (default
 //! 1), `--connections` (default 32), `--rounds` (default 5), `--sessions`
-//! (tokens `GET /api/me` cycles through, default 1000). The report goes to
+//! (tokens `GET /api/me` cycles through, default 1000), `--pin` (the load
+//! generator on the first CPU and both servers on the others, through
+//! `taskset`: the load's own work then never takes a server's CPU, which
+//! makes rounds steadier on a machine with few cores), `--route create` or
+//! `--route me` (one route only; default both). The report goes to
 //! stdout as a Markdown table; progress goes to stderr.
 
 #[path = "../tests/support/http.rs"]
@@ -75,6 +80,12 @@ struct Options {
     connections: usize,
     rounds: usize,
     sessions: usize,
+    /// The load generator on the first CPU, the servers on the others.
+    pin: bool,
+    /// The routes to measure (`--route`, default both).
+    routes: Vec<Route>,
+    /// Both servers loaded at the same time, each from half the connections.
+    together: bool,
 }
 
 impl Options {
@@ -85,9 +96,24 @@ impl Options {
             connections: 32,
             rounds: 5,
             sessions: 1000,
+            pin: false,
+            together: false,
+            routes: Route::ALL.to_vec(),
         };
+        let mut routes = Vec::new();
         let mut args = args.iter();
         while let Some(flag) = args.next() {
+            match flag.as_str() {
+                "--pin" => {
+                    options.pin = true;
+                    continue;
+                }
+                "--together" => {
+                    options.together = true;
+                    continue;
+                }
+                _ => {}
+            }
             let Some(value) = args.next() else {
                 usage(&format!("{flag} needs a value"));
             };
@@ -97,6 +123,7 @@ impl Options {
                 "--connections" => options.connections = number(flag, value),
                 "--rounds" => options.rounds = number(flag, value),
                 "--sessions" => options.sessions = number(flag, value),
+                "--route" => routes.push(Route::named(value)),
                 _ => usage(&format!("unknown option {flag}")),
             }
         }
@@ -104,7 +131,21 @@ impl Options {
             usage("--seconds, --connections and --rounds must be above 0");
         }
         options.sessions = options.sessions.max(1);
+        if !routes.is_empty() {
+            options.routes = routes;
+        }
         options
+    }
+}
+
+impl Options {
+    /// Together, the servers share the connections; in turn, each has them all.
+    fn connections_per_server(&self) -> usize {
+        if self.together {
+            (self.connections / 2).max(1)
+        } else {
+            self.connections
+        }
     }
 }
 
@@ -117,7 +158,7 @@ fn number<T: FromStr>(flag: &str, value: &str) -> T {
 fn usage(problem: &str) -> ! {
     eprintln!(
         "server_speed: {problem}\n\
-         usage: server_speed [--seconds S] [--warmup S] [--connections N] [--rounds N] [--sessions N]"
+         usage: server_speed [--seconds S] [--warmup S] [--connections N] [--rounds N] [--sessions N] [--pin] [--together] [--route create|me]..."
     );
     std::process::exit(2)
 }
@@ -154,6 +195,14 @@ enum Route {
 impl Route {
     const ALL: [Route; 2] = [Route::CreateSession, Route::Me];
 
+    fn named(name: &str) -> Route {
+        match name {
+            "create" => Route::CreateSession,
+            "me" => Route::Me,
+            _ => usage(&format!("no route called {name:?} (create or me)")),
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Route::CreateSession => "`POST /api/sessions`",
@@ -168,13 +217,14 @@ impl Route {
 
 /// The configuration both servers run with: the kit's own (`Rocket.toml`,
 /// `ROCKET_*`, the kit's default log level), on `database`, a free port of
-/// the loopback, and no login rate limit (it would refuse most of the load).
+/// the loopback, and a login rate limit too high to refuse any of the load:
+/// the limiter still counts every login, so its cost is in the figures.
 fn server_figment(database: &Path) -> Figment {
     lab::config::figment()
         .merge(("databases.chat.url", database.display().to_string()))
         .merge(("address", "127.0.0.1"))
         .merge(("port", 0))
-        .merge(("login_limit", 0))
+        .merge(("login_limit", u32::MAX))
 }
 
 /// The log level both servers use: the kit's default, as this build sees it.
@@ -333,10 +383,20 @@ struct ServerProcess {
 
 impl ServerProcess {
     /// Starts `server` on a fresh database and waits for its ready line.
-    fn start(server: Server) -> ServerProcess {
+    fn start(server: Server, cpus: Option<&str>) -> ServerProcess {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let database = dir.path().join("chat.sqlite3");
-        let mut child = Command::new(std::env::current_exe().expect("this program's path"))
+        let program = std::env::current_exe().expect("this program's path");
+        let mut command = match cpus {
+            // `taskset` executes the server in its own place: the PID is the server's.
+            Some(cpus) => {
+                let mut command = Command::new("taskset");
+                command.arg("--cpu-list").arg(cpus).arg(program);
+                command
+            }
+            None => Command::new(program),
+        };
+        let mut child = command
             .arg("serve")
             .arg(server.name())
             .arg(&database)
@@ -388,6 +448,9 @@ struct Stats {
     requests_per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// The server process's CPU time (all its threads, user and system) over
+    /// the measured seconds, per request answered in them, in microseconds.
+    cpu_us_per_request: f64,
     errors: usize,
     /// The first non-2xx answer, to show when the benchmark fails.
     first_error: Option<String>,
@@ -403,13 +466,14 @@ struct Series {
 fn benchmark(options: &Options) {
     // Both servers are up for the whole run, so that each round measures them
     // back to back, seconds apart, on the same machine load.
+    let server_cpus = options.pin.then(pin_the_load);
     let servers = [Server::Kit, Server::Minimal].map(|server| {
-        let process = ServerProcess::start(server);
+        let process = ServerProcess::start(server, server_cpus.as_deref());
         let tokens = block_on(make_sessions(process.address, options.sessions));
         (server, process, Arc::new(tokens))
     });
     let mut series: Vec<Series> = Vec::new();
-    for route in Route::ALL {
+    for &route in &options.routes {
         for (server, _, _) in &servers {
             series.push(Series {
                 server: *server,
@@ -418,23 +482,36 @@ fn benchmark(options: &Options) {
             });
         }
         for round in 0..options.rounds {
-            // Alternate who goes first, so that neither always gets the cooler machine.
-            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-            for index in order {
-                let (server, process, tokens) = &servers[index];
-                let stats = block_on(run_load(
+            let load = |index: usize| {
+                let (_, process, tokens) = &servers[index];
+                run_load(
                     process.address,
+                    process.child.id(),
                     route,
                     Arc::clone(tokens),
                     options,
-                ));
+                )
+            };
+            let measured: Vec<(usize, Stats)> = if options.together {
+                // Both at once, each from half the connections: the same
+                // seconds of the same machine for both.
+                let (kit, minimal) = block_on(async { rocket::tokio::join!(load(0), load(1)) });
+                vec![(0, kit), (1, minimal)]
+            } else {
+                // Alternate who goes first, so that neither always gets the cooler machine.
+                let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+                order.map(|index| (index, block_on(load(index)))).to_vec()
+            };
+            for (index, stats) in measured {
+                let server = &servers[index].0;
                 eprintln!(
-                    "round {}/{}  {:<7}  {:<22}  {:>8.0} req/s  p50 {:.2} ms  p99 {:.2} ms  errors {}",
+                    "round {}/{}  {:<7}  {:<22}  {:>8.0} req/s  {:>6.1} µs CPU/req  p50 {:.2} ms  p99 {:.2} ms  errors {}",
                     round + 1,
                     options.rounds,
                     server.name(),
                     route.label(),
                     stats.requests_per_second,
+                    stats.cpu_us_per_request,
                     stats.p50_ms,
                     stats.p99_ms,
                     stats.errors
@@ -447,8 +524,26 @@ fn benchmark(options: &Options) {
             }
         }
     }
-    println!("{}", report(&series, options));
+    println!("{}", report(&series, options, server_cpus.as_deref()));
     fail_on_errors(&series);
+}
+
+/// Pins this process (the load generator) to the first CPU and returns the
+/// list of the others, for the servers.
+fn pin_the_load() -> String {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cpus < 2 {
+        usage("--pin needs at least 2 CPUs");
+    }
+    let status = Command::new("taskset")
+        .args(["--cpu-list", "--pid", "0"])
+        .arg(std::process::id().to_string())
+        .stdout(Stdio::null())
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        usage("--pin needs `taskset` (util-linux), and it failed");
+    }
+    format!("1-{}", cpus - 1)
 }
 
 /// Runs the load on one thread: it leaves the most CPU to the servers.
@@ -517,6 +612,7 @@ struct Sample {
 /// Loads `route` from every connection at once: a warm-up, then the measure.
 async fn run_load(
     address: SocketAddr,
+    server_pid: u32,
     route: Route,
     tokens: Arc<Vec<String>>,
     options: &Options,
@@ -524,15 +620,23 @@ async fn run_load(
     let measured = Duration::from_secs_f64(options.seconds);
     let start = Instant::now() + Duration::from_secs_f64(options.warmup);
     let end = start + measured;
-    let tasks: Vec<_> = (0..options.connections)
+    let connections = options.connections_per_server();
+    let tasks: Vec<_> = (0..connections)
         .map(|id| {
             let tokens = Arc::clone(&tokens);
-            let stride = options.connections;
+            let stride = connections;
             rocket::tokio::spawn(async move {
                 drive(address, route, &tokens, id, stride, start, end).await
             })
         })
         .collect();
+    // The server's CPU time over the measured seconds, read at their start and end.
+    let cpu = rocket::tokio::spawn(async move {
+        rocket::tokio::time::sleep_until(start.into()).await;
+        let before = cpu_seconds(server_pid);
+        rocket::tokio::time::sleep_until(end.into()).await;
+        cpu_seconds(server_pid) - before
+    });
     let mut total = Sample::default();
     for task in tasks {
         let sample = task.await.expect("a load task finishes");
@@ -540,8 +644,29 @@ async fn run_load(
         total.errors += sample.errors;
         total.first_error = total.first_error.or(sample.first_error);
     }
-    summarize(total, measured)
+    let cpu = cpu.await.expect("the CPU reading finishes");
+    summarize(total, measured, cpu)
 }
+
+/// The CPU time a process has used so far, all its threads, user and system,
+/// in seconds (`/proc/PID/stat`, in clock ticks of 1/100 s).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .unwrap_or_else(|e| panic!("cannot read the server's CPU time: {e}"));
+    // The fields after the command's closing parenthesis start at the third,
+    // the state; utime and stime are the 14th and 15th.
+    let after_name = &stat[stat.rfind(')').expect("a stat line names its command") + 1..];
+    let ticks: Vec<u64> = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|field| field.parse().expect("utime and stime are numbers"))
+        .collect();
+    (ticks[0] + ticks[1]) as f64 / CLOCK_TICKS_PER_SECOND
+}
+
+/// `sysconf(_SC_CLK_TCK)`: 100 on every Linux of the last two decades.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
 
 /// One connection's requests, back to back until `end`; those sent from
 /// `start` on and answered by `end` are recorded.
@@ -578,10 +703,12 @@ async fn drive(
     }
 }
 
-fn summarize(mut sample: Sample, measured: Duration) -> Stats {
+fn summarize(mut sample: Sample, measured: Duration, server_cpu_seconds: f64) -> Stats {
     sample.latencies.sort_unstable();
+    let answered = sample.latencies.len().max(1) as f64;
     Stats {
         requests_per_second: sample.latencies.len() as f64 / measured.as_secs_f64(),
+        cpu_us_per_request: server_cpu_seconds * 1e6 / answered,
         p50_ms: percentile_ms(&sample.latencies, 50.0),
         p99_ms: percentile_ms(&sample.latencies, 99.0),
         errors: sample.errors,
@@ -611,6 +738,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// The median figures of one server and route.
 struct Medians {
     requests_per_second: f64,
+    cpu_us_per_request: f64,
     p50_ms: f64,
     p99_ms: f64,
 }
@@ -620,6 +748,7 @@ impl Series {
         let of = |figure: fn(&Stats) -> f64| median(self.rounds.iter().map(figure).collect());
         Medians {
             requests_per_second: of(|s| s.requests_per_second),
+            cpu_us_per_request: of(|s| s.cpu_us_per_request),
             p50_ms: of(|s| s.p50_ms),
             p99_ms: of(|s| s.p99_ms),
         }
@@ -627,24 +756,38 @@ impl Series {
 }
 
 /// The Markdown report: the settings in a sentence, then one row per route.
-/// The ratio is taken round by round (the two servers measured back to back)
+/// The ratio is taken round by round (the two servers measured back to back, or together)
 /// and shown as its median, with the lowest and highest round beside it.
-fn report(series: &[Series], options: &Options) -> String {
+fn report(series: &[Series], options: &Options, server_cpus: Option<&str>) -> String {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = format!(
-        "{} keep-alive connections, {} s warm-up then {} s measured per route, server and round, \
-         median of {} round(s) (in each, both servers back to back, in turn first); \
-         both servers at Rocket log level `{}` (the kit's default), login limit off; \
-         servers and load generator share {cpus} CPUs.\n\n",
-        options.connections,
+        "{} keep-alive connections per server, {} s warm-up then {} s measured per route, server and round, \
+         median of {} round(s) ({}); \
+         both servers at Rocket log level `{}` (the kit's default); the kit's login limit counting \
+         but too high to refuse; \
+         {}.\n\n",
+        options.connections_per_server(),
         options.warmup,
         options.seconds,
         options.rounds,
+        if options.together {
+            "in each, both servers loaded at the same time"
+        } else {
+            "in each, both servers back to back, in turn first"
+        },
         log_level(),
+        match server_cpus {
+            Some(list) => format!("load generator pinned to CPU 0, servers to CPUs {list}"),
+            None => format!("servers and load generator share {cpus} CPUs"),
+        },
     );
-    out.push_str("| Route | Kit req/s | Minimal req/s | Kit / minimal (lowest–highest round) | Kit p50 / p99 (ms) | Minimal p50 / p99 (ms) |\n");
-    out.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
-    for route in Route::ALL {
+    out.push_str(
+        "| Route | Kit req/s | Minimal req/s | Kit / minimal (lowest–highest round) \
+         | Kit / minimal, server CPU per request (lowest–highest round) \
+         | Kit p50 / p99 (ms) | Minimal p50 / p99 (ms) |\n",
+    );
+    out.push_str("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for &route in &options.routes {
         let of = |server: Server| {
             series
                 .iter()
@@ -652,22 +795,16 @@ fn report(series: &[Series], options: &Options) -> String {
                 .expect("every server and route has a series")
         };
         let (kit, minimal) = (of(Server::Kit), of(Server::Minimal));
-        let mut ratios: Vec<f64> = kit
-            .rounds
-            .iter()
-            .zip(&minimal.rounds)
-            .map(|(k, m)| k.requests_per_second / m.requests_per_second)
-            .collect();
-        ratios.sort_by(f64::total_cmp);
+        let speed = RoundRatios::of(kit, minimal, |s| s.requests_per_second);
+        let cpu = RoundRatios::of(kit, minimal, |s| s.cpu_us_per_request);
         let (kit, minimal) = (kit.medians(), minimal.medians());
         out.push_str(&format!(
-            "| {} | {:.0} | {:.0} | {:.2} ({:.2}–{:.2}) | {:.2} / {:.2} | {:.2} / {:.2} |\n",
+            "| {} | {:.0} | {:.0} | {speed} | {cpu} ({:.1} / {:.1} µs) | {:.2} / {:.2} | {:.2} / {:.2} |\n",
             route.label(),
             kit.requests_per_second,
             minimal.requests_per_second,
-            median(ratios.clone()),
-            ratios[0],
-            ratios[ratios.len() - 1],
+            kit.cpu_us_per_request,
+            minimal.cpu_us_per_request,
             kit.p50_ms,
             kit.p99_ms,
             minimal.p50_ms,
@@ -675,6 +812,37 @@ fn report(series: &[Series], options: &Options) -> String {
         ));
     }
     out
+}
+
+/// A figure of the kit over the same figure of the minimal server, round by
+/// round (the two measured back to back): shown as the median, with the
+/// lowest and the highest round.
+struct RoundRatios(Vec<f64>);
+
+impl RoundRatios {
+    fn of(kit: &Series, minimal: &Series, figure: fn(&Stats) -> f64) -> RoundRatios {
+        let mut ratios: Vec<f64> = kit
+            .rounds
+            .iter()
+            .zip(&minimal.rounds)
+            .map(|(k, m)| figure(k) / figure(m))
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        RoundRatios(ratios)
+    }
+}
+
+impl std::fmt::Display for RoundRatios {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ratios = &self.0;
+        write!(
+            f,
+            "{:.2} ({:.2}–{:.2})",
+            median(ratios.clone()),
+            ratios[0],
+            ratios[ratios.len() - 1]
+        )
+    }
 }
 
 /// Ends the program with an error if any answer was not 2xx.
@@ -695,5 +863,68 @@ fn fail_on_errors(series: &[Series]) {
     }
     if failed {
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(args: &[&str]) -> Options {
+        Options::parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn by_default_both_routes_are_loaded_in_turn_from_every_connection() {
+        let options = options(&[]);
+        assert!(!options.together && !options.pin);
+        assert!(options.routes == Route::ALL.to_vec());
+        assert_eq!(options.connections_per_server(), 32);
+    }
+
+    #[test]
+    fn together_the_servers_share_the_connections() {
+        let options = options(&["--together", "--route", "me", "--rounds", "3", "--pin"]);
+        assert!(options.together && options.pin);
+        assert!(options.routes == vec![Route::Me]);
+        assert_eq!(options.rounds, 3);
+        assert_eq!(options.connections_per_server(), 16);
+    }
+
+    fn series(server: Server, figures: &[f64]) -> Series {
+        Series {
+            server,
+            route: Route::Me,
+            rounds: figures
+                .iter()
+                .map(|&figure| Stats {
+                    requests_per_second: figure,
+                    cpu_us_per_request: 100.0 / figure,
+                    ..Stats::default()
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_ratio_is_taken_round_by_round_and_shown_with_its_spread() {
+        let kit = series(Server::Kit, &[90.0, 100.0, 300.0]);
+        let minimal = series(Server::Minimal, &[100.0, 100.0, 100.0]);
+        let speed = RoundRatios::of(&kit, &minimal, |s| s.requests_per_second);
+        assert_eq!(speed.to_string(), "1.00 (0.90–3.00)");
+        let cpu = RoundRatios::of(&kit, &minimal, |s| s.cpu_us_per_request);
+        assert_eq!(cpu.to_string(), "1.00 (0.33–1.11)");
+    }
+
+    #[test]
+    fn a_process_cpu_time_is_read_from_proc_and_grows_with_work() {
+        let before = cpu_seconds(std::process::id());
+        let started = Instant::now();
+        let mut spin = 0u64;
+        while cpu_seconds(std::process::id()) <= before {
+            spin = spin.wrapping_add(std::hint::black_box(1));
+            assert!(started.elapsed() < Duration::from_secs(30), "the CPU time never grew");
+        }
+        assert!(spin > 0);
     }
 }
