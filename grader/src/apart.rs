@@ -119,11 +119,12 @@ mod tests {
     use clap::Parser;
 
     /// What the child grades with is what the batch asked for: the command
-    /// line parses back into the same settings.
+    /// line parses back into the same settings, every field of them.
     #[test]
     fn the_child_grades_with_the_batchs_settings() {
         let workspace = tempfile::tempdir().unwrap();
         std::fs::write(workspace.path().join("Cargo.toml"), "[workspace]\n").unwrap();
+        let seconds = std::time::Duration::from_secs;
         let mut settings = Settings::new(Target::Workspace {
             path: workspace.path().to_owned(),
             package: "lab".into(),
@@ -131,27 +132,62 @@ mod tests {
         });
         settings.laid_from = Some("/class/ada".into());
         settings.artifacts_dir = "/out/artifacts/ada".into();
-        settings.build_timeout = std::time::Duration::from_secs(77);
-        settings.deadline = Some(std::time::Duration::from_secs(300));
+        settings.build_timeout = seconds(77);
+        settings.boot_timeout = seconds(7);
+        settings.request_timeout = seconds(3);
+        settings.browser_timeout = seconds(4);
+        settings.deadline = Some(seconds(300));
         settings.sandbox = SandboxMode::Off;
         settings.given_files = GivenFilesMode::Fail;
-        settings.browser = BrowserChoice::Off;
+        settings.browser = BrowserChoice::Find(Some("/opt/chromium/chrome".into()));
+        settings.screenshots = true;
         let points = HashMap::from([("bad-input".to_owned(), 0)]);
-        let args = check_args(&settings, &["boots".into()], &points, Path::new("/tmp/r.json")).unwrap();
-        let cli = crate::cli::Cli::try_parse_from(std::iter::once(OsString::from("grader")).chain(args))
-            .expect("a command line grader check takes");
-        let check = crate::cli::check_settings(cli).expect("a check");
-        let parsed = &check.settings;
+        let parse = |settings: &Settings| {
+            let args = check_args(settings, &["boots".into()], &points, Path::new("/tmp/r.json")).unwrap();
+            let cli = crate::cli::Cli::try_parse_from(std::iter::once(OsString::from("grader")).chain(args))
+                .expect("a command line grader check takes");
+            crate::cli::check_settings(cli).expect("a check")
+        };
+        let check = parse(&settings);
         assert_eq!(check.output.as_deref(), Some(Path::new("/tmp/r.json")));
         assert_eq!(check.only, ["boots"]);
         assert_eq!(check.points, points);
-        assert_eq!(format!("{:?}", parsed.target), format!("{:?}", settings.target));
-        assert_eq!(parsed.laid_from, settings.laid_from);
-        assert_eq!(parsed.artifacts_dir, settings.artifacts_dir);
-        assert_eq!(parsed.build_timeout, settings.build_timeout);
-        assert_eq!(parsed.deadline, settings.deadline);
-        assert_eq!(parsed.sandbox, settings.sandbox);
-        assert_eq!(parsed.given_files, settings.given_files);
-        assert!(matches!(parsed.browser, BrowserChoice::Off));
+        let parsed = &check.settings;
+        // Every field by name, no `..`: a field added to Settings does not
+        // compile here until it is carried to the child, or said why not.
+        let Settings {
+            target,
+            build_timeout,
+            boot_timeout,
+            request_timeout,
+            stop_grace,
+            browser,
+            browser_timeout,
+            artifacts_dir,
+            screenshots,
+            sandbox,
+            deadline,
+            given_files,
+            laid_from,
+            progress,
+        } = &settings;
+        assert_eq!(format!("{:?}", parsed.target), format!("{target:?}"));
+        assert_eq!(parsed.build_timeout, *build_timeout);
+        assert_eq!(parsed.boot_timeout, *boot_timeout);
+        assert_eq!(parsed.request_timeout, *request_timeout);
+        assert_eq!(format!("{:?}", parsed.browser), format!("{browser:?}"));
+        assert_eq!(parsed.browser_timeout, *browser_timeout);
+        assert_eq!(parsed.artifacts_dir, *artifacts_dir);
+        assert_eq!(parsed.screenshots, *screenshots);
+        assert_eq!(parsed.sandbox, *sandbox);
+        assert_eq!(parsed.deadline, *deadline);
+        assert_eq!(parsed.given_files, *given_files);
+        assert_eq!(parsed.laid_from, *laid_from);
+        // No flag of `grader check`: the batch keeps the default grace, as the child does,
+        assert_eq!(parsed.stop_grace, *stop_grace);
+        // and the child is quiet: a grade apart shows no progress (see `batch`).
+        assert!(progress.is_none() && parsed.progress.is_none());
+        settings.browser = BrowserChoice::Off;
+        assert!(matches!(parse(&settings).settings.browser, BrowserChoice::Off));
     }
 }

@@ -49,12 +49,18 @@ fn rust_files(folder: &Path) -> Vec<std::path::PathBuf> {
 
 /// The modules `code` names as `crate::NAME`, outside comments and its tests.
 fn crate_paths(code: &str) -> Vec<String> {
+    paths_after(code, "crate::")
+}
+
+/// The names `code` writes right after `prefix` (`crate::`, `super::`),
+/// outside comments and its tests.
+fn paths_after(code: &str, prefix: &str) -> Vec<String> {
     let code = code.split("#[cfg(test)]\nmod tests").next().unwrap_or_default();
     let mut names = Vec::new();
     for line in code.lines() {
         let line = line.split("//").next().unwrap_or_default();
-        for (at, _) in line.match_indices("crate::") {
-            let rest = &line[at + "crate::".len()..];
+        for (at, _) in line.match_indices(prefix) {
+            let rest = &line[at + prefix.len()..];
             let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
             names.push(name);
         }
@@ -99,6 +105,29 @@ fn the_graders_modules_form_no_circle() {
     assert!(graph["grade"].contains("checks"), "the graph misses an edge it should have: {graph:?}");
     if let Some(circle) = a_circle(&graph) {
         panic!("the grader's modules form a circle: {}", circle.join(" → "));
+    }
+}
+
+/// The batch's parts (`src/batch/`) form no circle either: the run leans on
+/// the gradebook and the copies, the glance on the gradebook, and none of
+/// them back (read from their `super::` paths; `mod.rs`, the parent, left out).
+#[test]
+fn the_batchs_parts_form_no_circle() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join("batch");
+    let parts: BTreeSet<String> = rust_files(&folder)
+        .iter()
+        .filter_map(|f| f.file_stem()?.to_str().map(str::to_owned))
+        .filter(|part| part != "mod")
+        .collect();
+    let mut graph = BTreeMap::new();
+    for part in &parts {
+        let code = std::fs::read_to_string(folder.join(format!("{part}.rs"))).unwrap();
+        let names = paths_after(&code, "super::").into_iter().chain(paths_after(&code, "crate::batch::"));
+        graph.insert(part.clone(), names.filter(|n| parts.contains(n) && n != part).collect::<BTreeSet<_>>());
+    }
+    assert!(graph["run"].contains("gradebook"), "the graph misses an edge it should have: {graph:?}");
+    if let Some(circle) = a_circle(&graph) {
+        panic!("the batch's parts form a circle: {}", circle.join(" → "));
     }
 }
 

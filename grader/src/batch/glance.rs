@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::{outcome_word, Row};
+use super::gradebook::{outcome_word, Row};
 use crate::render::{inert, markup};
 use crate::report::{Outcome, Report, Status};
 use crate::repos::Checkout;
@@ -54,6 +54,11 @@ pub struct CheckRate {
     pub passed: usize,
     /// The clones in which it was graded (run, or worth points it did not get).
     pub graded: usize,
+}
+
+/// The summary a batch ends with (see [`Glance::summary`]).
+pub fn summary(rows: &[Row], elapsed: Duration) -> String {
+    Glance::of(rows, elapsed).summary()
 }
 
 impl<'a> Glance<'a> {
@@ -732,5 +737,50 @@ mod tests {
         assert_eq!(report_href("alice-2"), "./alice-2.html");
         assert_eq!(report_href("jürgen"), "./j%C3%BCrgen.html");
         assert_eq!(report_href("a/../b?c#d"), "./a%2F..%2Fb%3Fc%23d.html");
+    }
+
+    #[test]
+    fn the_summary_counts_scores_failures_and_trouble() {
+        let rows = vec![
+            row(
+                "a",
+                Ok(report(&[
+                    ("builds", Status::Pass, 0, 0),
+                    ("creates-session", Status::Fail, 0, 10),
+                    ("two-users", Status::Pass, 10, 10),
+                ])),
+            ),
+            row(
+                "b",
+                Ok(report(&[("creates-session", Status::Fail, 0, 10), ("two-users", Status::Error, 0, 10)])),
+            ),
+            row("c", Err("could not read it".into())),
+        ];
+        let mut rows = rows;
+        rows[0].checkout = Some(Checkout {
+            branch: "main".into(),
+            commit: "0123456789abcdef0123456789abcdef01234567".into(),
+            committed: "2026-12-01T20:00:00Z".into(),
+            later_commits: 1,
+            newest: Some("2026-12-02T09:00:00Z".into()),
+        });
+        let summary = summary(&rows, Duration::from_secs(61));
+        assert!(
+            summary.contains(
+                "Pushed after the deadline (graded at the deadline's commit):\n  a: 1 later commit (the newest committed 2026-12-02T09:00:00Z)\n"
+            ),
+            "{summary}"
+        );
+        assert!(summary.starts_with("Graded 2 of 3 clones in 61 s.\n"), "{summary}");
+        assert!(summary.contains("  50–59  █ 1\n") && summary.contains("   0–9  █ 1\n"), "{summary}");
+        assert!(summary.contains("  creates-session        2 clones\n"), "{summary}");
+        assert!(
+            summary.contains("Time: building 20% (1.0 s), booting 0% (0.0 s), checking 80% (4.0 s)"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("  b: incomplete (two-users: said)")
+                && summary.contains("  c: could not read it")
+        );
     }
 }

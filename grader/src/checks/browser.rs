@@ -284,12 +284,22 @@ pub const BROWSER_WINDOW: &str = "browser";
 pub const SECOND_TAB_CLIENT: &str = "browser tab 2";
 pub const INCOGNITO_WINDOW: &str = "incognito";
 
-/// Opens `url` in `tab` and records the page load as one of `client`'s
-/// exchanges (the cookie the tab sent, the status it got), so that the
-/// report shows which cookie each window carried.
-async fn visit(tab: &Tab, url: &str, client: &str, found: &mut Findings) -> Result<(), String> {
+/// How a visit loads its page: opening the URL, or reloading the page the
+/// tab shows (at that URL).
+enum Load {
+    Open,
+    Reload,
+}
+
+/// Loads `url` in `tab` as `load` says and records the page load as one of
+/// `client`'s exchanges (the cookie the tab sent, the status it got), so that
+/// the report shows which cookie each window carried.
+async fn visit(tab: &Tab, load: Load, url: &str, client: &str, found: &mut Findings) -> Result<(), String> {
     let cookies = tab.cookies_for(url).await;
-    let loaded = tab.goto(url).await;
+    let loaded = match load {
+        Load::Open => tab.goto(url).await,
+        Load::Reload => tab.reload().await,
+    };
     found.exchanges.push(page_load(tab, url, client, cookies, &loaded).await);
     loaded
 }
@@ -346,16 +356,12 @@ async fn reload(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let login = logged_in_user(ctx)?;
     let url = ctx.url(&kit().server.home);
     let tab = &session(ctx)?.tab;
+    let no_page = |why: String| {
+        Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Main)
+    };
     // The server may have restarted on another port: cookies go by host, not port.
-    visit(tab, &url, BROWSER_WINDOW, found).await.map_err(|why| {
-        Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Main)
-    })?;
-    let cookies = tab.cookies_for(&url).await;
-    let reloaded = tab.reload().await;
-    found.exchanges.push(page_load(tab, &url, BROWSER_WINDOW, cookies, &reloaded).await);
-    reloaded.map_err(|why| {
-        Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Main)
-    })?;
+    visit(tab, Load::Open, &url, BROWSER_WINDOW, found).await.map_err(no_page)?;
+    visit(tab, Load::Reload, &url, BROWSER_WINDOW, found).await.map_err(no_page)?;
     if tab.wait_until(&shows_chatroom_for(&login.username)).await {
         return Ok(format!("after a reload the page still shows the chatroom for {}", login.username));
     }
@@ -372,7 +378,7 @@ async fn second_tab(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let tab = session.driver.new_tab(&session.profile).await.map_err(Verdict::error)?;
     session.second = Some(tab);
     let tab = session.second.as_ref().expect("just opened");
-    visit(tab, &url, SECOND_TAB_CLIENT, found).await.map_err(|why| {
+    visit(tab, Load::Open, &url, SECOND_TAB_CLIENT, found).await.map_err(|why| {
         Verdict::fail(why).expected("the chat page").hint("is the server running?").in_tab(Which::Second)
     })?;
     if tab.wait_until(&shows_chatroom_for(&login.username)).await {
@@ -389,7 +395,7 @@ async fn incognito(ctx: &mut Context, found: &mut Findings) -> Outcome {
     let session = session(ctx)?;
     let context = session.driver.new_context().await.map_err(Verdict::error)?;
     let tab = session.driver.new_tab(&context).await.map_err(Verdict::error)?;
-    visit(&tab, &url, INCOGNITO_WINDOW, found)
+    visit(&tab, Load::Open, &url, INCOGNITO_WINDOW, found)
         .await
         .map_err(|why| Verdict::fail(why).expected("the login page").hint("is the server running?"))?;
     if tab.wait_until(&shows_login_form()).await {

@@ -297,9 +297,20 @@ pub fn said(report: &Report, check: &Check) -> String {
     format!("{}\n{}", check.message, check.hint.as_deref().unwrap_or(""))
 }
 
-/// The PIDs of running processes (not zombies) whose command line is `line`,
-/// words joined by spaces (Linux; empty elsewhere).
-pub fn processes_with_command_line(line: &str) -> Vec<u32> {
+/// A running process, as /proc tells it.
+struct Process {
+    pid: u32,
+    /// Its working folder; `None` where /proc does not say (another user's process).
+    cwd: Option<PathBuf>,
+    /// Its executable, a deleted one's path less " (deleted)"; `None` where /proc does not say.
+    exe: Option<PathBuf>,
+    /// Its command line, words joined by spaces.
+    command: String,
+}
+
+/// The running processes, zombies left out (Linux; empty elsewhere): one
+/// walk of /proc, which each question below filters its own way.
+fn processes() -> Vec<Process> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -307,50 +318,41 @@ pub fn processes_with_command_line(line: &str) -> Vec<u32> {
         .flatten()
         .filter_map(|e| {
             let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let command = std::fs::read(e.path().join("cmdline")).ok()?;
             let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let zombie = stat.rsplit_once(')')?.1.trim_start().starts_with(['Z', 'X']);
-            let command = String::from_utf8_lossy(&command).replace('\0', " ");
-            (command.trim() == line && !zombie).then_some(pid)
+            if stat.rsplit_once(')')?.1.trim_start().starts_with(['Z', 'X']) {
+                return None;
+            }
+            let command = std::fs::read(e.path().join("cmdline")).ok()?;
+            let command = String::from_utf8_lossy(&command).replace('\0', " ").trim().to_owned();
+            let cwd = std::fs::read_link(e.path().join("cwd")).ok();
+            // A binary deleted while it runs shows as "<path> (deleted)".
+            let exe = std::fs::read_link(e.path().join("exe"))
+                .ok()
+                .map(|exe| PathBuf::from(exe.to_string_lossy().trim_end_matches(" (deleted)")));
+            Some(Process { pid, cwd, exe, command })
         })
         .collect()
 }
 
+/// The PIDs of running processes (not zombies) whose command line is `line`,
+/// words joined by spaces (Linux; empty elsewhere).
+pub fn processes_with_command_line(line: &str) -> Vec<u32> {
+    processes().into_iter().filter(|p| p.command == line).map(|p| p.pid).collect()
+}
+
 /// The PIDs of running processes whose executable is `binary` (Linux; empty elsewhere).
 pub fn processes_running(binary: &Path) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let exe = std::fs::read_link(e.path().join("exe")).ok()?;
-            // A binary deleted while it runs shows as "<path> (deleted)".
-            let exe = exe.to_string_lossy().trim_end_matches(" (deleted)").to_owned();
-            (Path::new(&exe) == binary).then_some(pid)
-        })
-        .collect()
+    processes().into_iter().filter(|p| p.exe.as_deref() == Some(binary)).map(|p| p.pid).collect()
 }
 
 /// The PIDs and command lines of running processes whose working folder is
 /// in `dir` (Linux; empty elsewhere): what a grade of the copy in `dir` left.
 pub fn processes_in(dir: &Path) -> Vec<(u32, String)> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let cwd = std::fs::read_link(e.path().join("cwd")).ok()?;
-            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
-            let zombie = stat.rsplit_once(')')?.1.trim_start().starts_with('Z');
-            let command = std::fs::read(e.path().join("cmdline")).ok()?;
-            let command = String::from_utf8_lossy(&command).replace('\0', " ");
-            (cwd.starts_with(&dir) && !zombie).then(|| (pid, command.trim().to_owned()))
-        })
+    processes()
+        .into_iter()
+        .filter(|p| p.cwd.as_ref().is_some_and(|cwd| cwd.starts_with(&dir)))
+        .map(|p| (p.pid, p.command))
         .collect()
 }
 
