@@ -6,14 +6,18 @@
 
 use std::process::Command;
 
+#[allow(dead_code)] // the build runs git on the kit alone
+#[path = "src/git.rs"]
+mod git;
 #[allow(dead_code)] // of the kit's files, the build needs only the list
 #[path = "src/tracked.rs"]
 mod tracked;
 
 fn main() {
+    // In the grader's folder, where cargo runs this script.
     let git = |args: &[&str]| {
-        let output = Command::new("git").args(args).output().ok().filter(|o| o.status.success())?;
-        Some(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        let said = git::Git::default().in_dir(std::path::Path::new("."), args).ok()?;
+        Some(String::from_utf8_lossy(&said).trim().to_owned())
     };
     // An exported autograder has no git: its setup.sh says which commit it was exported from.
     println!("cargo:rerun-if-env-changed=GRADER_KIT_COMMIT");

@@ -19,6 +19,7 @@ pub mod compile;
 pub mod confine;
 pub mod export;
 pub mod forward;
+pub mod git;
 pub mod grade;
 pub mod integrity;
 pub mod kit;

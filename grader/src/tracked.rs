@@ -2,9 +2,7 @@
 //! those on disk. Shared by `build.rs` (the given files it embeds) and the
 //! exports (what they copy), so both read a kit the same way.
 
-use std::ffi::OsStr;
 use std::path::Path;
-use std::time::Duration;
 
 /// Whether the `/`-separated path (relative to a workspace's root) is one
 /// that decides how the workspace is built or graded: the root manifest and
@@ -17,94 +15,11 @@ pub fn decides_the_build(path: &str) -> bool {
         || path.ends_with("/build.rs")
 }
 
-/// What `git -C dir ARGS -- PATHS` prints, where it succeeds (see [`run_git`]).
+/// What `git -C dir ARGS PATHS` prints, where it succeeds (see [`crate::git`]).
 fn git(dir: &Path, args: &[&str], paths: &[String]) -> Option<Vec<u8>> {
-    let mut all: Vec<&OsStr> = vec![OsStr::new("-C"), dir.as_os_str()];
-    all.extend(args.iter().map(OsStr::new));
-    all.extend(paths.iter().map(OsStr::new));
-    let output = run_git(&all, &[], GIT_TIME_LIMIT, GIT_OUTPUT_LIMIT, None).ok()?;
-    output.success.then_some(output.stdout)
-}
-
-/// How long a git command may take before it is killed.
-pub const GIT_TIME_LIMIT: Duration = Duration::from_secs(60);
-/// How much of a git command's output is kept (the rest is read and dropped).
-pub const GIT_OUTPUT_LIMIT: usize = 16 << 20;
-
-/// What a git command said.
-#[derive(Debug)]
-pub struct GitOutput {
-    pub success: bool,
-    /// At most the limit asked for.
-    pub stdout: Vec<u8>,
-    /// Its first 4 KiB, as text.
-    pub stderr: String,
-}
-
-/// Runs `git ARGS` as the grader runs every git command, on the kit or on a
-/// student's repository: the repository's hooks and fsmonitor off (a
-/// repository's config could name a program for either), never a prompt,
-/// `env` added, at most `limit` long (then killed, as it is once `stop` is
-/// set), and its output read up to `cap` bytes. `Err` says why it did not
-/// run or finish.
-pub fn run_git(
-    args: &[&OsStr],
-    env: &[(&str, &OsStr)],
-    limit: Duration,
-    cap: usize,
-    stop: Option<&std::sync::atomic::AtomicBool>,
-) -> Result<GitOutput, String> {
-    use std::io::Read;
-    use std::process::{Command, Stdio};
-    let mut command = Command::new("git");
-    command
-        .args(["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env_remove("GIT_ASKPASS")
-        .env_remove("SSH_ASKPASS")
-        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().map_err(|e| format!("cannot run git: {e}"))?;
-    let bounded = |stream: Option<Box<dyn Read + Send>>, cap: usize| {
-        std::thread::spawn(move || {
-            let mut kept = Vec::new();
-            if let Some(mut stream) = stream {
-                let _ = (&mut stream).take(cap as u64).read_to_end(&mut kept);
-                // The rest is drained, so that git never blocks on a full pipe.
-                let _ = std::io::copy(&mut stream, &mut std::io::sink());
-            }
-            kept
-        })
-    };
-    let stdout = bounded(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), cap);
-    let stderr = bounded(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>), 4096);
-    let started = std::time::Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > limit => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("git took longer than {} s and was stopped", limit.as_secs()));
-            }
-            Ok(None) if stop.is_some_and(|stop| stop.load(std::sync::atomic::Ordering::Relaxed)) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("git was stopped".into());
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("cannot wait for git: {e}")),
-        }
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).trim().to_owned();
-    Ok(GitOutput { success: status.success(), stdout, stderr })
+    let mut all = args.to_vec();
+    all.extend(paths.iter().map(String::as_str));
+    crate::git::Git::default().in_dir(dir, &all).ok()
 }
 
 /// The kit's files under `paths` (files or folders, `/`-separated), sorted.
