@@ -4,14 +4,23 @@
 //! every `build.rs`, and the CI configuration (`.github/`). Which paths those
 //! are, and a walk that finds them in a clone without trusting it.
 //!
-//! Which paths those are is `tracked::decides_the_build`, shared with
-//! `build.rs`, which embeds the kit's copies; `integrity.rs` compares a
-//! clone's with them.
+//! Which paths those are ([`decides_the_build`]) is shared with `build.rs`,
+//! which includes this file and embeds the kit's copies; `integrity.rs`
+//! compares a clone's with them.
 
 use std::io::Read;
 use std::path::Path;
 
-use crate::tracked::decides_the_build;
+/// Whether the `/`-separated path (relative to a workspace's root) is one
+/// that decides how the workspace is built or graded: the root manifest and
+/// lock, cargo's configuration, the toolchain pin, any build script, the CI
+/// configuration. `build.rs` embeds the kit's; [`walk`] finds a clone's.
+pub fn decides_the_build(path: &str) -> bool {
+    matches!(path, "Cargo.toml" | "Cargo.lock" | "rust-toolchain" | "rust-toolchain.toml" | "build.rs")
+        || path.starts_with(".cargo/")
+        || path.starts_with(".github/")
+        || path.ends_with("/build.rs")
+}
 
 /// The walk stops after this many files and folders: a clone cannot make it endless.
 pub const MAX_ENTRIES: usize = 20_000;

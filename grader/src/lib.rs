@@ -23,7 +23,6 @@ pub mod git;
 pub mod grade;
 pub mod integrity;
 pub mod kit;
-pub mod lockfile;
 pub mod process;
 pub mod progress;
 pub mod render;
@@ -36,6 +35,7 @@ pub mod settings;
 pub mod terminal;
 pub mod tracked;
 pub mod watch;
+pub mod workspace_files;
 
 #[cfg(test)]
 mod module_graph;

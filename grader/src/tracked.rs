@@ -1,42 +1,14 @@
-//! The files of a kit: those git tracks, where the kit is a checkout, else
-//! those on disk. Shared by `build.rs` (the given files it embeds) and the
-//! exports (what they copy), so both read a kit the same way.
+//! What git says of a checkout, the kit's or a student's clone: its commit,
+//! what a reference names in it, what differs from its commit (see
+//! `workspace_files::kit_files` for the kit's files as git tracks them).
 
 use std::path::Path;
-
-/// Whether the `/`-separated path (relative to a workspace's root) is one
-/// that decides how the workspace is built or graded: the root manifest and
-/// lock, cargo's configuration, the toolchain pin, any build script, the CI
-/// configuration. `build.rs` embeds the kit's; `build_files` finds a clone's.
-pub fn decides_the_build(path: &str) -> bool {
-    matches!(path, "Cargo.toml" | "Cargo.lock" | "rust-toolchain" | "rust-toolchain.toml" | "build.rs")
-        || path.starts_with(".cargo/")
-        || path.starts_with(".github/")
-        || path.ends_with("/build.rs")
-}
 
 /// What `git -C dir ARGS PATHS` prints, where it succeeds (see [`crate::git`]).
 fn git(dir: &Path, args: &[&str], paths: &[String]) -> Option<Vec<u8>> {
     let mut all = args.to_vec();
     all.extend(paths.iter().map(String::as_str));
     crate::git::Git::default().in_dir(dir, &all).ok()
-}
-
-/// The kit's files under `paths` (files or folders, `/`-separated), sorted.
-pub fn files(kit: &Path, paths: &[String]) -> Vec<String> {
-    let tracked = git(kit, &["ls-files", "-z", "--"], paths).filter(|listed| !listed.is_empty());
-    let mut files: Vec<String> = match tracked {
-        Some(listed) => listed
-            .split(|b| *b == 0)
-            .filter(|f| !f.is_empty())
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect(),
-        None => paths.iter().flat_map(|p| walk(kit, p)).collect(),
-    };
-    files.retain(|f| kit.join(f).is_file());
-    files.sort();
-    files.dedup();
-    files
 }
 
 /// The files under `paths` that differ from the checked-out commit: changed,
@@ -74,29 +46,6 @@ pub fn resolve(dir: &Path, reference: &str) -> Option<String> {
         .map(|said| String::from_utf8_lossy(&said).trim().to_owned())
         .filter(|id| is_commit_id(id));
     resolved.or_else(|| is_commit_id(reference).then(|| reference.to_ascii_lowercase()))
-}
-
-/// The files under `relative` in `root`, without build output or hidden folders.
-///
-/// A symbolic link is listed as itself, never followed: a link to a folder
-/// outside would list (and, for a caller that removes what it lists, lose)
-/// another tree's files.
-pub fn walk(root: &Path, relative: &str) -> Vec<String> {
-    let full = root.join(relative);
-    let Ok(found) = full.symlink_metadata() else { return Vec::new() };
-    if found.is_file() || found.file_type().is_symlink() {
-        return vec![relative.to_owned()];
-    }
-    let Ok(entries) = std::fs::read_dir(&full) else { return Vec::new() };
-    entries
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            !name.starts_with('.') && name != "target"
-        })
-        .flat_map(|e| walk(root, &format!("{relative}/{}", e.file_name().to_string_lossy())))
-        .collect()
 }
 
 #[cfg(test)]
@@ -149,7 +98,7 @@ mod tests {
         std::fs::write(root.join("lab/src/a.rs"), "a").unwrap();
         std::fs::write(root.join("other.txt"), "o").unwrap();
         // Outside a checkout: what is on disk.
-        assert_eq!(files(root, &["lab".into()]), ["lab/src/a.rs"]);
+        assert_eq!(crate::workspace_files::kit_files::files(root, &["lab".into()]), ["lab/src/a.rs"]);
         assert_eq!(uncommitted(root, &["lab".into()]), Vec::<String>::new());
         assert_eq!(commit(root), None);
         git(root, &["init", "-q"]);
@@ -160,7 +109,11 @@ mod tests {
         assert_eq!(commit(&root.join("lab")), None, "a folder inside a checkout is not a clone");
         std::fs::write(root.join("lab/src/b.rs"), "b").unwrap();
         std::fs::write(root.join("lab/src/a.rs"), "changed").unwrap();
-        assert_eq!(files(root, &["lab".into()]), ["lab/src/a.rs"], "an untracked file is not the kit's");
+        assert_eq!(
+            crate::workspace_files::kit_files::files(root, &["lab".into()]),
+            ["lab/src/a.rs"],
+            "an untracked file is not the kit's"
+        );
         assert_eq!(uncommitted(root, &["lab".into()]), [" M lab/src/a.rs", "?? lab/src/b.rs"]);
         assert_eq!(commit(root), Some(format!("{head}-dirty")));
     }

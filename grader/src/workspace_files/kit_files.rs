@@ -1,0 +1,58 @@
+//! The kit's files as the grader reads them: those git tracks, where the kit
+//! is a checkout, else those on disk, and the given paths `kit.toml` names.
+//! Shared with `build.rs` (which includes this file, with `git.rs`): the
+//! given files it embeds are those the exports copy.
+
+use std::path::Path;
+
+use crate::git::Git;
+
+/// The kit's files under `paths` (files or folders, `/`-separated), sorted.
+pub fn files(kit: &Path, paths: &[String]) -> Vec<String> {
+    let mut args = vec!["ls-files", "-z", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    let tracked = Git::default().in_dir(kit, &args).ok().filter(|listed| !listed.is_empty());
+    let mut files: Vec<String> = match tracked {
+        Some(listed) => listed
+            .split(|b| *b == 0)
+            .filter(|f| !f.is_empty())
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect(),
+        None => paths.iter().flat_map(|p| walk(kit, p)).collect(),
+    };
+    files.retain(|f| kit.join(f).is_file());
+    files.sort();
+    files.dedup();
+    files
+}
+
+/// The files under `relative` in `root`, without build output or hidden folders.
+///
+/// A symbolic link is listed as itself, never followed: a link to a folder
+/// outside would list (and, for a caller that removes what it lists, lose)
+/// another tree's files.
+pub fn walk(root: &Path, relative: &str) -> Vec<String> {
+    let full = root.join(relative);
+    let Ok(found) = full.symlink_metadata() else { return Vec::new() };
+    if found.is_file() || found.file_type().is_symlink() {
+        return vec![relative.to_owned()];
+    }
+    let Ok(entries) = std::fs::read_dir(&full) else { return Vec::new() };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            !name.starts_with('.') && name != "target"
+        })
+        .flat_map(|e| walk(root, &format!("{relative}/{}", e.file_name().to_string_lossy())))
+        .collect()
+}
+
+/// The strings of `paths = [...]` in the `[given]` table of kit.toml.
+pub fn given_paths(manifest: &str) -> Vec<String> {
+    let table = manifest.split("\n[given]").nth(1).expect("kit.toml has a [given] table");
+    let line = table.lines().find(|l| l.trim_start().starts_with("paths")).expect("[given] has paths");
+    let list = line.split_once('[').and_then(|(_, rest)| rest.rsplit_once(']')).expect("paths = [...]").0;
+    list.split(',').map(|p| p.trim().trim_matches('"').to_owned()).filter(|p| !p.is_empty()).collect()
+}
