@@ -10,7 +10,9 @@
 
 use std::collections::BTreeSet;
 
-use super::Bundle;
+use toml_edit::Item;
+
+use super::{parse, set_string, Bundle};
 
 /// One pinned package: name, version, source and checksum (the last two
 /// empty for a workspace package).
@@ -77,6 +79,22 @@ pub(super) fn trimmed(bundle: &Bundle, prefix: &str, kit_lock: &str) -> Result<S
         return Err("cargo changed a version of the kit's Cargo.lock while trimming it: run `cargo build` in the kit, then export again".into());
     }
     Ok(lock)
+}
+
+/// `lock` with the workspace's own package `package` at `version` pinned at
+/// `new` instead (a batch's copy of the lab; see `own_version`), the rest as it was.
+pub fn with_version(lock: &str, package: &str, version: &str, new: &str) -> Result<String, String> {
+    let mut document = parse(lock, "the workspace's Cargo.lock")?;
+    let packages = document.get_mut("package").and_then(Item::as_array_of_tables_mut);
+    let pinned = packages.into_iter().flat_map(|p| p.iter_mut()).find(|pinned| {
+        let field = |key: &str| pinned.get(key).and_then(Item::as_str);
+        field("name") == Some(package) && field("version") == Some(version) && !pinned.contains_key("source")
+    });
+    let Some(pinned) = pinned else {
+        return Err(format!("the workspace's Cargo.lock pins no {package} {version} of its own"));
+    };
+    set_string(&mut pinned["version"], new);
+    Ok(document.to_string())
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //!   students' template starts from and `grader batch` copies; [`own_version`]
 //!   gives each of a batch's copies of it a version of its own (`manifests`).
 //! - `manifests`: the edits of a workspace's `Cargo.toml` files (its members,
-//!   a package's version, a package's profile).
+//!   a package's version, a package's profile), made with `toml_edit`, so
+//!   what an edit does not change stays as it was, comments included.
 //! - [`lock`]: `Cargo.lock`, read as the packages it pins, and the kit's
 //!   trimmed to an export's members.
 //! - [`kit_files`]: the kit's files as the grader reads them (git-tracked,
@@ -26,6 +27,21 @@ use std::path::Path;
 use crate::kit::Kit;
 
 pub use manifests::{own_version, workspace_manifest};
+
+/// `text` parsed for editing (`what` names it in the error).
+fn parse(text: &str, what: &str) -> Result<toml_edit::DocumentMut, String> {
+    text.parse().map_err(|e| format!("cannot read {what}: {e}"))
+}
+
+/// Sets `item` to the string `text`, keeping the spaces and comment around
+/// the value it replaces.
+fn set_string(item: &mut toml_edit::Item, text: &str) {
+    let decor = item.as_value().map(|value| value.decor().clone());
+    *item = toml_edit::value(text);
+    if let (Some(decor), Some(value)) = (decor, item.as_value_mut()) {
+        *value.decor_mut() = decor;
+    }
+}
 
 /// The files an export writes: `/`-separated paths, contents, and whether each is executable.
 #[derive(Debug, Default, Clone)]
