@@ -34,6 +34,7 @@ pub mod server;
 pub mod settings;
 pub mod terminal;
 pub mod tracked;
+pub mod walk;
 pub mod watch;
 pub mod workspace_files;
 

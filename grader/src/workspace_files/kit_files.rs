@@ -1,11 +1,13 @@
 //! The kit's files as the grader reads them: those git tracks, where the kit
 //! is a checkout, else those on disk, and the given paths `kit.toml` names.
-//! Shared with `build.rs` (which includes this file, with `git.rs`): the
+//! Shared with `build.rs` (which includes this file, with `git.rs` and
+//! `walk.rs`): the
 //! given files it embeds are those the exports copy.
 
 use std::path::Path;
 
 use crate::git::Git;
+use crate::walk::Walk;
 
 /// The kit's files under `paths` (files or folders, `/`-separated), sorted.
 pub fn files(kit: &Path, paths: &[String]) -> Vec<String> {
@@ -26,27 +28,15 @@ pub fn files(kit: &Path, paths: &[String]) -> Vec<String> {
     files
 }
 
-/// The files under `relative` in `root`, without build output or hidden folders.
+/// The files under `relative` in `root`, without build output or hidden
+/// files and folders (see [`crate::walk`]).
 ///
 /// A symbolic link is listed as itself, never followed: a link to a folder
 /// outside would list (and, for a caller that removes what it lists, lose)
 /// another tree's files.
 pub fn walk(root: &Path, relative: &str) -> Vec<String> {
-    let full = root.join(relative);
-    let Ok(found) = full.symlink_metadata() else { return Vec::new() };
-    if found.is_file() || found.file_type().is_symlink() {
-        return vec![relative.to_owned()];
-    }
-    let Ok(entries) = std::fs::read_dir(&full) else { return Vec::new() };
-    entries
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            !name.starts_with('.') && name != "target"
-        })
-        .flat_map(|e| walk(root, &format!("{relative}/{}", e.file_name().to_string_lossy())))
-        .collect()
+    let skip = |name: &str, _folder: bool| name.starts_with('.') || name == "target";
+    Walk { skip: &skip, ..Walk::default() }.under(root, relative).files_and_links()
 }
 
 /// The strings of `paths = [...]` in the `[given]` table of kit.toml, read

@@ -100,10 +100,9 @@ impl Bundle {
     /// others keep their times, so cargo's builds there stay fresh) and
     /// removes those the bundle does not have.
     pub fn sync_dir(&self, dir: &Path) -> Result<(), String> {
-        for stale in kit_files::walk(dir, ".") {
-            let stale = stale.trim_start_matches("./");
-            if !self.files.contains_key(stale) {
-                std::fs::remove_file(dir.join(stale)).map_err(|e| format!("cannot remove {stale}: {e}"))?;
+        for stale in kit_files::walk(dir, "") {
+            if !self.files.contains_key(&stale) {
+                std::fs::remove_file(dir.join(&stale)).map_err(|e| format!("cannot remove {stale}: {e}"))?;
             }
         }
         for (path, (contents, _)) in &self.files {
@@ -244,5 +243,23 @@ mod tests {
         assert_eq!(std::fs::read_to_string(copy.path().join("lab/Cargo.toml")).unwrap(), "[package]\n");
         assert!(copy.path().join("lab/src").symlink_metadata().unwrap().is_dir());
         assert_eq!(std::fs::read_to_string(copy.path().join("lab/src/lib.rs")).unwrap(), "//! lab\n");
+    }
+
+    /// Syncing removes what the bundle does not hold, but not the hidden
+    /// files nor the build output the walk passes over.
+    #[test]
+    fn syncing_a_folder_removes_the_files_the_bundle_lacks() {
+        let copy = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(copy.path().join("lab/src")).unwrap();
+        std::fs::create_dir_all(copy.path().join("target")).unwrap();
+        for stale in ["lab/src/old.rs", ".hidden", "target/kept"] {
+            std::fs::write(copy.path().join(stale), "x").unwrap();
+        }
+        let mut bundle = Bundle::default();
+        bundle.add("lab/src/lib.rs", "//! lab\n", false);
+        bundle.sync_dir(copy.path()).unwrap();
+        assert!(!copy.path().join("lab/src/old.rs").exists());
+        assert!(copy.path().join(".hidden").exists() && copy.path().join("target/kept").exists());
+        assert_eq!(kit_files::walk(copy.path(), ""), ["lab/src/lib.rs"]);
     }
 }
