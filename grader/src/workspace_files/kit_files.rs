@@ -1,8 +1,7 @@
 //! The kit's files as the grader reads them: those git tracks, where the kit
 //! is a checkout, else those on disk, and the given paths `kit.toml` names.
 //! Shared with `build.rs` (which includes this file, with `git.rs` and
-//! `walk.rs`): the
-//! given files it embeds are those the exports copy.
+//! `walk.rs`): the given files it embeds are those the exports copy.
 
 use std::path::Path;
 

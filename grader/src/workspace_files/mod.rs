@@ -10,8 +10,8 @@
 //! - `manifests`: the edits of a workspace's `Cargo.toml` files (its members,
 //!   a package's version, a package's profile), made with `toml_edit`, so
 //!   what an edit does not change stays as it was, comments included.
-//! - [`lock`]: `Cargo.lock`, read as the packages it pins, and the kit's
-//!   trimmed to an export's members.
+//! - [`lock`]: `Cargo.lock`, read as the packages it pins, the kit's
+//!   trimmed to an export's members, and a batch copy's version pinned.
 //! - [`kit_files`]: the kit's files as the grader reads them (git-tracked,
 //!   else on disk) and the given paths of `kit.toml`: shared with `build.rs`,
 //!   which includes that file, so the build embeds what the exports copy.
