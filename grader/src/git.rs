@@ -217,7 +217,7 @@ mod tests {
     }
 
     #[test]
-    fn a_slow_command_is_stopped_and_its_output_capped() {
+    fn a_stopped_command_is_not_waited_for_and_its_output_is_capped() {
         let dir = tempfile::tempdir().unwrap();
         let stop = AtomicBool::new(true);
         let stopped =
