@@ -6,14 +6,24 @@
 
 use std::process::Command;
 
+#[allow(dead_code)] // of the build files, the build needs only which paths they are
+#[path = "src/build_files.rs"]
+mod build_files;
+#[allow(dead_code)] // the build runs git on the kit alone
+#[path = "src/git.rs"]
+mod git;
 #[allow(dead_code)] // of the kit's files, the build needs only the list
-#[path = "src/tracked.rs"]
-mod tracked;
+#[path = "src/workspace_files/kit_files.rs"]
+mod kit_files;
+#[allow(dead_code)] // the walk of the kit's files outside git
+#[path = "src/walk.rs"]
+mod walk;
 
 fn main() {
+    // In the grader's folder, where cargo runs this script.
     let git = |args: &[&str]| {
-        let output = Command::new("git").args(args).output().ok().filter(|o| o.status.success())?;
-        Some(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+        let said = git::Git::default().in_dir(std::path::Path::new("."), args).ok()?;
+        Some(String::from_utf8_lossy(&said).trim().to_owned())
     };
     // An exported autograder has no git: its setup.sh says which commit it was exported from.
     println!("cargo:rerun-if-env-changed=GRADER_KIT_COMMIT");
@@ -70,8 +80,8 @@ fn embed_given_files() {
     let kit = kit.as_path();
     let manifest = std::fs::read_to_string(kit.join("kit.toml")).expect("kit.toml");
     println!("cargo:rerun-if-changed={}", kit.join("kit.toml").display());
-    let paths = given_paths(&manifest);
-    let files = tracked::files(kit, &paths);
+    let paths = kit_files::given_paths(&manifest);
+    let files = kit_files::files(kit, &paths);
     let mut code =
         String::from("/// Every given file of the kit this grader was built in, and its contents.\n");
     code.push_str("pub static GIVEN: &[(&str, &[u8])] = &[\n");
@@ -88,17 +98,17 @@ fn embed_given_files() {
 }
 
 /// Writes `build_files.rs` into OUT_DIR: every file of this kit that decides
-/// how a workspace is built or graded (`tracked::decides_the_build`), with
+/// how a workspace is built or graded (`build_files::decides_the_build`), with
 /// its contents, so a grade compares a clone's with the instructor's.
 fn embed_build_files() {
     let kit = kit_root();
     let kit = kit.as_path();
     // `.` alone would miss the hidden folders outside git.
     let paths: Vec<String> = [".", ".cargo", ".github"].map(String::from).to_vec();
-    let files: Vec<String> = tracked::files(kit, &paths)
+    let files: Vec<String> = kit_files::files(kit, &paths)
         .into_iter()
         .map(|f| f.trim_start_matches("./").to_owned())
-        .filter(|f| tracked::decides_the_build(f))
+        .filter(|f| build_files::decides_the_build(f))
         .collect();
     let mut code =
         String::from("/// Every file of the kit that decides how it is built or graded, and its contents.\n");
@@ -111,12 +121,4 @@ fn embed_build_files() {
     code.push_str("];\n");
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR"));
     std::fs::write(out.join("build_files.rs"), code).expect("writes build_files.rs");
-}
-
-/// The strings of `paths = [...]` in the `[given]` table of kit.toml.
-fn given_paths(manifest: &str) -> Vec<String> {
-    let table = manifest.split("\n[given]").nth(1).expect("kit.toml has a [given] table");
-    let line = table.lines().find(|l| l.trim_start().starts_with("paths")).expect("[given] has paths");
-    let list = line.split_once('[').and_then(|(_, rest)| rest.rsplit_once(']')).expect("paths = [...]").0;
-    list.split(',').map(|p| p.trim().trim_matches('"').to_owned()).filter(|p| !p.is_empty()).collect()
 }

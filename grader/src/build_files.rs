@@ -4,14 +4,25 @@
 //! every `build.rs`, and the CI configuration (`.github/`). Which paths those
 //! are, and a walk that finds them in a clone without trusting it.
 //!
-//! Which paths those are is `tracked::decides_the_build`, shared with
-//! `build.rs`, which embeds the kit's copies; `integrity.rs` compares a
-//! clone's with them.
+//! Which paths those are ([`decides_the_build`]) is shared with `build.rs`,
+//! which includes this file and embeds the kit's copies; `integrity.rs`
+//! compares a clone's with them.
 
 use std::io::Read;
 use std::path::Path;
 
-use crate::tracked::decides_the_build;
+use crate::walk::Kind;
+
+/// Whether the `/`-separated path (relative to a workspace's root) is one
+/// that decides how the workspace is built or graded: the root manifest and
+/// lock, cargo's configuration, the toolchain pin, any build script, the CI
+/// configuration. `build.rs` embeds the kit's; [`walk`] finds a clone's.
+pub fn decides_the_build(path: &str) -> bool {
+    matches!(path, "Cargo.toml" | "Cargo.lock" | "rust-toolchain" | "rust-toolchain.toml" | "build.rs")
+        || path.starts_with(".cargo/")
+        || path.starts_with(".github/")
+        || path.ends_with("/build.rs")
+}
 
 /// The walk stops after this many files and folders: a clone cannot make it endless.
 pub const MAX_ENTRIES: usize = 20_000;
@@ -44,43 +55,21 @@ pub struct Walk {
 }
 
 /// The build files under `root`, found without following a symbolic link,
-/// outside `target/` and `.git/` folders, within the bounds above.
+/// outside `target/` and `.git/` folders, within the bounds above (see [`crate::walk`]).
 pub fn walk(root: &Path) -> Walk {
-    let mut walk = Walk::default();
-    let mut folders: Vec<(String, usize)> = vec![(String::new(), 0)];
-    let mut seen = 0usize;
-    while let Some((folder, depth)) = folders.pop() {
-        let Ok(entries) = std::fs::read_dir(root.join(&folder)) else { continue };
-        for entry in entries.flatten() {
-            seen += 1;
-            if seen > MAX_ENTRIES {
-                walk.cut_short = true;
-                folders.clear();
-                break;
-            }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = if folder.is_empty() { name.clone() } else { format!("{folder}/{name}") };
-            // The entry's own type: a link is a link, whatever it points at.
-            let Ok(kind) = entry.file_type() else { continue };
-            if kind.is_dir() {
-                if name == ".git" || name == "target" {
-                    continue;
-                }
-                if depth + 1 > MAX_DEPTH {
-                    walk.cut_short = true;
-                    continue;
-                }
-                folders.push((path, depth + 1));
-            } else if kind.is_symlink() {
-                // A link where cargo or CI would look (`.cargo` itself included) is named.
-                if decides_the_build(&path) || path == ".cargo" || path == ".github" {
-                    walk.files.push((path, Found::Link));
-                }
-            } else if decides_the_build(&path) {
-                let found = if kind.is_file() { read_capped(&root.join(&path)) } else { Found::NotAFile };
-                walk.files.push((path, found));
-            }
-        }
+    let skip = |name: &str, folder: bool| folder && (name == ".git" || name == "target");
+    let walker = crate::walk::Walk { skip: &skip, max_entries: MAX_ENTRIES, max_depth: MAX_DEPTH };
+    let listing = walker.under(root, "");
+    let mut walk = Walk { files: Vec::new(), cut_short: listing.cut_short };
+    for (path, kind) in listing.found {
+        let found = match kind {
+            // A link where cargo or CI would look (`.cargo` itself included) is named.
+            Kind::Link if decides_the_build(&path) || path == ".cargo" || path == ".github" => Found::Link,
+            Kind::File if decides_the_build(&path) => read_capped(&root.join(&path)),
+            Kind::Other if decides_the_build(&path) => Found::NotAFile,
+            Kind::Link | Kind::File | Kind::Other => continue,
+        };
+        walk.files.push((path, found));
     }
     walk.files.sort_by(|a, b| a.0.cmp(&b.0));
     walk
@@ -118,5 +107,41 @@ pub fn read_capped(file: &Path) -> Found {
         Ok(_) if contents.len() as u64 > MAX_BYTES => Found::TooLarge,
         Ok(_) => Found::File(contents),
         Err(_) => Found::NotAFile,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The walk reads the build files, names a link where cargo looks, passes
+    /// over `.git/` and `target/`, and stops at its depth.
+    #[cfg(unix)]
+    #[test]
+    fn the_walk_names_links_reads_build_files_and_stops_at_its_bounds() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path();
+        std::fs::create_dir_all(path.join("lab/target/debug/build")).unwrap();
+        std::fs::create_dir_all(path.join(".git")).unwrap();
+        std::fs::write(path.join("Cargo.toml"), "[workspace]\n").unwrap();
+        std::fs::write(path.join("lab/build.rs"), "fn main() {}\n").unwrap();
+        std::fs::write(path.join("lab/target/debug/build/build.rs"), "").unwrap();
+        std::fs::write(path.join(".git/build.rs"), "").unwrap();
+        std::fs::write(path.join("lab/notes.txt"), "").unwrap();
+        std::os::unix::fs::symlink("/", path.join(".cargo")).unwrap();
+        let found = walk(path);
+        assert!(!found.cut_short);
+        let file = |path: &str, text: &str| (path.to_owned(), Found::File(text.as_bytes().to_vec()));
+        assert_eq!(
+            found.files,
+            [
+                (".cargo".to_owned(), Found::Link),
+                file("Cargo.toml", "[workspace]\n"),
+                file("lab/build.rs", "fn main() {}\n")
+            ]
+        );
+        let deep: std::path::PathBuf = (0..=MAX_DEPTH).map(|n| n.to_string()).collect();
+        std::fs::create_dir_all(path.join(deep)).unwrap();
+        assert!(walk(path).cut_short, "deeper than {MAX_DEPTH} folders");
     }
 }

@@ -6,7 +6,7 @@
 //! `build.rs`), so a clone is compared with the instructor's kit, never with
 //! itself. Line endings do not count: a checkout with CRLF endings is not a change.
 //!
-//! The build files (`tracked::decides_the_build`: the root manifest and
+//! The build files (`build_files::decides_the_build`: the root manifest and
 //! lock, `.cargo/`, the toolchain pin, every `build.rs`, `.github/`) are
 //! compared the same way, with the kit's copies embedded the same way, but
 //! named apart: they change how a clone is built or graded, not what it does.
@@ -112,7 +112,7 @@ fn unread_change(path: &str, found: &Found, new_or_changed: &str) -> GivenChange
 enum Given {
     /// These contents (line endings aside).
     Exact(String),
-    /// A lock file: compared by its pins (see `lockfile`).
+    /// A lock file: compared by its pins (see `workspace_files::lock`).
     Lock(String),
     /// What an export fills in from a template: its `@NAME@` placeholders
     /// may hold any value the export could have written.
@@ -141,7 +141,7 @@ fn given_forms() -> [BTreeMap<String, Given>; 2] {
         fork.iter().filter(|(path, _)| under_given(path)).map(|(p, g)| (p.clone(), g.clone())).collect();
     if let Some((_, manifest)) = BUILD_FILES.iter().find(|(path, _)| *path == "Cargo.toml") {
         let lab_alone =
-            crate::export::workspace_manifest(&normalized(manifest), &[kit().lab.package.as_str()]);
+            crate::workspace_files::workspace_manifest(&normalized(manifest), &[kit().lab.package.as_str()]);
         if let Ok(lab_alone) = lab_alone {
             template.insert("Cargo.toml".into(), Given::Exact(lab_alone));
         }
@@ -222,7 +222,9 @@ fn build_changes(walk: &build_files::Walk, form: &BTreeMap<String, Given>) -> Ve
 fn is_as_given(given: &Given, now: &str) -> bool {
     match given {
         Given::Exact(text) => text == now,
-        Given::Lock(text) => text == now || crate::lockfile::pins_only_what_the_kit_pins(text, now),
+        Given::Lock(text) => {
+            text == now || crate::workspace_files::lock::pins_only_what_the_kit_pins(text, now)
+        }
         Given::Filled(template) => filled_from(template, now),
     }
 }
@@ -319,7 +321,7 @@ fn matches_from<'p, 't>(
 /// no change: cargo prunes the packages of members a clone does not have.
 fn same_pins(path: &str, original: &str, now: &str) -> bool {
     path.rsplit('/').next() == Some("Cargo.lock")
-        && crate::lockfile::pins_only_what_the_kit_pins(original, now)
+        && crate::workspace_files::lock::pins_only_what_the_kit_pins(original, now)
 }
 
 fn lines(count: usize) -> String {
@@ -418,7 +420,7 @@ mod tests {
         let copy = tempfile::tempdir().unwrap();
         let root = crate::kit_root();
         let paths: Vec<String> = [".", ".cargo", ".github"].map(String::from).to_vec();
-        for file in crate::tracked::files(&root, &paths) {
+        for file in crate::workspace_files::kit_files::files(&root, &paths) {
             let file = file.trim_start_matches("./");
             let to = copy.path().join(file);
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();

@@ -19,10 +19,10 @@ pub mod compile;
 pub mod confine;
 pub mod export;
 pub mod forward;
+pub mod git;
 pub mod grade;
 pub mod integrity;
 pub mod kit;
-pub mod lockfile;
 pub mod process;
 pub mod progress;
 pub mod render;
@@ -34,7 +34,9 @@ pub mod server;
 pub mod settings;
 pub mod terminal;
 pub mod tracked;
+pub mod walk;
 pub mod watch;
+pub mod workspace_files;
 
 #[cfg(test)]
 mod module_graph;

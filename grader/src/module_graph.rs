@@ -35,16 +35,8 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 fn rust_files(folder: &Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            found.extend(rust_files(&path));
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            found.push(path);
-        }
-    }
-    found
+    let found = crate::walk::Walk::default().under(folder, "").files_and_links();
+    found.into_iter().filter(|path| path.ends_with(".rs")).map(|path| folder.join(path)).collect()
 }
 
 /// The modules `code` names as `crate::NAME`, outside comments and its tests.

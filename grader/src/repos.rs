@@ -4,18 +4,18 @@
 //! committer date, noting whether later commits were pushed after it.
 //!
 //! Every byte of a repository is the student's: every git command here runs
-//! through `tracked::run_git` (the repository's hooks and fsmonitor off, no
-//! prompt, a time limit, bounded output), with neither the system's nor the
-//! user's git configuration (so no filter, alias or credential helper), and
-//! only the usual transports (`ext::` and the like could run a command).
-//! Nothing here runs the student's code.
+//! through `git::Git::hostile` (the repository's hooks and fsmonitor off, no
+//! prompt, a time limit, bounded output, neither the system's nor the user's
+//! git configuration, so no filter, alias or credential helper, and only the
+//! usual transports: `ext::` and the like could run a command). Nothing
+//! here runs the student's code.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use crate::tracked::{run_git, GitOutput};
+use crate::git::{what_git_said, Git};
 
 /// How long a clone may take.
 const CLONE_TIME_LIMIT: Duration = Duration::from_secs(300);
@@ -213,37 +213,14 @@ impl Checkout {
     }
 }
 
-/// Runs git on a repository being cloned or cloned already: as `run_git`,
-/// and without the system's and the user's configuration, and only the
-/// usual transports.
-fn git(args: &[&OsStr], limit: Duration, cap: usize, stop: &AtomicBool) -> Result<GitOutput, String> {
-    let env: [(&str, &OsStr); 4] = [
-        ("GIT_CONFIG_NOSYSTEM", OsStr::new("1")),
-        ("GIT_CONFIG_GLOBAL", OsStr::new("/dev/null")),
-        ("GIT_ALLOW_PROTOCOL", OsStr::new("file:git:http:https:ssh")),
-        ("GIT_PROTOCOL_FROM_USER", OsStr::new("0")),
-    ];
-    run_git(args, &env, limit, cap, Some(stop))
+/// git on a repository being cloned or cloned already (see [`Git::hostile`]).
+fn git(stop: &AtomicBool) -> Git<'_> {
+    Git::default().hostile().stop(stop)
 }
 
 /// git in the clone at `dir`: its output as text where it succeeds, else why not.
 fn git_in(dir: &Path, args: &[&str], cap: usize, stop: &AtomicBool) -> Result<String, String> {
-    let mut all: Vec<&OsStr> = vec![OsStr::new("-C"), dir.as_os_str()];
-    all.extend(args.iter().map(OsStr::new));
-    let output = git(&all, crate::tracked::GIT_TIME_LIMIT, cap, stop)?;
-    if output.success {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(what_git_said(&output.stderr))
-    }
-}
-
-/// What git said went wrong: its first `fatal:` or `error:` line (the
-/// lines after are advice), else its last line.
-fn what_git_said(said: &str) -> String {
-    let lines = || said.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first_error = lines().find(|l| l.starts_with("fatal:") || l.starts_with("error:"));
-    first_error.or_else(|| lines().next_back()).unwrap_or("git failed").to_owned()
+    git(stop).cap(cap).in_dir(dir, args).map(|said| String::from_utf8_lossy(&said).into_owned())
 }
 
 /// Clones `source` into `dest` (replacing what an earlier batch left there)
@@ -279,7 +256,7 @@ pub fn clone_at(
         source,
     ];
     let args: Vec<&OsStr> = words.iter().map(OsStr::new).chain([dest.as_os_str()]).collect();
-    let cloned = git(&args, CLONE_TIME_LIMIT, 64 << 10, stop)?;
+    let cloned = git(stop).limit(CLONE_TIME_LIMIT).cap(64 << 10).run(&args)?;
     if !cloned.success {
         return Err(format!("cannot clone it: {}", what_git_said(&cloned.stderr)));
     }

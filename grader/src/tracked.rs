@@ -1,127 +1,14 @@
-//! The files of a kit: those git tracks, where the kit is a checkout, else
-//! those on disk. Shared by `build.rs` (the given files it embeds) and the
-//! exports (what they copy), so both read a kit the same way.
+//! What git says of a checkout, the kit's or a student's clone: its commit,
+//! what a reference names in it, what differs from its commit (see
+//! `workspace_files::kit_files` for the kit's files as git tracks them).
 
-use std::ffi::OsStr;
 use std::path::Path;
-use std::time::Duration;
 
-/// Whether the `/`-separated path (relative to a workspace's root) is one
-/// that decides how the workspace is built or graded: the root manifest and
-/// lock, cargo's configuration, the toolchain pin, any build script, the CI
-/// configuration. `build.rs` embeds the kit's; `build_files` finds a clone's.
-pub fn decides_the_build(path: &str) -> bool {
-    matches!(path, "Cargo.toml" | "Cargo.lock" | "rust-toolchain" | "rust-toolchain.toml" | "build.rs")
-        || path.starts_with(".cargo/")
-        || path.starts_with(".github/")
-        || path.ends_with("/build.rs")
-}
-
-/// What `git -C dir ARGS -- PATHS` prints, where it succeeds (see [`run_git`]).
+/// What `git -C dir ARGS PATHS` prints, where it succeeds (see [`crate::git`]).
 fn git(dir: &Path, args: &[&str], paths: &[String]) -> Option<Vec<u8>> {
-    let mut all: Vec<&OsStr> = vec![OsStr::new("-C"), dir.as_os_str()];
-    all.extend(args.iter().map(OsStr::new));
-    all.extend(paths.iter().map(OsStr::new));
-    let output = run_git(&all, &[], GIT_TIME_LIMIT, GIT_OUTPUT_LIMIT, None).ok()?;
-    output.success.then_some(output.stdout)
-}
-
-/// How long a git command may take before it is killed.
-pub const GIT_TIME_LIMIT: Duration = Duration::from_secs(60);
-/// How much of a git command's output is kept (the rest is read and dropped).
-pub const GIT_OUTPUT_LIMIT: usize = 16 << 20;
-
-/// What a git command said.
-#[derive(Debug)]
-pub struct GitOutput {
-    pub success: bool,
-    /// At most the limit asked for.
-    pub stdout: Vec<u8>,
-    /// Its first 4 KiB, as text.
-    pub stderr: String,
-}
-
-/// Runs `git ARGS` as the grader runs every git command, on the kit or on a
-/// student's repository: the repository's hooks and fsmonitor off (a
-/// repository's config could name a program for either), never a prompt,
-/// `env` added, at most `limit` long (then killed, as it is once `stop` is
-/// set), and its output read up to `cap` bytes. `Err` says why it did not
-/// run or finish.
-pub fn run_git(
-    args: &[&OsStr],
-    env: &[(&str, &OsStr)],
-    limit: Duration,
-    cap: usize,
-    stop: Option<&std::sync::atomic::AtomicBool>,
-) -> Result<GitOutput, String> {
-    use std::io::Read;
-    use std::process::{Command, Stdio};
-    let mut command = Command::new("git");
-    command
-        .args(["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"])
-        .args(args)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env_remove("GIT_ASKPASS")
-        .env_remove("SSH_ASKPASS")
-        .env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().map_err(|e| format!("cannot run git: {e}"))?;
-    let bounded = |stream: Option<Box<dyn Read + Send>>, cap: usize| {
-        std::thread::spawn(move || {
-            let mut kept = Vec::new();
-            if let Some(mut stream) = stream {
-                let _ = (&mut stream).take(cap as u64).read_to_end(&mut kept);
-                // The rest is drained, so that git never blocks on a full pipe.
-                let _ = std::io::copy(&mut stream, &mut std::io::sink());
-            }
-            kept
-        })
-    };
-    let stdout = bounded(child.stdout.take().map(|s| Box::new(s) as Box<dyn Read + Send>), cap);
-    let stderr = bounded(child.stderr.take().map(|s| Box::new(s) as Box<dyn Read + Send>), 4096);
-    let started = std::time::Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > limit => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("git took longer than {} s and was stopped", limit.as_secs()));
-            }
-            Ok(None) if stop.is_some_and(|stop| stop.load(std::sync::atomic::Ordering::Relaxed)) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("git was stopped".into());
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("cannot wait for git: {e}")),
-        }
-    };
-    let stdout = stdout.join().unwrap_or_default();
-    let stderr = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).trim().to_owned();
-    Ok(GitOutput { success: status.success(), stdout, stderr })
-}
-
-/// The kit's files under `paths` (files or folders, `/`-separated), sorted.
-pub fn files(kit: &Path, paths: &[String]) -> Vec<String> {
-    let tracked = git(kit, &["ls-files", "-z", "--"], paths).filter(|listed| !listed.is_empty());
-    let mut files: Vec<String> = match tracked {
-        Some(listed) => listed
-            .split(|b| *b == 0)
-            .filter(|f| !f.is_empty())
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect(),
-        None => paths.iter().flat_map(|p| walk(kit, p)).collect(),
-    };
-    files.retain(|f| kit.join(f).is_file());
-    files.sort();
-    files.dedup();
-    files
+    let mut all = args.to_vec();
+    all.extend(paths.iter().map(String::as_str));
+    crate::git::Git::default().in_dir(dir, &all).ok()
 }
 
 /// The files under `paths` that differ from the checked-out commit: changed,
@@ -159,29 +46,6 @@ pub fn resolve(dir: &Path, reference: &str) -> Option<String> {
         .map(|said| String::from_utf8_lossy(&said).trim().to_owned())
         .filter(|id| is_commit_id(id));
     resolved.or_else(|| is_commit_id(reference).then(|| reference.to_ascii_lowercase()))
-}
-
-/// The files under `relative` in `root`, without build output or hidden folders.
-///
-/// A symbolic link is listed as itself, never followed: a link to a folder
-/// outside would list (and, for a caller that removes what it lists, lose)
-/// another tree's files.
-pub fn walk(root: &Path, relative: &str) -> Vec<String> {
-    let full = root.join(relative);
-    let Ok(found) = full.symlink_metadata() else { return Vec::new() };
-    if found.is_file() || found.file_type().is_symlink() {
-        return vec![relative.to_owned()];
-    }
-    let Ok(entries) = std::fs::read_dir(&full) else { return Vec::new() };
-    entries
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            !name.starts_with('.') && name != "target"
-        })
-        .flat_map(|e| walk(root, &format!("{relative}/{}", e.file_name().to_string_lossy())))
-        .collect()
 }
 
 #[cfg(test)]
@@ -234,7 +98,7 @@ mod tests {
         std::fs::write(root.join("lab/src/a.rs"), "a").unwrap();
         std::fs::write(root.join("other.txt"), "o").unwrap();
         // Outside a checkout: what is on disk.
-        assert_eq!(files(root, &["lab".into()]), ["lab/src/a.rs"]);
+        assert_eq!(crate::workspace_files::kit_files::files(root, &["lab".into()]), ["lab/src/a.rs"]);
         assert_eq!(uncommitted(root, &["lab".into()]), Vec::<String>::new());
         assert_eq!(commit(root), None);
         git(root, &["init", "-q"]);
@@ -245,7 +109,11 @@ mod tests {
         assert_eq!(commit(&root.join("lab")), None, "a folder inside a checkout is not a clone");
         std::fs::write(root.join("lab/src/b.rs"), "b").unwrap();
         std::fs::write(root.join("lab/src/a.rs"), "changed").unwrap();
-        assert_eq!(files(root, &["lab".into()]), ["lab/src/a.rs"], "an untracked file is not the kit's");
+        assert_eq!(
+            crate::workspace_files::kit_files::files(root, &["lab".into()]),
+            ["lab/src/a.rs"],
+            "an untracked file is not the kit's"
+        );
         assert_eq!(uncommitted(root, &["lab".into()]), [" M lab/src/a.rs", "?? lab/src/b.rs"]);
         assert_eq!(commit(root), Some(format!("{head}-dirty")));
     }

@@ -404,7 +404,7 @@ async fn the_student_template_lints_builds_and_grades_like_the_kits_lab() {
 fn kit_repository(dir: &Path) -> PathBuf {
     let repository = dir.join("sessions-kit");
     let kit = common::kit();
-    for file in grader::tracked::files(&kit, &[".".to_owned()]) {
+    for file in grader::workspace_files::kit_files::files(&kit, &[".".to_owned()]) {
         let to = repository.join(&file);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(kit.join(&file), &to).unwrap();

@@ -212,7 +212,7 @@ fn mismatches(
     // And the build files, apart (a fixture's build script, its toolchain file).
     let built: Vec<&str> = report.changed_build_files.iter().map(|c| c.path.as_str()).collect();
     let mut want = common::files_under(fixture, Path::new(""));
-    want.retain(|f| grader::tracked::decides_the_build(f));
+    want.retain(|f| grader::build_files::decides_the_build(f));
     want.sort();
     if built != want {
         wrong.push(format!("changed build files {built:?} instead of {want:?}"));

@@ -12,10 +12,10 @@ use std::time::Instant;
 
 use futures::StreamExt;
 
-use super::copies::{free_copies, lay_student_files, own_version, Slot};
+use super::copies::{free_copies, lay_student_files, Slot};
 use super::gradebook::{row_line, write_reports, Row};
 use super::{named_submissions, Batch};
-use crate::export::{lab_workspace, Bundle};
+use crate::workspace_files::{lab_workspace, own_version, Bundle};
 use crate::report::Report;
 use crate::repos::{Checkout, Submission};
 use crate::settings::Target;

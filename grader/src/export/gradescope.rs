@@ -9,8 +9,9 @@
 
 use std::path::Path;
 
-use super::{add_the_lab, add_the_workspace, fill, Bundle};
+use super::fill;
 use crate::kit::Kit;
+use crate::workspace_files::{add_the_lab, add_the_workspace, Bundle};
 
 const SETUP: &str = include_str!("gradescope/setup.sh");
 const RUN_AUTOGRADER: &str = include_str!("gradescope/run_autograder");
@@ -19,7 +20,7 @@ const RUN_AUTOGRADER: &str = include_str!("gradescope/run_autograder");
 pub fn bundle(kit_root: &Path, kit: &Kit) -> Result<Bundle, String> {
     let grader_source =
         ["grader/Cargo.toml".to_owned(), "grader/build.rs".to_owned(), "grader/src".to_owned()];
-    let grader_files = crate::tracked::files(kit_root, &grader_source);
+    let grader_files = crate::workspace_files::kit_files::files(kit_root, &grader_source);
     if !grader_files.iter().any(|f| f == "grader/src/main.rs") {
         return Err(format!(
             "{} has no grader/src/main.rs: export from the instructor's kit",

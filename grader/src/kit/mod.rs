@@ -5,7 +5,7 @@
 
 pub mod self_check;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::LazyLock;
 
 use serde::Deserialize;
@@ -269,30 +269,14 @@ impl Kit {
     pub fn given_files(&self, root: &Path) -> Vec<String> {
         let student: Vec<&str> = self.student.all().iter().map(|f| f.file.as_str()).collect();
         let mut found = Vec::new();
+        // A symbolic link is listed as itself and never followed (see `walk`).
         for given in &self.given.paths {
-            collect_files(root, Path::new(given), &mut found);
+            found.extend(crate::walk::Walk::default().under(root, given).files_and_links());
         }
         found.retain(|f| !student.contains(&f.as_str()));
         found.sort();
         found.dedup();
         found
-    }
-}
-
-/// A symbolic link is listed as itself and never followed: a link to `.`
-/// would make the walk endless, a link out would list another tree.
-fn collect_files(root: &Path, relative: &Path, into: &mut Vec<String>) {
-    let full: PathBuf = root.join(relative);
-    let Ok(found) = full.symlink_metadata() else { return };
-    if found.is_dir() {
-        let Ok(entries) = std::fs::read_dir(&full) else { return };
-        for entry in entries.flatten() {
-            collect_files(root, &relative.join(entry.file_name()), into);
-        }
-    } else if found.is_file() || found.file_type().is_symlink() {
-        let parts: Vec<String> =
-            relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        into.push(parts.join("/"));
     }
 }
 
@@ -308,10 +292,9 @@ mod tests {
         std::fs::write(root.path().join("lab/src/models.rs"), "").unwrap();
         std::os::unix::fs::symlink(".", root.path().join("lab/src/loop")).unwrap();
         std::os::unix::fs::symlink("/", root.path().join("lab/src/root")).unwrap();
-        let mut found = Vec::new();
-        collect_files(root.path(), Path::new("lab"), &mut found);
-        found.sort();
-        assert_eq!(found, ["lab/src/loop", "lab/src/models.rs", "lab/src/root"]);
+        let mut kit = kit().clone();
+        kit.given.paths = vec!["lab".into()];
+        assert_eq!(kit.given_files(root.path()), ["lab/src/loop", "lab/src/models.rs", "lab/src/root"]);
     }
 
     #[test]
