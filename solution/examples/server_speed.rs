@@ -923,7 +923,10 @@ mod tests {
         let mut spin = 0u64;
         while cpu_seconds(std::process::id()) <= before {
             spin = spin.wrapping_add(std::hint::black_box(1));
-            assert!(started.elapsed() < Duration::from_secs(30), "the CPU time never grew");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the CPU time never grew"
+            );
         }
         assert!(spin > 0);
     }

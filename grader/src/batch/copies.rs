@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::workspace_files::{write_if_changed, Bundle};
 use crate::kit::Kit;
+use crate::workspace_files::{write_if_changed, Bundle};
 
 /// A copy of the kit's lab, held by one grade; given back when dropped.
 pub(super) struct Slot<'a> {

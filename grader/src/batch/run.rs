@@ -15,11 +15,11 @@ use futures::StreamExt;
 use super::copies::{free_copies, lay_student_files, Slot};
 use super::gradebook::{row_line, write_reports, Row};
 use super::{named_submissions, Batch};
-use crate::workspace_files::{lab_workspace, own_version, Bundle};
 use crate::report::Report;
 use crate::repos::{Checkout, Submission};
 use crate::settings::Target;
 use crate::terminal::Display;
+use crate::workspace_files::{lab_workspace, own_version, Bundle};
 
 /// The rows finished so far, shared with the caller so an interrupted
 /// batch still writes what it has.
