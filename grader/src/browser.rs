@@ -92,6 +92,9 @@ fn executable(path: &Path) -> Option<PathBuf> {
 pub struct Driver {
     browser: Browser,
     handler: JoinHandle<()>,
+    /// The browser's crash handlers, which detach themselves, left running
+    /// by other grades' sweeps until this browser has closed.
+    _helpers: crate::process::Spared,
     /// How long each wait may take.
     pub timeout: Duration,
 }
@@ -115,8 +118,17 @@ impl Driver {
         if unsafe { libc::geteuid() } == 0 {
             args.push("no-sandbox"); // Chromium refuses to run as root with its sandbox
         }
+        // The crash handlers' database, and with it their command line, in this launch's own folder
+        // (not the user's ~/.config): what tells them from any other process while they are spared.
+        let config_home = std::path::absolute(profile.join("xdg-config"))
+            .map_err(|e| format!("cannot place the browser's profile: {e}"))?;
+        let helpers = crate::process::spare(crate::process::Helper {
+            executable_suffix: "_crashpad_handler",
+            argument_prefix: format!("--database={}/", config_home.display()),
+        });
         let config = BrowserConfig::builder()
             .chrome_executable(executable)
+            .env("XDG_CONFIG_HOME", config_home.to_string_lossy())
             .disable_default_args()
             .with_head() // the crate would add headless flags of its own; `headless` above says it
             .args(args)
@@ -139,7 +151,7 @@ impl Driver {
                 }
             }
         });
-        Ok(Driver { browser, handler, timeout })
+        Ok(Driver { browser, handler, _helpers: helpers, timeout })
     }
 
     /// A new, empty cookie jar: what an incognito window is.
@@ -163,7 +175,8 @@ impl Driver {
 
     /// Closes the browser and reaps it (SIGKILL if it does not close in
     /// time), then ends its helpers (renderers, the zygote), which share the
-    /// grader's process group: none outlives the grader.
+    /// grader's process group: none outlives the grader. Its crash handlers,
+    /// which left the group, are no longer spared: the grade's sweep ends them.
     pub async fn close(mut self) {
         let main = self.browser.get_mut_child().and_then(|child| child.as_mut_inner().id());
         let family = main.map(crate::process::family_of).unwrap_or_default();
@@ -520,6 +533,53 @@ mod tests {
     fn long_text_is_cut_and_says_so() {
         assert_eq!(cut("abcdef".into(), 3), "abc[… 3 more bytes]");
         assert_eq!(cut("ab".into(), 3), "ab");
+    }
+
+    /// Chromium's crash handlers detach themselves as it starts. While the
+    /// browser runs, no sweep of this process ends them (another grade's
+    /// included); once it has closed, the next sweep does.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn the_browsers_crash_handlers_outlive_every_sweep_while_it_runs() {
+        let Ok(executable) = find(None) else {
+            assert!(std::env::var_os("GRADER_REQUIRE_BROWSER").is_none(), "no browser");
+            return;
+        };
+        let _turn = crate::process::tests::SWEEPS.lock().await;
+        crate::process::adopt_orphans();
+        let profile = tempfile::tempdir().unwrap();
+        let driver = Driver::launch(&executable, profile.path(), Duration::from_secs(30)).await.unwrap();
+        let database = format!("--database={}/xdg-config/", profile.path().display());
+        let handlers = || -> Vec<u32> {
+            let pids = std::fs::read_dir("/proc").unwrap().flatten();
+            let pids = pids.filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok());
+            pids.filter(|pid| {
+                let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+                let line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                exe.to_string_lossy().ends_with("_crashpad_handler")
+                    && line.split(|b| *b == 0).any(|word| word.starts_with(database.as_bytes()))
+            })
+            .collect()
+        };
+        let mut running = handlers();
+        for _ in 0..50 {
+            if !running.is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            running = handlers();
+        }
+        assert!(
+            !running.is_empty(),
+            "{} started no crash handler with its own database",
+            executable.display()
+        );
+        let ended = crate::process::end_orphans();
+        assert!(ended.iter().all(|o| !running.contains(&o.pid)), "{ended:?}");
+        assert_eq!(handlers(), running, "a sweep ended the running browser's crash handlers");
+        driver.close().await;
+        crate::process::end_orphans();
+        assert_eq!(handlers(), Vec::<u32>::new(), "the crash handlers outlived their browser's close");
     }
 
     #[test]

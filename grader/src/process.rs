@@ -232,6 +232,68 @@ pub fn end_family(family: &[Seen], limit: Duration) {
     }
 }
 
+/// A helper that one of the grader's own programs starts in a session of
+/// its own, left running while that program needs it. Chromium's crash
+/// handler detaches itself as Chromium starts (a new session, its parent
+/// gone), so the grader adopts it; a sweep for another grade in the same
+/// process (the tests, `grader batch --jobs N`) would kill it while that
+/// Chromium is still starting, and the Chromium then waits for it and never
+/// answers. A helper is known by its executable (`/proc/PID/exe`, not the
+/// name it gives itself) and by an argument only its program's launch gives
+/// it (a folder made fresh for that launch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Helper {
+    /// The file name of the helper's executable ends with this.
+    pub executable_suffix: &'static str,
+    /// One of its arguments starts with this.
+    pub argument_prefix: String,
+}
+
+impl Helper {
+    fn is(&self, executable: &std::path::Path, words: &[String]) -> bool {
+        let name = executable.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        name.ends_with(self.executable_suffix) && words.iter().any(|w| w.starts_with(&self.argument_prefix))
+    }
+}
+
+/// The helpers no sweep ends while their guard lives (see [`spare`]).
+static SPARED: LazyLock<Mutex<Vec<(u64, Helper)>>> = LazyLock::new(Mutex::default);
+
+/// Spares the processes `helper` describes from every sweep until the
+/// guard is dropped; the next sweep after that ends them as it ends any
+/// orphan. Take it before starting the program whose helper it is.
+pub fn spare(helper: Helper) -> Spared {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    SPARED.lock().unwrap_or_else(|e| e.into_inner()).push((id, helper));
+    Spared { id }
+}
+
+/// While it lives, the helpers of one [`spare`] are left running.
+#[derive(Debug)]
+#[must_use = "the helpers are spared only while this lives"]
+pub struct Spared {
+    id: u64,
+}
+
+impl Drop for Spared {
+    fn drop(&mut self) {
+        SPARED.lock().unwrap_or_else(|e| e.into_inner()).retain(|(id, _)| *id != self.id);
+    }
+}
+
+/// Whether the process `pid`, running `words`, is a helper spared now.
+fn is_spared(pid: u32, words: &[String]) -> bool {
+    let spared = SPARED.lock().unwrap_or_else(|e| e.into_inner());
+    if spared.is_empty() {
+        return false;
+    }
+    let Ok(executable) = std::fs::read_link(format!("/proc/{pid}/exe")) else {
+        return false;
+    };
+    spared.iter().any(|(_, helper)| helper.is(&executable, words))
+}
+
 /// A child of this process that it did not start itself.
 struct Adopted {
     pid: u32,
@@ -262,15 +324,18 @@ fn adopted() -> Vec<Adopted> {
         // An orphan that ended is always reaped, whatever its group (a sandbox's inner process once the
         // build is over): left, it would stay a zombie for the whole session of `grader watch`.
         .filter(|stat| stat.zombie || !started.running.contains(&stat.group))
-        .map(|stat| {
+        .filter_map(|stat| {
             let raw = std::fs::read(format!("/proc/{}/cmdline", stat.pid)).unwrap_or_default();
             let words: Vec<String> = raw
                 .split(|b| *b == 0)
                 .filter(|w| !w.is_empty())
                 .map(|w| String::from_utf8_lossy(w).into())
                 .collect();
+            if !stat.zombie && is_spared(stat.pid, &words) {
+                return None;
+            }
             let command = if stat.zombie { String::new() } else { words.join(" ") };
-            Adopted { pid: stat.pid, command, in_a_started_group: started.ever.contains(&stat.group) }
+            Some(Adopted { pid: stat.pid, command, in_a_started_group: started.ever.contains(&stat.group) })
         })
         .collect()
 }
@@ -391,7 +456,7 @@ pub async fn stop(child: &mut Child, group: Option<Group>, grace: Duration) -> b
 }
 
 #[cfg(all(test, target_os = "linux"))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A build's sandbox leaves its inner process behind when its leader
@@ -445,7 +510,7 @@ mod tests {
     /// The tests that sweep for orphans take turns: a sweep ends every
     /// orphan of this process, another test's included (under `cargo test`,
     /// the tests are threads of one process).
-    static SWEEPS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    pub(crate) static SWEEPS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
     /// `setsid` takes the daemon out of the group; its parent then exits.
     #[tokio::test]
@@ -463,6 +528,48 @@ mod tests {
         let ended = end_orphans();
         assert!(ended.iter().any(|o| o.pid == daemon && o.command == "sleep 312"), "{ended:?}");
         assert!(std::fs::metadata(format!("/proc/{daemon}")).is_err(), "the daemon still runs");
+    }
+
+    /// A detached helper of the grader's own program (as Chromium's crash
+    /// handler is) outlives every sweep while it is spared, and no longer;
+    /// a process with the same executable but not the launch's argument is
+    /// not spared.
+    #[tokio::test]
+    async fn a_spared_helper_outlives_the_sweeps_until_its_guard_is_dropped() {
+        let _turn = SWEEPS.lock().await;
+        let folder = tempfile::tempdir().unwrap();
+        // A shell named as the helper: `sleep; :` keeps it from exec'ing into `sleep`.
+        let helper = folder.path().join("chrome_crashpad_handler");
+        std::fs::copy("/bin/sh", &helper).unwrap();
+        let detach = |argument: &str| {
+            let line = format!(
+                "setsid '{}' -c 'sleep 314; :' '{argument}' >/dev/null 2>&1 & echo $!",
+                helper.display()
+            );
+            let mut command = Command::new("sh");
+            command.args(["-c", &line]).stdout(std::process::Stdio::piped());
+            async move {
+                let output = spawn(&mut command).unwrap().wait_with_output().await.unwrap();
+                String::from_utf8_lossy(&output.stdout).trim().parse::<u32>().unwrap()
+            }
+        };
+        let launch = format!("--database={}/launch/", folder.path().display());
+        let spared =
+            spare(Helper { executable_suffix: "_crashpad_handler", argument_prefix: launch.clone() });
+        let ours = detach(&format!("{launch}Crash Reports")).await;
+        let other = detach("--database=/elsewhere/Crash Reports").await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let running = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+        };
+        assert!(running(ours) && running(other));
+        let ended = end_orphans();
+        assert!(running(ours), "the spared helper was ended: {ended:?}");
+        assert!(!running(other), "a look-alike without the launch's argument was spared: {ended:?}");
+        drop(spared);
+        let ended = end_orphans();
+        assert!(ended.iter().any(|o| o.pid == ours), "{ended:?}");
+        assert!(!running(ours), "the helper outlived its guard");
     }
 
     /// What a sandbox leaves for a moment once stopped: a process of the

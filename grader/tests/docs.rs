@@ -8,6 +8,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod common;
+
 /// How long one command of the docs may take: a cargo command may build.
 const COMMAND_LIMIT: Duration = Duration::from_secs(600);
 
@@ -80,6 +82,28 @@ fn parse(command: &str) -> Run {
 
 /// The commands that answer at once (help, lists, diffs, the database
 /// utility): the fast tier.
+/// The docs' cargo commands run as from a shell: without what cargo set for
+/// this test (see `common::cargo`), every variable the grader's build script
+/// hands its tests included.
+#[test]
+fn the_docs_cargo_runs_without_the_variables_cargo_set_for_the_tests() {
+    assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some(), "cargo sets it for a test");
+    let build_script = std::fs::read_to_string(grader::kit_root().join("grader/build.rs")).unwrap();
+    for line in build_script.split("cargo:rustc-env=").skip(1) {
+        let name = line.split('=').next().unwrap();
+        assert!(common::FROM_THE_BUILD_SCRIPT.contains(&name), "build.rs sets {name}: list it");
+    }
+    let cargo = common::cargo();
+    let removed: Vec<_> =
+        cargo.get_envs().filter(|(_, value)| value.is_none()).map(|(name, _)| name).collect();
+    for (name, _) in std::env::vars_os() {
+        let set_by_cargo = name.to_str().is_some_and(common::set_for_the_tests);
+        assert_eq!(removed.contains(&name.as_os_str()), set_by_cargo, "{name:?}");
+    }
+    assert!(removed.iter().any(|name| *name == "CARGO_MANIFEST_DIR"));
+    assert!(removed.iter().any(|name| *name == "GRADER_KIT_COMMIT"));
+}
+
 #[test]
 fn every_quick_command_in_the_docs_works() {
     let checked = run_the_docs_commands(Tier::Quick);
@@ -113,7 +137,7 @@ fn run_the_docs_commands(tier: Tier) -> usize {
             let run = parse(&command);
             let args: Vec<&str> = run.args.iter().map(String::as_str).collect();
             let cargo = || {
-                let mut cargo = Command::new(env!("CARGO"));
+                let mut cargo = common::cargo();
                 cargo.current_dir(&kit).env("ROCKET_DATABASES", &database).envs(run.env.iter().cloned());
                 cargo
             };

@@ -365,7 +365,7 @@ async fn the_student_template_lints_builds_and_grades_like_the_kits_lab() {
     }
 
     // The lock file is the one cargo wants: `--locked` accepts it as it is.
-    let metadata = Command::new(env!("CARGO"))
+    let metadata = common::cargo()
         .args(["metadata", "--locked", "--offline", "--format-version", "1"])
         .current_dir(&template)
         .output()

@@ -33,6 +33,43 @@ pub fn kit() -> PathBuf {
     grader::kit_root()
 }
 
+/// `cargo`, as a person runs it from a shell: without the variables cargo
+/// sets for this test process (its package's, and what the grader's build
+/// script hands it). A nested cargo takes them for a change of environment:
+/// ring's build script is rerun for `CARGO_MANIFEST_DIR`, the grader's for
+/// `GRADER_KIT_COMMIT`, everything above them is rebuilt, and the next
+/// `cargo test` rebuilds it all back.
+pub fn cargo() -> std::process::Command {
+    let mut cargo = std::process::Command::new(env!("CARGO"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(set_for_the_tests) {
+            cargo.env_remove(name);
+        }
+    }
+    cargo
+}
+
+/// The variables the grader's build script gives its crates and tests (`cargo:rustc-env`).
+pub const FROM_THE_BUILD_SCRIPT: &[&str] =
+    &["GRADER_KIT_COMMIT", "GRADER_TARGET", "GRADER_RUSTC_VERSION", "GRADER_RUSTUP_TOOLCHAIN"];
+
+/// Whether cargo set `name` for this test process (and a shell would not have it).
+pub fn set_for_the_tests(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+        "OUT_DIR",
+    ];
+    NAMES.contains(&name)
+        || FROM_THE_BUILD_SCRIPT.contains(&name)
+        || ["CARGO_PKG_", "CARGO_BIN_EXE_"].iter().any(|prefix| name.starts_with(prefix))
+}
+
 /// The target folder every grade in the tests builds in.
 pub fn shared_target() -> PathBuf {
     kit().join("target")
