@@ -57,6 +57,9 @@ pub async fn grade(
             if ctx.settings.laid_from.is_some() { kit().lab.package.clone() } else { package.clone() };
         ctx.unreadable_student_files = crate::integrity::unreadable_student_files(clone, &package);
     }
+    if plan.iter().any(|check| check.stage == Stage::Browser) {
+        checks::launch_early(&mut ctx);
+    }
     let mut satisfied: HashSet<&str> = HashSet::new();
     let mut results = Vec::new();
     let deadline = ctx.settings.deadline.map(|limit| (tokio::time::Instant::now() + limit, limit.as_secs()));

@@ -6,7 +6,7 @@
 
 use futures::future::BoxFuture;
 
-use super::context::{BrowserSession, BrowserState};
+use super::context::{BrowserSession, BrowserState, Launching};
 use super::{Context, Findings, Verdict};
 use crate::browser::{self, Driver, Tab};
 use crate::settings::BrowserChoice;
@@ -77,8 +77,40 @@ impl Verdict {
     }
 }
 
-/// Starts the browser once, for all browser checks.
+/// Starts the browser in a task of its own, so that it starts while the
+/// server is built (a grade's browser checks wait a few seconds less); the
+/// first browser check takes it. Where no browser is found, nothing starts:
+/// the first browser check says why, as it does without this.
+pub fn launch_early(ctx: &mut Context) {
+    let (BrowserState::NotStarted, BrowserChoice::Find(explicit)) = (&ctx.browser, &ctx.settings.browser)
+    else {
+        return;
+    };
+    let Ok(executable) = browser::find(explicit.as_deref()) else {
+        return;
+    };
+    let profile = ctx.scratch.path().join("browser-profile");
+    let timeout = ctx.settings.browser_timeout;
+    let launched = executable.clone();
+    let task = tokio::spawn(async move {
+        match Driver::launch(&launched, &profile, timeout).await {
+            Ok(driver) => open_session(driver).await,
+            Err(why) => BrowserState::Unavailable(why),
+        }
+    });
+    ctx.browser = BrowserState::Starting(Launching { executable, task });
+}
+
+/// Starts the browser once, for all browser checks (or takes the one
+/// [`launch_early`] started).
 async fn start(ctx: &mut Context, found: &mut Findings) -> Result<(), Verdict> {
+    ctx.browser = match std::mem::replace(&mut ctx.browser, BrowserState::NotStarted) {
+        BrowserState::Starting(launching) => {
+            found.log.push(format!("starting {}", launching.executable.display()));
+            launching.finish().await
+        }
+        state => state,
+    };
     if let BrowserState::NotStarted = ctx.browser {
         ctx.browser = match &ctx.settings.browser {
             BrowserChoice::Off => BrowserState::Off,
@@ -160,5 +192,71 @@ async fn save_what_the_page_showed(ctx: &mut Context, which: Option<Which>, foun
     }
     if std::fs::write(&console, lines.join("\n") + "\n").is_ok() {
         found.artifacts.push(console.display().to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{SandboxMode, Settings, Target};
+
+    fn context(browser: BrowserChoice) -> Context {
+        let mut settings = Settings::new(Target::Url("http://127.0.0.1:9".into()));
+        settings.browser = browser;
+        settings.sandbox = SandboxMode::Off;
+        Context::new(settings).unwrap()
+    }
+
+    /// The processes whose command line names `folder` (the browser's, by its profile).
+    fn running_in(folder: &std::path::Path) -> Vec<u32> {
+        let pids = std::fs::read_dir("/proc").unwrap().flatten();
+        let pids = pids.filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok());
+        let needle = folder.to_string_lossy().into_owned();
+        pids.filter(|pid| {
+            let line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&line).contains(&needle)
+        })
+        .collect()
+    }
+
+    /// Nothing starts early without a browser to start (the first browser
+    /// check then says why, as it always did); with one, it is starting
+    /// before any check runs, and the first browser check takes it.
+    #[tokio::test]
+    async fn the_browser_starts_before_the_checks_only_where_one_is_found_and_wanted() {
+        let mut off = context(BrowserChoice::Off);
+        launch_early(&mut off);
+        assert!(matches!(off.browser, BrowserState::NotStarted));
+        let mut missing = context(BrowserChoice::Find(Some("/nonexistent/chromium".into())));
+        launch_early(&mut missing);
+        assert!(matches!(missing.browser, BrowserState::NotStarted));
+        if browser::find(None).is_err() {
+            assert!(std::env::var_os("GRADER_REQUIRE_BROWSER").is_none(), "no browser");
+            return;
+        }
+        let mut ctx = context(BrowserChoice::Find(None));
+        launch_early(&mut ctx);
+        assert!(matches!(ctx.browser, BrowserState::Starting(_)));
+        let mut found = Findings::default();
+        assert!(start(&mut ctx, &mut found).await.is_ok());
+        assert!(matches!(ctx.browser, BrowserState::Ready(_)));
+        assert!(found.log.first().is_some_and(|line| line.starts_with("starting ")), "{:?}", found.log);
+        ctx.shutdown().await;
+    }
+
+    /// A grade that ends before its browser checks (the build failed) closes
+    /// the browser that was starting: none of its processes is left.
+    #[tokio::test]
+    async fn a_grade_ended_before_the_browser_checks_leaves_no_browser_running() {
+        if browser::find(None).is_err() {
+            assert!(std::env::var_os("GRADER_REQUIRE_BROWSER").is_none(), "no browser");
+            return;
+        }
+        let mut ctx = context(BrowserChoice::Find(None));
+        let profile = ctx.scratch.path().join("browser-profile");
+        launch_early(&mut ctx);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await; // mid-launch, most likely
+        ctx.shutdown().await;
+        assert_eq!(running_in(&profile), Vec::<u32>::new(), "the early browser outlived the grade");
     }
 }

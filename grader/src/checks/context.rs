@@ -18,10 +18,38 @@ use crate::settings::{Settings, Target};
 /// The browser stage, started before the first browser check.
 pub enum BrowserState {
     NotStarted,
+    /// Starting while the server is built (see `browser_stage::launch_early`).
+    Starting(Launching),
     Off,
     /// No browser could be found or started: why.
     Unavailable(String),
     Ready(Box<BrowserSession>),
+}
+
+/// A browser being started in a task of its own: the state it ends in.
+/// Dropped unfinished (a grade stopped halfway), the launch is stopped,
+/// and the browser with it.
+pub struct Launching {
+    pub executable: std::path::PathBuf,
+    pub task: tokio::task::JoinHandle<BrowserState>,
+}
+
+impl Launching {
+    /// Waits for the launch to end: the browser ready, or why it is not.
+    pub async fn finish(mut self) -> BrowserState {
+        match (&mut self.task).await {
+            Ok(state) => state,
+            Err(why) => {
+                BrowserState::Unavailable(format!("{} did not start: {why}", self.executable.display()))
+            }
+        }
+    }
+}
+
+impl Drop for Launching {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// The browser, the student's profile (one cookie jar) and its tabs.
@@ -209,7 +237,11 @@ impl Context {
 
     /// Closes the browser and stops the server, politely, if the grader started them.
     pub async fn shutdown(&mut self) {
-        if let BrowserState::Ready(session) = std::mem::replace(&mut self.browser, BrowserState::NotStarted) {
+        let browser = match std::mem::replace(&mut self.browser, BrowserState::NotStarted) {
+            BrowserState::Starting(launching) => launching.finish().await,
+            other => other,
+        };
+        if let BrowserState::Ready(session) = browser {
             let BrowserSession { driver, tab, second, .. } = *session;
             drop((tab, second));
             driver.close().await;

@@ -23,6 +23,7 @@ pub mod tokens;
 
 use futures::future::BoxFuture;
 
+pub use browser_stage::launch_early;
 pub use context::{Context, Findings};
 
 /// One check of the grade.

@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 
 /// How long one command of the docs may take: a cargo command may build.
 const COMMAND_LIMIT: Duration = Duration::from_secs(600);

@@ -1,12 +1,12 @@
 //! The `grader` command as instructors and CI run it: flags, exit status,
 //! report files, grading a running server, and cleaning up on Ctrl-C.
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{lay_out, run_grader as grader, text, Edit, Submission};
+use crate::common::{lay_out, run_grader as grader, text, Edit, Submission};
 
 fn target_dir() -> String {
     common::shared_target().display().to_string()

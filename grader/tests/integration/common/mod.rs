@@ -2,8 +2,6 @@
 //! a submission's files laid over it, built in the kit's own target folder so
 //! that every copy shares the compiled dependencies.
 
-#![allow(dead_code)] // each test binary uses its own part of this module
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -456,7 +454,7 @@ pub fn assert_report_snapshots(name: &str, report: &Report) {
     insta::with_settings!({
         filters => filters,
         prepend_module_to_snapshot => false,
-        snapshot_path => "../snapshots",
+        snapshot_path => "../../snapshots",
     }, {
         insta::assert_snapshot!(format!("{name}.human"), human(report));
         insta::assert_json_snapshot!(format!("{name}.json"), report, {
@@ -517,11 +515,24 @@ pub fn running_as_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// Tests that open the folders above the toolchain to another user, as
+/// root, and close them again when done (a grade lent to [`NOBODY`], the
+/// Gradescope scripts) take turns: one closing them must not pull them from
+/// under another's grade.
+static TOOLCHAIN_MODES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// This test's turn with the toolchain folders' modes, until dropped.
+pub fn toolchain_modes_turn() -> std::sync::MutexGuard<'static, ()> {
+    TOOLCHAIN_MODES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// What a grade run as [`NOBODY`] by a root test needs, as an instructor's
 /// own account has it: a copy of the workspace and a target folder of its
 /// own (cargo writes both), a home, and the folders above the toolchain
 /// passable while the value lives (their modes are put back when dropped).
 pub struct Unprivileged {
+    /// The toolchain folders are this grade's to open and close until dropped.
+    _turn: std::sync::MutexGuard<'static, ()>,
     pub workspace: PathBuf,
     pub target: PathBuf,
     pub home: PathBuf,
@@ -533,6 +544,7 @@ pub struct Unprivileged {
 impl Unprivileged {
     pub fn lend(workspace: &Path, name: &str) -> Unprivileged {
         use std::os::unix::fs::PermissionsExt;
+        let turn = toolchain_modes_turn();
         let root = shared_target().join("grader-unprivileged");
         let copy = root.join("workspace");
         let _ = std::fs::remove_dir_all(&copy);
@@ -576,7 +588,7 @@ impl Unprivileged {
             home.ancestors().skip(1).for_each(|folder| open(folder, 0o001));
         }
         root.ancestors().skip(1).for_each(|folder| open(folder, 0o001));
-        Unprivileged { workspace: copy, target, home, artifacts, toolchain, modes }
+        Unprivileged { _turn: turn, workspace: copy, target, home, artifacts, toolchain, modes }
     }
 }
 

@@ -4,7 +4,7 @@
 //! after a save.
 //! The clones are students' repositories as the template export makes them.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{run_grader, text};
+use crate::common::{run_grader, text};
 use grader::kit::kit;
 
 /// A student's repository made from the template, with `files` (kit path,

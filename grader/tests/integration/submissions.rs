@@ -36,16 +36,16 @@
 //! its grade (none whose working folder is in the graded copy).
 //! The `quick` fixtures are graded by `cargo test --workspace`; every other
 //! one only in the full tier, `cargo test --workspace -- --include-ignored`.
-//! `GRADER_FIXTURES=name,name cargo test -p grader --test submissions -- --include-ignored expected_toml_says`
+//! `GRADER_FIXTURES=name,name cargo test -p grader --test integration -- --include-ignored expected_toml_says`
 //! grades only those.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{grade, ids, said, settings};
+use crate::common::{grade, ids, said, settings};
 use futures::FutureExt;
 use grader::checks::{self, Stage, CHECKS};
 use grader::report::Outcome as ReportOutcome;
@@ -329,6 +329,112 @@ fn every_hostile_fixture_is_graded_by_the_binary() {
 /// files): with `--include-ignored` both run, one after the other.
 static ONE_TABLE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// One way a fixture is graded: with the browser or without, in a sandbox mode.
+#[derive(Clone)]
+struct Mode {
+    browser: bool,
+    sandbox: String,
+}
+
+/// A grade of a fixture in one [`Mode`]: its report, what was wrong about
+/// the grade itself (the clone changed, the secret seen, the memory), and
+/// the folder it graded.
+struct Graded {
+    report: Report,
+    wrong: Vec<String>,
+    root: PathBuf,
+}
+
+/// Grades the fixture laid out in `root` as `expected` says, in `mode`;
+/// `None` when the mode cannot run here (the sandbox is off on this machine).
+async fn grade_in_mode(name: &str, expected: &Expected, mode: &Mode, root: &Path) -> Option<Graded> {
+    let mut settings = own_artifacts(settings(root.to_path_buf(), "lab"), &artifacts_name(name, mode));
+    let limits = &expected.limits;
+    let seconds = |limit: Option<u64>, default: Duration| limit.map_or(default, Duration::from_secs);
+    settings.boot_timeout = seconds(limits.boot, settings.boot_timeout);
+    settings.request_timeout = seconds(limits.request, settings.request_timeout);
+    settings.build_timeout = seconds(limits.build, settings.build_timeout);
+    settings.browser_timeout = seconds(limits.browser, settings.browser_timeout);
+    settings.deadline = limits.deadline.map(Duration::from_secs);
+    settings.sandbox = match mode.sandbox.as_str() {
+        "on" => SandboxMode::On,
+        "off" => SandboxMode::Off,
+        "auto" => SandboxMode::Auto,
+        other => panic!("{name}: sandbox `{other}` is not on, off or auto"),
+    };
+    if settings.sandbox == SandboxMode::On && !common::sandbox_on() {
+        return None;
+    }
+    if !mode.browser {
+        settings.browser = BrowserChoice::Off;
+    }
+    let mut wrong = Vec::new();
+    let unprivileged = match expected.run.user.as_deref() {
+        None => false,
+        Some("unprivileged") => true,
+        Some(other) => panic!("{name}: user `{other}` is not `unprivileged`"),
+    };
+    assert!(!unprivileged || expected.run.cli, "{name}: a grader that is not root runs as a binary (cli)");
+    let lent = (unprivileged && common::running_as_root()).then(|| common::Unprivileged::lend(root, name));
+    if let Some(lent) = &lent {
+        settings.target = grader::Target::Workspace {
+            path: lent.workspace.clone(),
+            package: "lab".into(),
+            target_dir: Some(lent.target.clone()),
+        };
+        settings.artifacts_dir = lent.artifacts.clone();
+    }
+    // Every file of the clone as laid, to compare with after the grade.
+    let graded_clone = lent.as_ref().map_or(root.to_path_buf(), |l| l.workspace.clone());
+    let clone_before = common::snapshot(&graded_clone);
+    let report = if expected.run.cli {
+        let (report, json, peak) = grade_with_the_binary(&settings, lent.as_ref()).await;
+        if let Some(left) =
+            lent.as_ref().map(|l| common::processes_in(&l.workspace)).filter(|l| !l.is_empty())
+        {
+            wrong.push(format!("processes left running in nobody's copy: {left:?}"));
+        }
+        let limit = limits.memory_mb.unwrap_or(300) * 1_000_000;
+        if peak > limit {
+            wrong.push(format!(
+                "the grader's peak memory was {} MB, over {} MB",
+                peak / 1_000_000,
+                limit / 1_000_000
+            ));
+        }
+        eprintln!("{name}: the grader's peak memory was {:.1} MB", peak as f64 / 1e6);
+        if json.contains(&format!("own {SECRET_NAME}")) {
+            wrong.push("the server saw the grader's secret in its own environment".into());
+        }
+        if mode.sandbox != "off"
+            && report.run.sandbox.starts_with("bubblewrap")
+            && json.contains(SECRET_VALUE)
+        {
+            wrong.push("the sandboxed server found the grader's secret".into());
+        }
+        report
+    } else {
+        assert!(limits.memory_mb.is_none(), "{name}: memory is measured in `cli` runs only");
+        grade(settings).await
+    };
+    // Nothing a grade runs creates, changes or removes a file of the clone it grades.
+    let changed = common::changes(&clone_before, &common::snapshot(&graded_clone));
+    if !changed.is_empty() {
+        wrong.push(format!("the grade changed the clone it graded: {}", changed.join(", ")));
+    }
+    Some(Graded { report, wrong, root: root.to_path_buf() })
+}
+
+/// The artifacts folder of a fixture's grade in `mode`: the fixture's name
+/// for its first mode (with the browser where one runs), so that two grades
+/// running at once never write the same file.
+fn artifacts_name(name: &str, mode: &Mode) -> String {
+    match (mode.browser, mode.sandbox.as_str()) {
+        (true, _) => name.to_owned(),
+        (false, sandbox) => format!("{name}.without-browser.sandbox-{sandbox}"),
+    }
+}
+
 /// The fixtures of `tier`, laid over one copy of the lab and graded.
 async fn grade_the_fixtures(tier: Tier) {
     let _table = ONE_TABLE_AT_A_TIME.lock().await;
@@ -364,90 +470,32 @@ async fn grade_the_fixtures(tier: Tier) {
             expected.run.sandbox.clone()
         };
         // With the browser, the first sandbox mode; without it, every one (the containment is the same).
-        let runs = modes
+        let runs: Vec<Mode> = modes
             .iter()
-            .flat_map(|&b| sandboxes.iter().take(if b { 1 } else { usize::MAX }).map(move |s| (b, s)));
-        for (browser, sandbox) in runs {
-            // Laid out again for every grade: a build may rewrite a given file (cargo prunes Cargo.lock).
+            .flat_map(|&b| sandboxes.iter().take(if b { 1 } else { usize::MAX }).map(move |s| (b, s.clone())))
+            .map(|(browser, sandbox)| Mode { browser, sandbox })
+            .collect();
+        // A plain fixture's grades run at once, over one layout: they share its build, and a grade
+        // waits on its server and its browser more than on the CPU. A hostile one's (through the
+        // binary, or as a lent user) take turns, each over a layout of its own, so that what one
+        // grade's submission does cannot reach another's.
+        let graded: Vec<(Mode, Option<Graded>)> = if expected.run.cli || expected.run.user.is_some() {
+            let mut graded = Vec::new();
+            for mode in runs {
+                // Laid out again for every grade: a build may rewrite a given file (cargo prunes Cargo.lock).
+                let root = common::overlay(folder, &expected.start, &expected.links);
+                let done = grade_in_mode(name, &expected, &mode, &root).await;
+                graded.push((mode, done));
+            }
+            graded
+        } else {
             let root = common::overlay(folder, &expected.start, &expected.links);
-            let mut settings = own_artifacts(settings(root.clone(), "lab"), name);
-            let limits = &expected.limits;
-            let seconds = |limit: Option<u64>, default: Duration| limit.map_or(default, Duration::from_secs);
-            settings.boot_timeout = seconds(limits.boot, settings.boot_timeout);
-            settings.request_timeout = seconds(limits.request, settings.request_timeout);
-            settings.build_timeout = seconds(limits.build, settings.build_timeout);
-            settings.browser_timeout = seconds(limits.browser, settings.browser_timeout);
-            settings.deadline = limits.deadline.map(Duration::from_secs);
-            settings.sandbox = match sandbox.as_str() {
-                "on" => SandboxMode::On,
-                "off" => SandboxMode::Off,
-                "auto" => SandboxMode::Auto,
-                other => panic!("{name}: sandbox `{other}` is not on, off or auto"),
-            };
-            if settings.sandbox == SandboxMode::On && !common::sandbox_on() {
-                continue;
-            }
-            if !browser {
-                settings.browser = BrowserChoice::Off;
-            }
-            let mut wrong = Vec::new();
-            let unprivileged = match expected.run.user.as_deref() {
-                None => false,
-                Some("unprivileged") => true,
-                Some(other) => panic!("{name}: user `{other}` is not `unprivileged`"),
-            };
-            assert!(
-                !unprivileged || expected.run.cli,
-                "{name}: a grader that is not root runs as a binary (cli)"
-            );
-            let lent =
-                (unprivileged && common::running_as_root()).then(|| common::Unprivileged::lend(&root, name));
-            if let Some(lent) = &lent {
-                settings.target = grader::Target::Workspace {
-                    path: lent.workspace.clone(),
-                    package: "lab".into(),
-                    target_dir: Some(lent.target.clone()),
-                };
-                settings.artifacts_dir = lent.artifacts.clone();
-            }
-            // Every file of the clone as laid, to compare with after the grade.
-            let graded_clone = lent.as_ref().map_or(root.clone(), |l| l.workspace.clone());
-            let clone_before = common::snapshot(&graded_clone);
-            let report = if expected.run.cli {
-                let (report, json, peak) = grade_with_the_binary(&settings, lent.as_ref()).await;
-                if let Some(left) =
-                    lent.as_ref().map(|l| common::processes_in(&l.workspace)).filter(|l| !l.is_empty())
-                {
-                    wrong.push(format!("processes left running in nobody's copy: {left:?}"));
-                }
-                let limit = limits.memory_mb.unwrap_or(300) * 1_000_000;
-                if peak > limit {
-                    wrong.push(format!(
-                        "the grader's peak memory was {} MB, over {} MB",
-                        peak / 1_000_000,
-                        limit / 1_000_000
-                    ));
-                }
-                eprintln!("{name}: the grader's peak memory was {:.1} MB", peak as f64 / 1e6);
-                if json.contains(&format!("own {SECRET_NAME}")) {
-                    wrong.push("the server saw the grader's secret in its own environment".into());
-                }
-                if sandbox != "off"
-                    && report.run.sandbox.starts_with("bubblewrap")
-                    && json.contains(SECRET_VALUE)
-                {
-                    wrong.push("the sandboxed server found the grader's secret".into());
-                }
-                report
-            } else {
-                assert!(limits.memory_mb.is_none(), "{name}: memory is measured in `cli` runs only");
-                grade(settings).await
-            };
-            // Nothing a grade runs creates, changes or removes a file of the clone it grades.
-            let changed = common::changes(&clone_before, &common::snapshot(&graded_clone));
-            if !changed.is_empty() {
-                wrong.push(format!("the grade changed the clone it graded: {}", changed.join(", ")));
-            }
+            let grades = runs.iter().map(|mode| grade_in_mode(name, &expected, mode, &root));
+            runs.iter().cloned().zip(futures::future::join_all(grades).await).collect()
+        };
+        for (mode, done) in graded {
+            let Some(Graded { report, mut wrong, root }) = done else { continue };
+            let browser = mode.browser;
             let kit_after = common::snapshot_but(&kit, &["target", ".git"]);
             let changed = common::changes(&kit_before, &kit_after);
             if !changed.is_empty() {
@@ -458,12 +506,16 @@ async fn grade_the_fixtures(tier: Tier) {
                 wrong.push(format!("the grade let the submission write {}", planted.display()));
                 let _ = std::fs::remove_file(planted);
             }
-            let mode = if browser { &expected.with_browser } else { &expected.without_browser };
-            let outcome = expected.expect.with(mode);
+            let outcome = expected.expect.with(if browser {
+                &expected.with_browser
+            } else {
+                &expected.without_browser
+            });
             wrong.extend(mismatches(&report, &outcome, browser, folder, &root));
             let mode_name = format!(
-                "{}, sandbox {sandbox}",
-                if browser { "with a browser" } else { "without a browser" }
+                "{}, sandbox {}",
+                if browser { "with a browser" } else { "without a browser" },
+                mode.sandbox
             );
             eprintln!(
                 "{name} ({mode_name}): {}",

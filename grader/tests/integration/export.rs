@@ -3,12 +3,12 @@
 //! `run_autograder` build and grade; and the students' template, whose
 //! workflow passes actionlint and whose lab grades like the kit's.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::{run_grader, text};
+use crate::common::{run_grader, text};
 use grader::kit::kit;
 use grader::report::Status;
 
@@ -69,12 +69,17 @@ impl Drop for TestUser {
     }
 }
 
-/// The modes of the folders above the toolchain, put back when dropped.
-struct FolderModes(Vec<(PathBuf, u32)>);
+/// The modes of the folders above the toolchain, put back when dropped;
+/// until then they are this test's to change (`common::toolchain_modes_turn`).
+struct FolderModes {
+    modes: Vec<(PathBuf, u32)>,
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
 
 impl FolderModes {
     fn of_the_toolchain() -> FolderModes {
         use std::os::unix::fs::PermissionsExt;
+        let turn = common::toolchain_modes_turn();
         let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
         let mut homes = vec![home.join(".cargo"), home.join(".rustup")];
         homes.extend(["CARGO_HOME", "RUSTUP_HOME"].iter().filter_map(std::env::var_os).map(PathBuf::from));
@@ -84,14 +89,14 @@ impl FolderModes {
                 modes.push((folder.to_path_buf(), metadata.permissions().mode() & 0o7777));
             }
         }
-        FolderModes(modes)
+        FolderModes { modes, _turn: turn }
     }
 }
 
 impl Drop for FolderModes {
     fn drop(&mut self) {
         use std::os::unix::fs::PermissionsExt;
-        for (folder, mode) in &self.0 {
+        for (folder, mode) in &self.modes {
             let _ = std::fs::set_permissions(folder, std::fs::Permissions::from_mode(*mode));
         }
     }
