@@ -79,13 +79,46 @@ pub async fn build(
     // each must be built from this workspace's sources, not another's.
     let packages = local_packages(request).await;
     let marker = |package: &str| target_dir.join(".grader").join(format!("{package}.workspace"));
-    for package in packages.iter().filter(|_| !request.own_copy) {
-        if !last_built_here(&marker(package), &workspace, &target_dir, package) {
-            let forgotten = forget_builds(&target_dir, package);
-            log.push(format!("another workspace built `{package}` here last: forgot {forgotten} builds"));
+    let mut attempts = 0;
+    let (Built { executable: built, unused_functions, up_to_date }, _cargos) = loop {
+        attempts += 1;
+        let mut forgotten = Vec::new();
+        for package in packages.iter().filter(|_| !request.own_copy) {
+            if attempts > 1 || !last_built_here(&marker(package), &workspace, &target_dir, package) {
+                let count = forget_builds(&target_dir, package, request.timeout)
+                    .await
+                    .map_err(BuildFailure::Cargo)?;
+                log.push(format!("another workspace built `{package}` here last: forgot {count} builds"));
+                forgotten.push(package.clone());
+            }
         }
-    }
-    let Built { executable: built, unused_functions } = build_locked(request, log).await?;
+        let built = build_locked(request, log).await?;
+        let finished = std::time::SystemTime::now();
+        // Another cargo (a `cargo run` of yours in this target folder) may build the same package from
+        // its own workspace while this build is not running: its binary, at the same place, is not this
+        // workspace's. Between the forgetting and this build, it makes this build find the package built
+        // (nothing of it written since this build started); between this build's end and the copy, it
+        // changes the fingerprints. Cargo's lock, held from here to the copy, keeps it out after that.
+        let cargos = cargos_locks(&target_dir, request.timeout).await.map_err(BuildFailure::Cargo)?;
+        let shared = if request.own_copy { &[][..] } else { &packages[..] };
+        // Forgotten, a package cargo then found built was built by another cargo in between.
+        let found_built =
+            forgotten.iter().find(|package| built.up_to_date.iter().any(|id| belongs_to(id, package)));
+        match found_built.or(rebuilt_since(&target_dir, shared, finished)) {
+            None => break (built, cargos),
+            Some(package) if attempts < 3 => {
+                let found = built.up_to_date.join(", ");
+                log.push(format!("another cargo built `{package}` here beside this build (found built: {found}): building again"));
+            }
+            Some(package) => {
+                return Err(BuildFailure::Cargo(format!(
+                    "another cargo built `{package}` in {} each time this grade built it: grade again once it is \
+                     done, or give the grade a target folder of its own (--target-dir)",
+                    target_dir.display()
+                )));
+            }
+        }
+    };
     let _ = state_folder(&target_dir.join(".grader"));
     // An own copy's builds are its version's alone: the marker stays with the version others build.
     for package in packages.iter().filter(|_| !request.own_copy) {
@@ -104,7 +137,7 @@ pub async fn build(
     std::fs::copy(&built, &private)
         .map_err(|e| BuildFailure::Cargo(format!("cannot copy {}: {e}", built.display())))?;
     log.push(format!("copied {} to {}", built.display(), private.display()));
-    Ok(Built { executable: private, unused_functions })
+    Ok(Built { executable: private, unused_functions, up_to_date })
 }
 
 /// `package` and the packages of the same workspace it depends on by path,
@@ -173,6 +206,16 @@ fn last_built_here(marker: &Path, workspace: &Path, target_dir: &Path, package: 
             .all(|dir| newest_change(dir).is_none_or(|t| t <= marked_at))
 }
 
+/// The first of `packages` a cargo built in `target_dir` after `when`.
+fn rebuilt_since<'a>(
+    target_dir: &Path,
+    packages: &'a [String],
+    when: std::time::SystemTime,
+) -> Option<&'a String> {
+    let changed_after = |dir: &PathBuf| newest_change(dir).is_some_and(|t| t > when);
+    packages.iter().find(|package| fingerprints(target_dir, package).iter().any(changed_after))
+}
+
 /// When anything in `dir` last changed.
 fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
     std::fs::read_dir(dir).ok()?.flatten().filter_map(|entry| entry.metadata().ok()?.modified().ok()).max()
@@ -203,9 +246,57 @@ fn fingerprints(target_dir: &Path, package: &str) -> Vec<PathBuf> {
 /// every student's `lab` shares one build in a shared target folder, and cargo
 /// takes it as up to date whenever the sources are older than the last build,
 /// whoever's it was. Forgetting the package's fingerprints forces a rebuild
-/// (of that package only: the dependencies stay shared).
-fn forget_builds(target_dir: &Path, package: &str) -> usize {
-    fingerprints(target_dir, package).iter().filter(|dir| std::fs::remove_dir_all(dir).is_ok()).count()
+/// (of that package only: the dependencies stay shared). It waits, `limit`
+/// at most, for any cargo building in the target folder (a student's `cargo
+/// run` sharing it) to finish: that cargo would fail to write the
+/// fingerprints taken from under it.
+async fn forget_builds(target_dir: &Path, package: &str, limit: Duration) -> Result<usize, String> {
+    let _cargos = cargos_locks(target_dir, limit).await?;
+    Ok(fingerprints(target_dir, package).iter().filter(|dir| std::fs::remove_dir_all(dir).is_ok()).count())
+}
+
+/// Cargo's locks on the target folder's profiles, once no cargo builds there (`limit` at most).
+async fn cargos_locks(target_dir: &Path, limit: Duration) -> Result<Vec<CargosLock>, String> {
+    let mut locks = Vec::new();
+    for profile in ["debug", "release"] {
+        locks.extend(CargosLock::acquire(&target_dir.join(profile), limit).await?);
+    }
+    Ok(locks)
+}
+
+/// Cargo's own lock on a profile's folder of a target folder
+/// (`debug/.cargo-lock`), which every cargo holds while it builds there;
+/// held while this lives (Unix).
+struct CargosLock {
+    _file: std::fs::File,
+}
+
+impl CargosLock {
+    /// Waits, `limit` at most, until no cargo builds in `profile_dir`.
+    /// `None` where no cargo ever built there (no lock file).
+    async fn acquire(profile_dir: &Path, limit: Duration) -> Result<Option<CargosLock>, String> {
+        let path = profile_dir.join(".cargo-lock");
+        if path.symlink_metadata().is_err() {
+            return Ok(None);
+        }
+        let cannot = |e: std::io::Error| format!("cannot lock {}: {e}", path.display());
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true);
+        let file = open_state(&path, &mut options).map_err(cannot)?;
+        let deadline = tokio::time::Instant::now() + limit;
+        while !try_lock(&file).map_err(cannot)? {
+            if tokio::time::Instant::now() >= deadline {
+                return Err(format!(
+                    "a cargo has been building in {} for more than {} s: wait for it to finish, or grade with a \
+                     target folder of its own (--target-dir)",
+                    profile_dir.display(),
+                    limit.as_secs()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(Some(CargosLock { _file: file }))
+    }
 }
 
 /// An exclusive lock on `<target>/.grader.lock`, held while it lives (Unix;
@@ -461,7 +552,7 @@ async fn build_locked(request: &BuildRequest, log: &mut Vec<String>) -> Result<B
         let executable = messages.executable.ok_or_else(|| {
             BuildFailure::Cargo(format!("package `{}` built, but it has no binary to run", request.package))
         })?;
-        return Ok(Built { executable, unused_functions: messages.unused });
+        return Ok(Built { executable, unused_functions: messages.unused, up_to_date: messages.up_to_date });
     }
     if messages.error_count > 0 {
         let errors = messages.errors.into_iter().take(ERRORS_SHOWN).collect();
@@ -507,6 +598,8 @@ struct Messages {
     executable: Option<PathBuf>,
     /// Functions rustc warned are never used, as `name (file:line:col)`.
     unused: Vec<String>,
+    /// The package ids of the artifacts cargo found already built.
+    up_to_date: Vec<String>,
 }
 
 /// What a successful build made.
@@ -517,6 +610,8 @@ pub struct Built {
     /// Functions the compiler says are never used: `create_session (lab/src/controllers.rs:33:10)`;
     /// a handler among them is missing from `routes![...]`.
     pub unused_functions: Vec<String>,
+    /// The package ids of what cargo found already built (`"fresh"`), not built anew.
+    pub up_to_date: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -526,6 +621,8 @@ struct Line {
     target: Option<Target>,
     executable: Option<PathBuf>,
     package_id: Option<String>,
+    #[serde(default)]
+    fresh: bool,
 }
 
 #[derive(Deserialize)]
@@ -595,6 +692,14 @@ impl MessageReader {
                     let event = crate::progress::Event::Compiled { count: self.compiled, name: &target.name };
                     crate::progress::tell(&self.progress, event);
                 }
+                // The workspace's own packages (by path): what a grade must build from its sources.
+                if let (true, Some(id)) =
+                    (line.fresh, line.package_id.as_ref().filter(|id| id.starts_with("path+")))
+                {
+                    if !self.messages.up_to_date.contains(id) {
+                        self.messages.up_to_date.push(id.clone());
+                    }
+                }
                 let ours = line.package_id.as_deref().is_some_and(|id| belongs_to(id, &self.package));
                 if let (true, Some(target), Some(executable)) = (ours, line.target, line.executable) {
                     let in_place = executable == self.binaries_dir.join(&target.name);
@@ -663,6 +768,12 @@ mod tests {
 not json"#;
         let messages = parse_messages(stdout, "lab");
         assert_eq!(messages.executable, Some(PathBuf::from("/t/lab")));
+        assert_eq!(messages.up_to_date, Vec::<String>::new());
+        // What cargo found already built, of the workspace's own packages: after a forgetting, another cargo's.
+        let fresh = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/lab#0.1.0","target":{"name":"lab","kind":["lib"]},"fresh":true}
+{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#rocket@0.5.2","target":{"name":"rocket","kind":["lib"]},"fresh":true}"#;
+        let messages = parse_messages(&format!("{fresh}\n{stdout}"), "lab");
+        assert_eq!(messages.up_to_date, ["path+file:///w/lab#0.1.0"]);
         // A line a build script wrote into cargo's pipe, naming a binary cargo did not build here.
         let forged = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/lab#0.1.0","target":{"name":"lab","kind":["bin"]},"executable":"/t/solution"}"#;
         let elsewhere = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/lab#0.1.0","target":{"name":"lab","kind":["bin"]},"executable":"/elsewhere/lab"}"#;
@@ -672,6 +783,49 @@ not json"#;
         assert!(messages.errors[0].contains("controllers.rs:3:5"));
         let unused = "warning: function `create_session` is never used\n  --> lab/src/controllers.rs:33:10\n";
         assert_eq!(unused_function(unused).as_deref(), Some("create_session (lab/src/controllers.rs:33:10)"));
+    }
+
+    /// A cargo building in the shared target folder (a student's `cargo run`)
+    /// holds its lock there: the builds are forgotten only once it is done,
+    /// never from under it, and a cargo that never finishes is said.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn builds_are_forgotten_only_when_no_cargo_builds_there() {
+        let target = tempfile::tempdir().unwrap();
+        let fingerprint = target.path().join("debug/.fingerprint/lab-0123456789abcdef");
+        std::fs::create_dir_all(&fingerprint).unwrap();
+        let lock = target.path().join("debug/.cargo-lock");
+        std::fs::write(&lock, "").unwrap();
+        let cargo = std::fs::File::open(&lock).unwrap();
+        assert!(try_lock(&cargo).unwrap(), "the lock, as a building cargo holds it");
+        let waited = forget_builds(target.path(), "lab", Duration::from_millis(300)).await;
+        assert!(waited.unwrap_err().contains("a cargo has been building in"));
+        assert!(fingerprint.is_dir(), "forgotten from under a building cargo");
+        drop(cargo);
+        assert_eq!(forget_builds(target.path(), "lab", Duration::from_millis(300)).await, Ok(1));
+        assert!(!fingerprint.exists());
+    }
+
+    /// What tells the grade that another cargo built the package between its
+    /// build's end and the copy of the binary: a fingerprint of the package
+    /// changed after the build ended (and only of that package).
+    #[test]
+    fn a_package_rebuilt_after_the_build_ended_is_found() {
+        let target = tempfile::tempdir().unwrap();
+        let fingerprint = target.path().join("debug/.fingerprint/lab-0123456789abcdef");
+        std::fs::create_dir_all(&fingerprint).unwrap();
+        std::fs::write(fingerprint.join("lib-lab"), "ours").unwrap();
+        let packages = ["lab".to_owned(), "solution".to_owned()];
+        std::thread::sleep(Duration::from_millis(20));
+        let ended = std::time::SystemTime::now();
+        assert_eq!(rebuilt_since(target.path(), &packages, ended), None);
+        std::thread::sleep(Duration::from_millis(20));
+        let other = target.path().join("debug/.fingerprint/other-0123456789abcdef");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join("lib-other"), "theirs").unwrap();
+        assert_eq!(rebuilt_since(target.path(), &packages, ended), None, "another package is not this one");
+        std::fs::write(fingerprint.join("lib-lab"), "another cargo's").unwrap();
+        assert_eq!(rebuilt_since(target.path(), &packages, ended).map(String::as_str), Some("lab"));
     }
 
     #[cfg(unix)]

@@ -49,6 +49,34 @@ pub fn spawn(command: &mut Command) -> std::io::Result<Child> {
     Ok(child)
 }
 
+/// Starts, with `start`, a child a program that uses this library manages
+/// itself, in a group of its own but not through [`spawn`] (a test runner's
+/// command with a time limit, say), and keeps every sweep of this process
+/// off it and its group until the returned [`Claim`] is dropped. Without
+/// it, a grade's sweep in the same process takes the child for an orphan
+/// (its parent is this process, its group not this process's) and ends it.
+/// `start` returns the child and its pid.
+pub fn start_claimed<C>(start: impl FnOnce() -> std::io::Result<(C, u32)>) -> std::io::Result<(C, Claim)> {
+    // Held across the start, so that no sweep sees the child before it is claimed.
+    let mut started = started();
+    let (child, pid) = start()?;
+    started.running.insert(pid);
+    Ok((child, Claim { pid }))
+}
+
+/// A child of the program's own, off the sweeps while this lives (see [`start_claimed`]).
+#[derive(Debug)]
+#[must_use = "the child is spared only while this lives"]
+pub struct Claim {
+    pid: u32,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        forget(self.pid);
+    }
+}
+
 /// The children this process started itself, each the leader of its own
 /// group, so a pid here is also a group id (see [`end_orphans`]).
 #[derive(Debug, Default, Clone)]
@@ -570,6 +598,38 @@ pub(crate) mod tests {
         let ended = end_orphans();
         assert!(ended.iter().any(|o| o.pid == ours), "{ended:?}");
         assert!(!running(ours), "the helper outlived its guard");
+    }
+
+    /// A child the program started itself in a group of its own is ended by
+    /// a sweep as an orphan would be, unless it is claimed: then not while
+    /// the claim lives.
+    #[tokio::test]
+    async fn a_claimed_child_of_the_programs_own_outlives_the_sweeps_while_claimed() {
+        let _turn = SWEEPS.lock().await;
+        adopt_orphans();
+        let own = || {
+            let mut command = std::process::Command::new("sleep");
+            command.arg("316");
+            std::os::unix::process::CommandExt::process_group(&mut command, 0);
+            let child = command.spawn()?;
+            let pid = child.id();
+            Ok((child, pid))
+        };
+        let running = |pid: u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+        };
+        let (mut unclaimed, pid) = own().unwrap();
+        end_orphans();
+        assert!(!running(pid), "an unclaimed child in a group of its own is taken for an orphan");
+        let _ = unclaimed.wait();
+        let (mut child, claim) = start_claimed(own).unwrap();
+        let pid = child.id();
+        let ended = end_orphans();
+        assert!(running(pid), "a sweep ended a claimed child: {ended:?}");
+        drop(claim);
+        end_orphans();
+        assert!(!running(pid), "the child outlived its claim's sweep");
+        let _ = child.wait();
     }
 
     /// What a sandbox leaves for a moment once stopped: a process of the

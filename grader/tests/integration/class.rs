@@ -470,8 +470,9 @@ fn watch_grades_again_after_a_save_and_quits_on_q() {
         command.pre_exec(|| if libc::setsid() < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) });
     }
     // In a session of its own it would outlive a failed assertion: killed when the test ends, whatever happens.
-    let mut watch = Killed(command.spawn().unwrap());
-    let child = &mut watch.0;
+    let (child, claim) = common::spawn_claimed(&mut command).unwrap();
+    let mut watch = Killed { child, _claim: claim };
+    let child = &mut watch.child;
     let zombies_of = |pid: u32| -> Vec<String> {
         std::fs::read_dir("/proc")
             .unwrap()
@@ -507,12 +508,16 @@ fn watch_grades_again_after_a_save_and_quits_on_q() {
 }
 
 /// A child killed and reaped when dropped.
-struct Killed(std::process::Child);
+/// A child killed when dropped, and claimed from the sweeps until then.
+struct Killed {
+    child: std::process::Child,
+    _claim: grader::process::Claim,
+}
 
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

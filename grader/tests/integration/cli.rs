@@ -357,14 +357,14 @@ fn screenshots_of_passed_browser_checks_on_request() {
     let artifacts = dir.path().display().to_string();
     let (kit, target) = (common::kit().display().to_string(), target_dir());
     let flags = ["--only", "browser-login", "--screenshots", "--artifacts", &artifacts];
-    let grader = Command::new(env!("CARGO_BIN_EXE_grader"))
+    let mut grader = Command::new(env!("CARGO_BIN_EXE_grader"));
+    grader
         .args(["--path", &kit, "--package", "solution", "--target-dir", &target])
         .args(flags)
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
+        .process_group(0);
+    let (grader, _claim) = common::spawn_claimed(&mut grader).unwrap();
     // The grader leads its group: the group's id is its pid.
     let group = grader.id();
     let output = grader.wait_with_output().unwrap();

@@ -148,6 +148,8 @@ fn run_the_docs_commands(tier: Tier) -> usize {
             if slow != (tier == Tier::Full) {
                 continue;
             }
+            // Cargo builds the kit's lab in the target folder the grades beside this test share.
+            let _builds = (run.program == "cargo").then(common::graders_turn);
             match (run.program.as_str(), args.as_slice()) {
                 // This very test run (either tier), and a clean that would pull the build away from under it.
                 ("cargo", ["test", "--workspace", ..]) | ("cargo", ["clean", "-p", "lab"]) => continue,
@@ -245,7 +247,8 @@ fn run_the_docs_commands(tier: Tier) -> usize {
 fn finished(command: &mut Command, shown: &str) -> Output {
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     std::os::unix::process::CommandExt::process_group(command, 0);
-    let mut child = command.spawn().unwrap_or_else(|e| panic!("`{shown}` cannot start: {e}"));
+    let (mut child, _claim) =
+        common::spawn_claimed(command).unwrap_or_else(|e| panic!("`{shown}` cannot start: {e}"));
     // Read on threads of their own: a grandchild may hold a pipe past the limit.
     let collect = |mut pipe: Box<dyn Read + Send>| {
         let bytes = Arc::new(Mutex::new(Vec::new()));
@@ -296,7 +299,7 @@ fn finished(command: &mut Command, shown: &str) -> Output {
 fn assert_server_starts(command: &mut Command, shown: &str, doc: &str) {
     command.env("ROCKET_PORT", "0").stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
     std::os::unix::process::CommandExt::process_group(command, 0);
-    let mut child = command.spawn().unwrap();
+    let (mut child, _claim) = common::spawn_claimed(command).unwrap();
     let stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -39,8 +39,14 @@ fn solution_file(student: &grader::kit::StudentFile) -> PathBuf {
 /// without a browser, with the lab built in the tests' shared target folder
 /// and the grader in a folder of its own beside it. As root, the scripts
 /// make a user for the student's code: `student_user` names it.
-fn run_script(root: &Path, script: &str, student_user: &str) -> Output {
-    Command::new("bash")
+/// `grader_bin`: a grader already built for the scripts to use (`GRADER_BIN`),
+/// else `setup.sh` builds the one the zip carries.
+fn run_script(root: &Path, script: &str, student_user: &str, grader_bin: Option<&Path>) -> Output {
+    let mut command = Command::new("bash");
+    if let Some(grader) = grader_bin {
+        command.env("GRADER_BIN", grader);
+    }
+    command
         .arg(root.join("source").join(script))
         .env("AUTOGRADER_ROOT", root)
         .env("GRADER_NO_BROWSER", "1")
@@ -134,11 +140,31 @@ fn statuses(results: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The fast tier's run of the Gradescope scripts: with the grader under test
+/// (`GRADER_BIN`), they grade the three uploads as the full tier's cold build does.
+#[test]
+fn the_gradescope_scripts_grade_uploads_with_the_grader_under_test() {
+    let grader = Path::new(env!("CARGO_BIN_EXE_grader"));
+    gradescope_grades_three_uploads("lab-grader-test-bin", Some(grader));
+}
+
+/// The zip as Gradescope gets it: `setup.sh` builds the grader it carries.
 #[test]
 #[ignore = "full tier: cargo test --workspace -- --include-ignored"]
 fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
+    gradescope_grades_three_uploads("lab-grader-test-build", None);
+}
+
+/// The Gradescope export unpacked (by another zip reader) into a temporary
+/// autograder layout, `setup.sh` run (with `grader_bin`, or building the
+/// grader), then `run_autograder` on three uploads: the solution's files
+/// loose (every point a grade without a browser has), an empty one (the
+/// starter's files, graded as the kit's lab is), and a student file that is
+/// a link to a secret of the machine's (named, never read). As root the
+/// scripts make `user` for the student's code.
+fn gradescope_grades_three_uploads(user: &'static str, grader_bin: Option<&Path>) {
     let _turn = SCRIPTS.lock().unwrap_or_else(|e| e.into_inner());
-    let _user = TestUser("lab-grader-test-build");
+    let _user = TestUser(user);
     let _modes = FolderModes::of_the_toolchain();
     let root = tempfile::tempdir().unwrap();
     let archive = root.path().join("autograder.zip");
@@ -146,7 +172,7 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
     std::fs::create_dir_all(root.path().join("source")).unwrap();
     unzip(&archive, &root.path().join("source"));
 
-    let setup = run_script(root.path(), "setup.sh", "lab-grader-test-build");
+    let setup = run_script(root.path(), "setup.sh", user, grader_bin);
     assert_ran(&setup, "setup.sh");
     let said = text(&setup.stdout);
     assert!(
@@ -154,6 +180,8 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
         "{said}"
     );
     assert!(!said.contains("installing"), "setup.sh installed what was there:\n{said}");
+    let used = grader_bin.map(|grader| format!("using the grader {} (GRADER_BIN)", grader.display()));
+    assert_eq!(used.as_ref().is_some_and(|used| said.contains(used)), grader_bin.is_some(), "{said}");
 
     // The solution's files, uploaded loose (found by name), get every point a grade without a browser has.
     let submission = root.path().join("submission");
@@ -162,7 +190,7 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
         let name = Path::new(&student.file).file_name().unwrap();
         std::fs::copy(solution_file(student), submission.join(name)).unwrap();
     }
-    let run = run_script(root.path(), "run_autograder", "lab-grader-test-build");
+    let run = run_script(root.path(), "run_autograder", user, grader_bin);
     assert_ran(&run, "run_autograder on the solution");
     let solved = results(root.path());
     let said = text(&run.stdout);
@@ -177,7 +205,7 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
     // An empty upload grades the starter's files: as the untouched lab, with the same checks.
     std::fs::remove_dir_all(&submission).unwrap();
     std::fs::create_dir_all(&submission).unwrap();
-    let run = run_script(root.path(), "run_autograder", "lab-grader-test-build");
+    let run = run_script(root.path(), "run_autograder", user, grader_bin);
     assert_ran(&run, "run_autograder on an empty upload");
     let untouched = results(root.path());
     assert!(text(&run.stdout).contains("the starter's copy"), "{}", text(&run.stdout));
@@ -196,7 +224,7 @@ fn the_gradescope_autograder_builds_and_grades_in_a_temporary_layout() {
     let secret = root.path().join("secret.txt");
     std::fs::write(&secret, "grader-test-secret-line\n").unwrap();
     std::os::unix::fs::symlink(&secret, &route).unwrap();
-    let run = run_script(root.path(), "run_autograder", "lab-grader-test-build");
+    let run = run_script(root.path(), "run_autograder", user, grader_bin);
     assert_ran(&run, "run_autograder on an upload whose route is a link");
     let linked = results(root.path()).to_string();
     assert!(!linked.contains("grader-test-secret-line"), "{linked}");

@@ -2,21 +2,23 @@
 //! and the tests of every module run side by side, so the exports' builds
 //! use the CPU while the fixture table waits on its servers and browsers.
 //!
-//! By concern: `submissions` grades the fixtures (`../submissions/NAME/`)
-//! as their `expected.toml` says, the kit's lab and the solution; `cli` the
+//! By concern: `accuracy` grades the fixtures (`../submissions/NAME/`) as
+//! their `expected.toml` says, the kit's lab and the solution; `cli` the
 //! `grader` command's flags, exit status and files; `class` `grader batch`
 //! and `grader watch` end to end; `export` the platforms' exports, run as
 //! the platforms run them; `docs` every command README.md and LAB.md show.
 //! `common` lays out the submissions and holds what they share.
 //!
 //! What the modules share on the machine, they take turns with: the
-//! toolchain folders' modes (`common::TOOLCHAIN_MODES`), changed as root
+//! toolchain folders' modes (`common::toolchain_modes_turn`), changed as root
 //! for another user, and the fixture table's check of the kit's own files,
 //! which no other test writes.
 
+// First: libtest starts the tests in the order of their names, and the
+// fixture table, the longest, should start first and run beside the rest.
+mod accuracy;
 mod class;
 mod cli;
 mod common;
 mod docs;
 mod export;
-mod submissions;

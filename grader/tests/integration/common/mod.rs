@@ -47,6 +47,42 @@ pub fn cargo() -> std::process::Command {
     cargo
 }
 
+/// The grader's lock on the shared target folder (`target/.grader.lock`),
+/// held while the value lives. A grade holds it from forgetting another
+/// workspace's build of the lab to copying its own binary; a test that runs
+/// a plain cargo build of the kit's lab there takes it, so that its build
+/// never lands inside a grade's (the grade would find the kit's lab built,
+/// and say so rather than grade it, three times over).
+pub fn graders_turn() -> std::fs::File {
+    use std::os::fd::AsRawFd;
+    let path = shared_target().join(".grader.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    // SAFETY: flock(2) on a descriptor this function owns.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(locked, 0, "cannot lock {}", path.display());
+    file
+}
+
+/// Starts `command`, which runs in a group or session of its own, as this
+/// test's own child: the grades of this same process (the fixture table
+/// runs beside the other tests) sweep for orphans, and would take it for
+/// one and end it. Keep the claim while the child runs.
+pub fn spawn_claimed(
+    command: &mut std::process::Command,
+) -> std::io::Result<(std::process::Child, grader::process::Claim)> {
+    grader::process::start_claimed(|| {
+        let child = command.spawn()?;
+        let pid = child.id();
+        Ok((child, pid))
+    })
+}
+
 /// The variables the grader's build script gives its crates and tests (`cargo:rustc-env`).
 pub const FROM_THE_BUILD_SCRIPT: &[&str] =
     &["GRADER_KIT_COMMIT", "GRADER_TARGET", "GRADER_RUSTC_VERSION", "GRADER_RUSTUP_TOOLCHAIN"];
