@@ -136,7 +136,9 @@ impl Driver {
             .window_size(1280, 900)
             .viewport(None)
             .request_timeout(timeout)
-            .launch_timeout(timeout.max(Duration::from_secs(20)))
+            // A busy machine (a build beside it, a class graded at once) can keep Chromium from
+            // answering for many seconds; waiting costs nothing when it starts at once.
+            .launch_timeout(timeout.max(Duration::from_secs(45)))
             .build()
             .map_err(|e| format!("bad browser configuration: {e}"))?;
         let (browser, mut handler) = Browser::launch(config)

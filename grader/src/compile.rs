@@ -96,9 +96,9 @@ pub async fn build(
         let finished = std::time::SystemTime::now();
         // Another cargo (a `cargo run` of yours in this target folder) may build the same package from
         // its own workspace while this build is not running: its binary, at the same place, is not this
-        // workspace's. Between the forgetting and this build, it makes this build find the package built
-        // (nothing of it written since this build started); between this build's end and the copy, it
-        // changes the fingerprints. Cargo's lock, held from here to the copy, keeps it out after that.
+        // workspace's. Between the forgetting and this build, it makes cargo report the package `fresh`
+        // here; between this build's end and the copy, it changes the fingerprints. Cargo's lock, held
+        // from here to the copy, keeps it out after that.
         let cargos = cargos_locks(&target_dir, request.timeout).await.map_err(BuildFailure::Cargo)?;
         let shared = if request.own_copy { &[][..] } else { &packages[..] };
         // Forgotten, a package cargo then found built was built by another cargo in between.

@@ -107,7 +107,17 @@ async fn start(ctx: &mut Context, found: &mut Findings) -> Result<(), Verdict> {
     ctx.browser = match std::mem::replace(&mut ctx.browser, BrowserState::NotStarted) {
         BrowserState::Starting(launching) => {
             found.log.push(format!("starting {}", launching.executable.display()));
-            launching.finish().await
+            match launching.finish().await {
+                // Started beside the build, on a busy machine it may not have come up in time:
+                // it starts again below, now that the build is done, as it would have without the head start.
+                BrowserState::Unavailable(why) => {
+                    found.log.push(format!(
+                        "the browser started beside the build did not come up ({why}): starting it again"
+                    ));
+                    BrowserState::NotStarted
+                }
+                state => state,
+            }
         }
         state => state,
     };
@@ -242,6 +252,29 @@ mod tests {
         assert!(matches!(ctx.browser, BrowserState::Ready(_)));
         assert!(found.log.first().is_some_and(|line| line.starts_with("starting ")), "{:?}", found.log);
         ctx.shutdown().await;
+    }
+
+    /// A browser started beside the build that did not come up is started
+    /// again at the first browser check, as it would have been without the
+    /// head start; one that fails again is reported as it always was.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_browser_that_did_not_come_up_beside_the_build_is_started_again() {
+        use std::os::unix::fs::PermissionsExt;
+        let folder = tempfile::tempdir().unwrap();
+        let starts = folder.path().join("starts");
+        let fake = folder.path().join("chromium");
+        std::fs::write(&fake, format!("#!/bin/sh\necho started >> '{}'\nexit 1\n", starts.display()))
+            .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut ctx = context(BrowserChoice::Find(Some(fake.clone())));
+        launch_early(&mut ctx);
+        assert!(matches!(ctx.browser, BrowserState::Starting(_)));
+        let mut found = Findings::default();
+        let verdict = start(&mut ctx, &mut found).await.unwrap_err();
+        assert!(matches!(verdict, Verdict::Error { .. }), "{verdict:?}");
+        assert!(found.log.iter().any(|line| line.contains("starting it again")), "{:?}", found.log);
+        assert_eq!(std::fs::read_to_string(&starts).unwrap().lines().count(), 2, "started twice");
     }
 
     /// A grade that ends before its browser checks (the build failed) closes

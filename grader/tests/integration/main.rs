@@ -1,9 +1,10 @@
 //! The grader's integration tests, as one binary: the grader is linked once,
-//! and the tests of every module run side by side, so the exports' builds
-//! use the CPU while the fixture table waits on its servers and browsers.
+//! and the tests of every module run side by side. The fixture table comes
+//! last (libtest starts the tests in the order of their names): beside the
+//! exports' cold builds, the machine was too busy for the browsers it starts.
 //!
-//! By concern: `accuracy` grades the fixtures (`../submissions/NAME/`) as
-//! their `expected.toml` says, the kit's lab and the solution; `cli` the
+//! By concern: `submissions` grades the fixtures (`../submissions/NAME/`)
+//! as their `expected.toml` says, the kit's lab and the solution; `cli` the
 //! `grader` command's flags, exit status and files; `class` `grader batch`
 //! and `grader watch` end to end; `export` the platforms' exports, run as
 //! the platforms run them; `docs` every command README.md and LAB.md show.
@@ -14,11 +15,9 @@
 //! for another user, and the fixture table's check of the kit's own files,
 //! which no other test writes.
 
-// First: libtest starts the tests in the order of their names, and the
-// fixture table, the longest, should start first and run beside the rest.
-mod accuracy;
 mod class;
 mod cli;
 mod common;
 mod docs;
 mod export;
+mod submissions;
